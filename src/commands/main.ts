@@ -1,0 +1,56 @@
+import { isGradsheetError } from '../errors.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  run: (args: string[]) => Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  solve: {
+    summary: 'Solve RNN/LSTM instances exactly: forward pass, every gradient, per-step BPTT terms, Jacobians.',
+    usage: 'gradsheet solve <file.json | ->',
+    run: async (args) => (await import('./solve.js')).runSolve(args),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['Usage: gradsheet <command> [options]', '', 'Commands:', ...lines, '', 'Run `gradsheet <command> --help` for a command\'s options.'].join('\n');
+}
+
+/** Runs one command; returns the exit code. Errors are printed as sentences, never stacks. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { version } = await import('../version.js');
+    process.stdout.write(version + '\n');
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`gradsheet: unknown command "${name}"; the commands are ${Object.keys(commands).join(', ')}.\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (isGradsheetError(e)) {
+      process.stderr.write(`gradsheet ${name}: ${e.message}\n`);
+      return e.code === 'internal' ? 70 : 2;
+    }
+    const detail = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`gradsheet ${name}: internal error: ${detail}. Please report this with the command you ran.\n`);
+    if (process.env.GRADSHEET_DEBUG) console.error(e);
+    return 70;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * One error base class for everything gradsheet reports to a person: a stable `code`, a message
+ * that is one plain sentence (or one per problem, for validation), and the `cause` kept for debugging.
+ * The CLI prints `message` and never a stack; the server maps `code` to a status in one place.
+ */
+
+export type ErrorCode =
+  | 'invalid-input' // data that does not match a schema (an instance, a bank, a submission)
+  | 'bad-json' // text that is not JSON
+  | 'usage' // wrong command-line arguments
+  | 'not-found' // a file, bank or worksheet code that does not exist
+  | 'numeric' // a computation that overflowed or produced NaN
+  | 'browser' // Chromium missing or failing
+  | 'internal';
+
+/** One problem found in input data, at a JSON path such as `$[2].U[0][1]`. */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+export class GradsheetError extends Error {
+  override readonly name = 'GradsheetError';
+  readonly code: ErrorCode;
+  readonly issues: readonly InputIssue[];
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; issues?: readonly InputIssue[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.issues = options.issues ?? [];
+  }
+}
+
+export function isGradsheetError(e: unknown): e is GradsheetError {
+  return e instanceof GradsheetError;
+}
+
+/** Formats a path of keys and indices the way the messages name places: `$.U[0][1]`. */
+export function jsonPath(path: readonly PropertyKey[], root = '$'): string {
+  let out = root;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out += `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+/** Parses JSON text, turning a syntax error into one sentence naming the file and line. */
+export function parseJsonText(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const detail = e instanceof Error ? e.message : String(e);
+    const pos = /position (\d+)/.exec(detail);
+    let where = '';
+    if (pos) {
+      const offset = Number(pos[1]);
+      const before = text.slice(0, offset);
+      const line = before.split('\n').length;
+      const column = offset - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${column}`;
+    } else if (text.trim() === '') {
+      return failEmpty(source);
+    }
+    const reason = detail.replace(/^JSON\.parse: /, '').replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+    throw new GradsheetError('bad-json', `${source} is not valid JSON${where}: ${lowerFirst(reason)}.`, { cause: e });
+  }
+}
+
+function failEmpty(source: string): never {
+  throw new GradsheetError('bad-json', `${source} is empty; expected JSON.`);
+}
+
+function lowerFirst(s: string): string {
+  return s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s;
+}

@@ -1,0 +1,225 @@
+/**
+ * The LSTM of MATH.md §3 (no peepholes), computed two independent ways:
+ * - `solveLstm` builds the graph in the autodiff engine; per-use nodes give ∂L/∂W^(k) for every
+ *   weight and bias, k = 1..T (the notes' ∂L₃/∂W_hf^(k)).
+ * - `lstmClosedForm` runs the hand-derived BPTT recurrences (carrying ∂L/∂h_t and ∂L/∂c_t
+ *   backwards through the gates).
+ * The cell-to-cell Jacobian ∂c_t/∂c_{t−1} (direct f_t, and total) is the formula of MATH.md §3.
+ */
+import * as ad from '../engine/autodiff.js';
+import {
+  LSTM_BIASES, LSTM_GATES, LSTM_WEIGHTS, dims,
+  type Gate, type LstmBias, type LstmInstance, type LstmWeight, type Mat, type Vec,
+} from './instance.js';
+import { addMat, addVec, diag, diagTimes, hadamard, matTVec, matVec, outer, sigmoid, subVec, sumMats, sumVecs } from './linalg.js';
+import { lossSteps } from './rnn.js';
+
+export interface LstmForward {
+  /** pre-activations a^f_t, a^i_t, a^g_t, a^o_t */
+  af: Vec[]; ai: Vec[]; ag: Vec[]; ao: Vec[];
+  f: Vec[]; i: Vec[]; g: Vec[]; o: Vec[];
+  c: Vec[];
+  /** m_t = tanh(c_t) */
+  m: Vec[];
+  h: Vec[];
+  yhat: Vec[];
+  losses: number[];
+  loss: number;
+}
+
+type WeightGrads = { [W in LstmWeight as `dL_d${W}`]: Mat };
+type BiasGrads = { [B in LstmBias as `dL_d${B}`]: Vec };
+type WeightSteps = { [W in LstmWeight as `dL_d${W}_by_step`]: Mat[] };
+type BiasSteps = { [B in LstmBias as `dL_d${B}_by_step`]: Vec[] };
+
+export type LstmGradients = WeightGrads & BiasGrads & WeightSteps & BiasSteps & {
+  dL_dV: Mat; dL_dby: Vec; dL_dh0: Vec; dL_dc0: Vec;
+};
+
+export type LstmSolution = { model: 'lstm' } & LstmForward & LstmGradients & {
+  /** entry t−1 is diag(f_t) */
+  dc_dc_prev_direct: Mat[];
+  /** entry t−1 is the total ∂c_t/∂c_{t−1} of MATH.md §3 */
+  dc_dc_prev: Mat[];
+};
+
+const gateWeights = (gate: Gate) => [`Wx${gate}`, `Wh${gate}`, `b${gate}`] as [LstmWeight, LstmWeight, LstmBias];
+
+/** The forward pass in plain arithmetic (MATH.md §3). */
+export function lstmForward(inst: LstmInstance): LstmForward {
+  const out: LstmForward = { af: [], ai: [], ag: [], ao: [], f: [], i: [], g: [], o: [], c: [], m: [], h: [], yhat: [], losses: [], loss: 0 };
+  let h = inst.h0, c = inst.c0;
+  inst.x.forEach((xt, t) => {
+    const pre = (gate: Gate) => {
+      const [wx, wh, b] = gateWeights(gate);
+      return addVec(addVec(matVec(inst[wx], xt), matVec(inst[wh], h)), inst[b]);
+    };
+    const af = pre('f'), ai = pre('i'), ag = pre('g'), ao = pre('o');
+    const f = af.map(sigmoid), i = ai.map(sigmoid), g = ag.map(Math.tanh), o = ao.map(sigmoid);
+    c = addVec(hadamard(f, c), hadamard(i, g));
+    const m = c.map(Math.tanh);
+    h = hadamard(o, m);
+    const yhat = addVec(matVec(inst.V, h), inst.by);
+    const e = subVec(inst.y[t]!, yhat);
+    out.af.push(af); out.ai.push(ai); out.ag.push(ag); out.ao.push(ao);
+    out.f.push(f); out.i.push(i); out.g.push(g); out.o.push(o);
+    out.c.push(c); out.m.push(m); out.h.push(h); out.yhat.push(yhat);
+    out.losses.push(0.5 * e.reduce((acc, v) => acc + v * v, 0));
+  });
+  out.loss = lossSteps(inst.loss, inst.x.length).reduce((acc, t) => acc + out.losses[t]!, 0);
+  return out;
+}
+
+/**
+ * ∂c_t/∂c_{t−1}, direct (diag f_t) and total (MATH.md §3), for t = 1..T. For t = 1 the total is
+ * the direct term: h_0 is an input, not a function of c_0.
+ */
+export function lstmCellJacobians(inst: LstmInstance, fw: LstmForward): { direct: Mat[]; total: Mat[] } {
+  const direct: Mat[] = [], total: Mat[] = [];
+  for (let t = 0; t < fw.f.length; t++) {
+    const d = diag(fw.f[t]!);
+    direct.push(d);
+    if (t === 0) {
+      total.push(d);
+      continue;
+    }
+    const cPrev = fw.c[t - 1]!;
+    const sigPrime = (a: number) => sigmoid(a) * (1 - sigmoid(a));
+    const tanhPrime = (a: number) => 1 - Math.tanh(a) ** 2;
+    const viaF = diagTimes(hadamard(cPrev, fw.af[t]!.map(sigPrime)), inst.Whf);
+    const viaI = diagTimes(hadamard(fw.g[t]!, fw.ai[t]!.map(sigPrime)), inst.Whi);
+    const viaG = diagTimes(hadamard(fw.i[t]!, fw.ag[t]!.map(tanhPrime)), inst.Whg);
+    // ∂h_{t−1}/∂c_{t−1} = diag(o_{t−1} ⊙ (1 − tanh² c_{t−1})), applied on the right
+    const dh_dc = hadamard(fw.o[t - 1]!, cPrev.map((v) => 1 - Math.tanh(v) ** 2));
+    const throughH = addMat(addMat(viaF, viaI), viaG).map((row) => row.map((v, j) => v * dh_dc[j]!));
+    total.push(addMat(d, throughH));
+  }
+  return { direct, total };
+}
+
+/** The engine's solution: forward values, every gradient, and per-use terms of every weight. */
+export function solveLstm(inst: LstmInstance): LstmSolution {
+  const { T } = dims(inst);
+  const params = {} as Record<LstmWeight | LstmBias, ad.Node>;
+  for (const w of LSTM_WEIGHTS) params[w] = ad.matrix(inst[w]);
+  for (const b of LSTM_BIASES) params[b] = ad.vector(inst[b]);
+  const uses = Object.fromEntries([...LSTM_WEIGHTS, ...LSTM_BIASES].map((p) => [p, [] as ad.Node[]])) as Record<LstmWeight | LstmBias, ad.Node[]>;
+  const V = ad.matrix(inst.V), by = ad.vector(inst.by), h0 = ad.vector(inst.h0), c0 = ad.vector(inst.c0);
+  const nodes = { af: [], ai: [], ag: [], ao: [], f: [], i: [], g: [], o: [], c: [], m: [], h: [], yhat: [] } as Record<keyof Omit<LstmForward, 'losses' | 'loss'>, ad.Node[]>;
+  const lossNodes: ad.Node[] = [];
+  let h = h0, c = c0;
+  for (let t = 0; t < T; t++) {
+    const x = ad.vector(inst.x[t]!);
+    const preActivation = (gate: Gate) => {
+      const [wx, wh, b] = gateWeights(gate).map((p) => {
+        const u = ad.use(params[p]);
+        uses[p].push(u);
+        return u;
+      }) as [ad.Node, ad.Node, ad.Node];
+      return ad.add(ad.add(ad.matmul(wx, x), ad.matmul(wh, h)), b);
+    };
+    const af = preActivation('f'), ai = preActivation('i'), ag = preActivation('g'), ao = preActivation('o');
+    const f = ad.sigmoid(af), i = ad.sigmoid(ai), g = ad.tanh(ag), o = ad.sigmoid(ao);
+    c = ad.add(ad.mul(f, c), ad.mul(i, g));
+    const m = ad.tanh(c);
+    h = ad.mul(o, m);
+    const yhat = ad.add(ad.matmul(V, h), by);
+    lossNodes.push(ad.halfSquaredNorm(ad.sub(ad.vector(inst.y[t]!), yhat)));
+    const step = { af, ai, ag, ao, f, i, g, o, c, m, h, yhat };
+    for (const key of Object.keys(nodes) as (keyof typeof nodes)[]) nodes[key].push(step[key]);
+  }
+  const root = ad.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
+  ad.backward(root);
+  const col = (n: ad.Node) => Array.from(n.value);
+  const fw = Object.fromEntries(Object.entries(nodes).map(([k, ns]) => [k, ns.map(col)])) as unknown as LstmForward;
+  fw.losses = lossNodes.map((n) => n.value[0]!);
+  fw.loss = root.value[0]!;
+  const grads: Record<string, unknown> = {};
+  for (const w of LSTM_WEIGHTS) {
+    grads[`dL_d${w}`] = params[w].gradRows();
+    grads[`dL_d${w}_by_step`] = uses[w].map((u) => u.gradRows());
+  }
+  for (const b of LSTM_BIASES) {
+    grads[`dL_d${b}`] = Array.from(params[b].grad);
+    grads[`dL_d${b}_by_step`] = uses[b].map((u) => Array.from(u.grad));
+  }
+  const jac = lstmCellJacobians(inst, fw);
+  return {
+    model: 'lstm',
+    ...fw,
+    ...(grads as LstmGradients),
+    dL_dV: V.gradRows(),
+    dL_dby: Array.from(by.grad),
+    dL_dh0: Array.from(h0.grad),
+    dL_dc0: Array.from(c0.grad),
+    dc_dc_prev_direct: jac.direct,
+    dc_dc_prev: jac.total,
+  };
+}
+
+/**
+ * The BPTT recurrences written by hand, from t = T down to 1:
+ *   ∂L/∂h_t = Vᵀ(ŷ_t − y_t)[if L_t counts] + Σ_G W_hGᵀ δ^G_{t+1}
+ *   ∂L/∂c_t = ∂L/∂h_t ⊙ o_t ⊙ (1 − m_t²) + ∂L/∂c_{t+1} ⊙ f_{t+1}
+ *   δ^f_t = ∂L/∂c_t ⊙ c_{t−1} ⊙ σ'(a^f_t), δ^i_t = ∂L/∂c_t ⊙ g_t ⊙ σ'(a^i_t),
+ *   δ^g_t = ∂L/∂c_t ⊙ i_t ⊙ tanh'(a^g_t),  δ^o_t = ∂L/∂h_t ⊙ m_t ⊙ σ'(a^o_t)
+ *   ∂L/∂W_xG^(t) = δ^G_t x_tᵀ, ∂L/∂W_hG^(t) = δ^G_t h_{t−1}ᵀ, ∂L/∂b_G^(t) = δ^G_t.
+ */
+export function lstmClosedForm(inst: LstmInstance): LstmForward & LstmGradients {
+  const fw = lstmForward(inst);
+  const { D, H, K, T } = dims(inst);
+  const counted = new Set(lossSteps(inst.loss, T));
+  const steps = Object.fromEntries([...LSTM_WEIGHTS, ...LSTM_BIASES].map((p) => [p, [] as (Mat | Vec)[]])) as Record<string, (Mat | Vec)[]>;
+  let dhNext = new Array<number>(H).fill(0);
+  let dcNext = new Array<number>(H).fill(0);
+  let fNext = new Array<number>(H).fill(0);
+  const dV: Mat[] = [], dby: Vec[] = [];
+  for (let t = T - 1; t >= 0; t--) {
+    let dh = dhNext;
+    if (counted.has(t)) {
+      const e = subVec(fw.yhat[t]!, inst.y[t]!);
+      dh = addVec(dh, matTVec(inst.V, e));
+      dV.push(outer(e, fw.h[t]!));
+      dby.push(e);
+    }
+    const cPrev = t === 0 ? inst.c0 : fw.c[t - 1]!;
+    const hPrev = t === 0 ? inst.h0 : fw.h[t - 1]!;
+    const dc = addVec(dh.map((v, a) => v * fw.o[t]![a]! * (1 - fw.m[t]![a]! ** 2)), hadamard(dcNext, fNext));
+    const s = (v: number) => v * (1 - v);
+    const delta: Record<Gate, Vec> = {
+      f: dc.map((v, a) => v * cPrev[a]! * s(fw.f[t]![a]!)),
+      i: dc.map((v, a) => v * fw.g[t]![a]! * s(fw.i[t]![a]!)),
+      g: dc.map((v, a) => v * fw.i[t]![a]! * (1 - fw.g[t]![a]! ** 2)),
+      o: dh.map((v, a) => v * fw.m[t]![a]! * s(fw.o[t]![a]!)),
+    };
+    let dhPrev = new Array<number>(H).fill(0);
+    for (const gate of LSTM_GATES) {
+      const [wx, wh, b] = gateWeights(gate);
+      steps[wx]![t] = outer(delta[gate], inst.x[t]!);
+      steps[wh]![t] = outer(delta[gate], hPrev);
+      steps[b]![t] = delta[gate];
+      dhPrev = addVec(dhPrev, matTVec(inst[wh], delta[gate]));
+    }
+    dhNext = dhPrev;
+    dcNext = dc;
+    fNext = fw.f[t]!;
+  }
+  const grads: Record<string, unknown> = {};
+  for (const w of LSTM_WEIGHTS) {
+    const cols = w.startsWith('Wx') ? D : H;
+    grads[`dL_d${w}_by_step`] = steps[w];
+    grads[`dL_d${w}`] = sumMats(steps[w] as Mat[], H, cols);
+  }
+  for (const b of LSTM_BIASES) {
+    grads[`dL_d${b}_by_step`] = steps[b];
+    grads[`dL_d${b}`] = sumVecs(steps[b] as Vec[], H);
+  }
+  return {
+    ...fw,
+    ...(grads as LstmGradients),
+    dL_dV: sumMats(dV, K, H),
+    dL_dby: sumVecs(dby, K),
+    dL_dh0: dhNext,
+    dL_dc0: hadamard(dcNext, fNext),
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * The vanilla (Elman) RNN of MATH.md §2, computed two independent ways:
+ * - `solveRnn` builds the computation graph in the autodiff engine; per-use nodes give the
+ *   per-step terms ∂L/∂U^(k), ∂L/∂W^(k), ∂L/∂b^(k).
+ * - `rnnClosedForm` follows the notes' decomposition literally: each per-step term is
+ *   ∂L_t/∂o_t · ∂o_t/∂s_t · (∏_{j=k+1}^{t} ∂s_j/∂s_{j−1}) · ∂s_k/∂U^(k), with the Jacobian products
+ *   multiplied out as matrices.
+ * Tests hold them against each other and against central finite differences.
+ */
+import * as ad from '../engine/autodiff.js';
+import type { LossKind, Mat, RnnInstance, Vec } from './instance.js';
+import { dims } from './instance.js';
+import {
+  addVec, diagTimes, identity, matMul, matTVec, matVec, outer, subVec, sumMats, sumVecs, zeros,
+} from './linalg.js';
+
+export interface RnnForward {
+  /** θ_t = U x_t + W s_{t−1} + b, t = 1..T */
+  theta: Vec[];
+  s: Vec[];
+  o: Vec[];
+  /** L_t = ½‖y_t − o_t‖² for every t */
+  losses: number[];
+  /** the instance's loss: L_T, or Σ_t L_t */
+  loss: number;
+}
+
+export interface RnnGradients {
+  dL_dU: Mat; dL_dW: Mat; dL_dV: Mat; dL_db: Vec; dL_dc: Vec; dL_ds0: Vec;
+  /** entry k−1 is ∂L/∂U^(k) */
+  dL_dU_by_step: Mat[];
+  dL_dW_by_step: Mat[];
+  dL_db_by_step: Vec[];
+}
+
+export interface RnnSolution extends RnnForward, RnnGradients {
+  model: 'rnn';
+  /** entry j−1 is ∂s_j/∂s_{j−1} = diag(1 − s_j²)·W */
+  ds_ds_prev: Mat[];
+}
+
+/** Which per-step losses L_t make up the instance's loss. */
+export function lossSteps(kind: LossKind | undefined, T: number): number[] {
+  return kind === 'sum' ? Array.from({ length: T }, (_, t) => t) : [T - 1];
+}
+
+/** The forward pass in plain arithmetic (MATH.md §2). */
+export function rnnForward(inst: RnnInstance): RnnForward {
+  const theta: Vec[] = [], s: Vec[] = [], o: Vec[] = [], losses: number[] = [];
+  let prev = inst.s0;
+  inst.x.forEach((xt, t) => {
+    const th = addVec(addVec(matVec(inst.U, xt), matVec(inst.W, prev)), inst.b);
+    const st = th.map(Math.tanh);
+    const ot = addVec(matVec(inst.V, st), inst.c);
+    const e = subVec(inst.y[t]!, ot);
+    theta.push(th); s.push(st); o.push(ot);
+    losses.push(0.5 * e.reduce((acc, v) => acc + v * v, 0));
+    prev = st;
+  });
+  const loss = lossSteps(inst.loss, inst.x.length).reduce((acc, t) => acc + losses[t]!, 0);
+  return { theta, s, o, losses, loss };
+}
+
+/** ∂s_j/∂s_{j−1} = diag(1 − s_j²)·W for j = 1..T (entry j−1). */
+export function rnnStateJacobians(inst: RnnInstance, s: readonly Vec[]): Mat[] {
+  return s.map((sj) => diagTimes(sj.map((v) => 1 - v * v), inst.W));
+}
+
+/** ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} = J_t·J_{t−1}···J_{k+1} (identity when k = t); steps are 1-based. */
+export function jacobianProduct(jacobians: readonly Mat[], k: number, t: number): Mat {
+  let p = identity(jacobians[0]!.length);
+  for (let j = k + 1; j <= t; j++) p = matMul(jacobians[j - 1]!, p);
+  return p;
+}
+
+/** The engine's solution: forward values and every gradient, with per-use (per-step) terms. */
+export function solveRnn(inst: RnnInstance): RnnSolution {
+  const { T } = dims(inst);
+  const U = ad.matrix(inst.U), W = ad.matrix(inst.W), V = ad.matrix(inst.V);
+  const b = ad.vector(inst.b), c = ad.vector(inst.c), s0 = ad.vector(inst.s0);
+  const uses = { U: [] as ad.Node[], W: [] as ad.Node[], b: [] as ad.Node[] };
+  const thetaNodes: ad.Node[] = [], sNodes: ad.Node[] = [], oNodes: ad.Node[] = [], lossNodes: ad.Node[] = [];
+  let prev = s0;
+  for (let t = 0; t < T; t++) {
+    const Ut = ad.use(U), Wt = ad.use(W), bt = ad.use(b);
+    uses.U.push(Ut); uses.W.push(Wt); uses.b.push(bt);
+    const theta = ad.add(ad.add(ad.matmul(Ut, ad.vector(inst.x[t]!)), ad.matmul(Wt, prev)), bt);
+    const s = ad.tanh(theta);
+    const o = ad.add(ad.matmul(V, s), c);
+    lossNodes.push(ad.halfSquaredNorm(ad.sub(ad.vector(inst.y[t]!), o)));
+    thetaNodes.push(theta); sNodes.push(s); oNodes.push(o);
+    prev = s;
+  }
+  const root = ad.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
+  ad.backward(root);
+  const col = (n: ad.Node) => Array.from(n.value);
+  const s = sNodes.map(col);
+  return {
+    model: 'rnn',
+    theta: thetaNodes.map(col),
+    s,
+    o: oNodes.map(col),
+    losses: lossNodes.map((n) => n.value[0]!),
+    loss: root.value[0]!,
+    dL_dU: U.gradRows(),
+    dL_dW: W.gradRows(),
+    dL_dV: V.gradRows(),
+    dL_db: Array.from(b.grad),
+    dL_dc: Array.from(c.grad),
+    dL_ds0: Array.from(s0.grad),
+    dL_dU_by_step: uses.U.map((n) => n.gradRows()),
+    dL_dW_by_step: uses.W.map((n) => n.gradRows()),
+    dL_db_by_step: uses.b.map((n) => Array.from(n.grad)),
+    ds_ds_prev: rnnStateJacobians(inst, s),
+  };
+}
+
+/**
+ * The closed form of MATH.md §2, term by term:
+ * ∂L_t/∂U^(k) = [(∏_{j=k+1}^{t} ∂s_j/∂s_{j−1})ᵀ Vᵀ (o_t − y_t)] ⊙ (1 − s_k²) · x_kᵀ,
+ * and likewise W^(k) (with s_{k−1}) and b^(k); summed over the losses the instance counts.
+ */
+export function rnnClosedForm(inst: RnnInstance): RnnForward & RnnGradients & { ds_ds_prev: Mat[] } {
+  const fwd = rnnForward(inst);
+  const { D, H, K, T } = dims(inst);
+  const jac = rnnStateJacobians(inst, fwd.s);
+  const stateBefore = (k: number) => (k === 1 ? inst.s0 : fwd.s[k - 2]!);
+  const byStepU: Mat[] = [], byStepW: Mat[] = [], byStepB: Vec[] = [];
+  const dL_ds0: Vec[] = [];
+  const counted = lossSteps(inst.loss, T).map((t) => t + 1);
+  for (let k = 1; k <= T; k++) {
+    // δ_k = Σ_t ∂L_t/∂θ_k over the counted losses with t ≥ k
+    let delta = new Array<number>(H).fill(0);
+    for (const t of counted) {
+      if (t < k) continue;
+      const dL_do = subVec(fwd.o[t - 1]!, inst.y[t - 1]!);
+      const dL_ds_t = matTVec(inst.V, dL_do);
+      const dL_ds_k = matTVec(jacobianProduct(jac, k, t), dL_ds_t);
+      delta = addVec(delta, dL_ds_k.map((g, a) => g * (1 - fwd.s[k - 1]![a]! ** 2)));
+    }
+    byStepU.push(outer(delta, inst.x[k - 1]!));
+    byStepW.push(outer(delta, stateBefore(k)));
+    byStepB.push(delta);
+    if (k === 1) dL_ds0.push(matTVec(inst.W, delta));
+  }
+  const errors = counted.map((t) => subVec(fwd.o[t - 1]!, inst.y[t - 1]!));
+  return {
+    ...fwd,
+    dL_dU: sumMats(byStepU, H, D),
+    dL_dW: sumMats(byStepW, H, H),
+    dL_dV: sumMats(counted.map((t, i) => outer(errors[i]!, fwd.s[t - 1]!)), K, H),
+    dL_db: sumVecs(byStepB, H),
+    dL_dc: sumVecs(errors, K),
+    dL_ds0: dL_ds0[0] ?? zeros(1, H)[0]!,
+    dL_dU_by_step: byStepU,
+    dL_dW_by_step: byStepW,
+    dL_db_by_step: byStepB,
+    ds_ds_prev: jac,
+  };
+}

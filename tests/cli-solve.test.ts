@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { solveRnn, type RnnInstance } from '../src/index.js';
+import { gradsheet } from './support/cli.js';
+import { randomLstm, randomRnn, randomShape, rngFor } from './support/random-instances.js';
+
+const example = JSON.parse(readFileSync('examples/rnn-t3.json', 'utf8')) as RnnInstance;
+
+const RNN_KEYS = ['s', 'o', 'loss', 'dL_dU', 'dL_dW', 'dL_dV', 'dL_db', 'dL_dc', 'dL_dU_by_step', 'ds_ds_prev'];
+const LSTM_KEYS = ['f', 'i', 'g', 'o', 'c', 'h', 'yhat', 'loss', 'dL_dWxf', 'dL_dWxi', 'dL_dWxg', 'dL_dWxo', 'dL_dWhf', 'dL_dWhi', 'dL_dWhg', 'dL_dWho',
+  'dL_dbf', 'dL_dbi', 'dL_dbg', 'dL_dbo', 'dL_dV', 'dL_dby', 'dL_dWhf_by_step', 'dc_dc_prev_direct', 'dc_dc_prev'];
+
+describe('gradsheet solve', () => {
+  it('prints one solution object with every key of MATH.md §4 for one RNN instance', () => {
+    const r = gradsheet(['solve', 'examples/rnn-t3.json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const key of RNN_KEYS) expect(out).toHaveProperty(key);
+    expect(out.dL_dU_by_step).toHaveLength(3);
+  });
+
+  it('prints full double precision, identical to the library', () => {
+    const out = JSON.parse(gradsheet(['solve', 'examples/rnn-t3.json']).stdout);
+    expect(out).toEqual(JSON.parse(JSON.stringify(solveRnn(example))));
+  });
+
+  it('reads an array of instances from standard input and answers in the same order', () => {
+    const rng = rngFor('cli-array');
+    const instances = Array.from({ length: 10 }, (_, n) => (n % 2 ? randomLstm : randomRnn)(rng, randomShape(rng, n % 3 === 0, 50)));
+    instances.push({ ...randomRnn(rng, { D: 2, H: 3, K: 2, T: 50, loss: 'sum' }) });
+    const r = gradsheet(['solve', '-'], { input: JSON.stringify(instances) });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(out).toHaveLength(instances.length);
+    out.forEach((sol, n) => {
+      expect(sol.model).toBe(instances[n]!.model);
+      for (const key of sol.model === 'rnn' ? RNN_KEYS : LSTM_KEYS) expect(sol, `instance ${n} key ${key}`).toHaveProperty(key);
+      expect((sol.dc_dc_prev ?? sol.ds_ds_prev) as unknown[]).toHaveLength(instances[n]!.x.length);
+    });
+  });
+
+  const bad: [string, unknown, RegExp, number?][] = [
+    ['a missing field', { ...example, V: undefined }, /\$\.V is missing \(expected an array\)/],
+    ['a wrong shape', { ...example, W: [[0.8, 0.1]] }, /\$\.W\[0\] should have 1 column \(H, W is square\), not 2/],
+    ['an H×D mismatch between U and x', { ...example, x: [[1, 2], [0.5, 1], [-1, 0]] }, /\$\.U\[0\] should have 2 columns \(D, the length of each x_t\), not 1/],
+    ['a non-number', { ...example, b: ['0.1'] }, /\$\.b\[0\] should be a number, not the string "0\.1"/],
+    ['T = 0', { ...example, x: [], y: [] }, /2 problems:\n\$\.x should have at least 1 entry\.\n\$\.y should have at least 1 entry\./, 3],
+    ['an unknown model', { ...example, model: 'gru' }, /\$\.model should be "rnn" or "lstm", not the string "gru"/],
+    ['a target sequence of the wrong length', { ...example, y: [[0]] }, /\$\.y should have one target per time step, 3/],
+    ['an unknown loss', { ...example, loss: 'mean' }, /\$\.loss should be "last" or "sum", not the string "mean"/],
+  ];
+
+  for (const [what, instance, message, lines = 1] of bad) {
+    it(`rejects ${what} with one sentence naming the JSON path, exit code 2 and no stack trace`, () => {
+      const r = gradsheet(['solve', '-'], { input: JSON.stringify(instance) });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr.trim().split('\n')).toHaveLength(lines);
+    });
+  }
+
+  it('says which instance of an array is bad', () => {
+    const r = gradsheet(['solve', '-'], { input: JSON.stringify([example, example, { ...example, c: [] }]) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/instance 3 of the array: \$\[2\]\.c should have at least 1 entry/);
+  });
+
+  it('reports text that is not JSON with its line and column', () => {
+    const r = gradsheet(['solve', '-'], { input: '{\n  "model": "rnn",\n  "U": [[1]]\n  "W": [[1]]\n}' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/standard input is not valid JSON at line 4, column 3/);
+  });
+
+  it('reports a missing file in one sentence', () => {
+    const r = gradsheet(['solve', 'no-such-file.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('gradsheet solve: no-such-file.json does not exist.');
+  });
+
+  it('reports an instance whose numbers overflow instead of printing nulls', () => {
+    const r = gradsheet(['solve', '-'], { input: JSON.stringify({ ...example, V: [[1e308]], c: [1e308] }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/overflows/);
+  });
+});
