@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { chmod } from 'node:fs/promises';
 
 await build({
-  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts' },
+  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'solve-batch': 'src/commands/solve-batch.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { solveRnn, type RnnInstance } from '../src/index.js';
+import { solveRnn, solveToJson, type RnnInstance } from '../src/index.js';
 import { gradsheet } from './support/cli.js';
 import { randomLstm, randomRnn, randomShape, rngFor } from './support/random-instances.js';
 
@@ -20,8 +20,36 @@ describe('gradsheet solve', () => {
   });
 
   it('prints full double precision, identical to the library', () => {
-    const out = JSON.parse(gradsheet(['solve', 'examples/rnn-t3.json']).stdout);
+    const out = JSON.parse(gradsheet(['solve', 'examples/rnn-t3.json']).stdout) as Record<string, unknown>;
+    const library = solveRnn(example) as unknown as Record<string, unknown>;
+    for (const key of RNN_KEYS) expect(out[key], key).toEqual(library[key]);
+  });
+
+  it('prints everything the solver knows with --all', () => {
+    const out = JSON.parse(gradsheet(['solve', '--all', 'examples/rnn-t3.json']).stdout);
     expect(out).toEqual(JSON.parse(JSON.stringify(solveRnn(example))));
+    expect(out).toHaveProperty('dL_dW_by_step');
+    expect(out).toHaveProperty('theta');
+  });
+
+  it('solves a large batch on two threads with the same output as one at a time, in order', () => {
+    const rng = rngFor('cli-batch');
+    const instances = Array.from({ length: 600 }, (_, n) => (n % 2 ? randomLstm : randomRnn)(rng, randomShape(rng, n % 3 === 0, 6)));
+    const r = gradsheet(['solve', '-'], { input: JSON.stringify(instances) });
+    expect(r.code).toBe(0);
+    const expected = instances.map((inst) => JSON.parse(solveToJson(inst)));
+    expect(JSON.parse(r.stdout)).toEqual(expected);
+  });
+
+  it('names the first bad instance of a large batch, wherever the thread that found it', () => {
+    const rng = rngFor('cli-batch-bad');
+    const instances: unknown[] = Array.from({ length: 600 }, () => randomRnn(rng, randomShape(rng, false, 4)));
+    instances[450] = { ...(instances[450] as object), W: 'oops' };
+    instances[520] = { model: 'gru' };
+    const r = gradsheet(['solve', '-'], { input: JSON.stringify(instances) });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/instance 451 of the array: \$\[450\]\.W should be an array, not the string "oops"/);
   });
 
   it('reads an array of instances from standard input and answers in the same order', () => {

@@ -1,6 +1,6 @@
 /**
  * A small reverse-mode automatic differentiation engine over dense matrices (micrograd's idea,
- * on Float64Array tensors). One node type; ops are functions; gradients are accumulated with
+ * on small dense tensors). One node type; ops are functions; gradients are accumulated with
  * `+=`, so a weight used at every time step receives the sum of its per-use gradients.
  *
  * Per-use gradients (∂L/∂U^(k), MATH.md §2) come from `use(p)`: an identity node standing for
@@ -8,22 +8,40 @@
  * use alone; its backward step adds that into the parameter's `.grad`.
  *
  * Every value is a rows×cols matrix stored row-major; a vector is a column (n×1), a scalar 1×1.
+ *
+ * Storage is a plain number[] (V8 keeps it as packed doubles), not Float64Array: the tensors here
+ * have at most a few dozen entries, and allocating a small Float64Array was measured at ~1 µs
+ * against ~0.2 µs for an array — allocation, not arithmetic, dominates a graph of tiny tensors.
  */
 
+/** The values of one tensor, row-major. */
+export type Data = number[];
+
+/** n zeros. */
+export function zeros(n: number): Data {
+  const out: Data = [];
+  for (let i = 0; i < n; i++) out.push(0);
+  return out;
+}
+
+const NO_GRAD: Data = [];
+let visitEpoch = 0;
+
 export class Node {
-  readonly grad: Float64Array;
+  /** ∂(objective)/∂(this node), filled by `backward`; allocated there, for the nodes it reaches */
+  grad: Data = NO_GRAD;
+  /** the last topological sort that reached this node (cheaper than a Set per sort) */
+  visited = 0;
 
   constructor(
-    readonly value: Float64Array,
+    readonly value: Data,
     readonly rows: number,
     readonly cols: number,
     readonly parents: readonly Node[] = [],
     /** Adds this node's gradient, through the op, into its parents' gradients. */
     readonly backwardStep: ((self: Node) => void) | null = null,
     readonly op: string = 'leaf',
-  ) {
-    this.grad = new Float64Array(value.length);
-  }
+  ) {}
 
   get size(): number {
     return this.value.length;
@@ -40,24 +58,34 @@ export class Node {
   }
 }
 
-function toRows(data: Float64Array, rows: number, cols: number): number[][] {
-  const out: number[][] = [];
-  for (let r = 0; r < rows; r++) out.push(Array.from(data.subarray(r * cols, (r + 1) * cols)));
+/** Plain arrays of rows. */
+function toRows(data: Data, rows: number, cols: number): number[][] {
+  const out: number[][] = new Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const row: number[] = new Array(cols);
+    for (let c = 0; c < cols; c++) row[c] = data[r * cols + c]!;
+    out[r] = row;
+  }
   return out;
+}
+
+/** A copy of a column's values. */
+export function toArray(data: Data): number[] {
+  return data.slice();
 }
 
 /** A leaf from an array of rows (a matrix) — parameters and inputs. */
 export function matrix(rows: readonly (readonly number[])[]): Node {
   const r = rows.length;
   const c = r === 0 ? 0 : rows[0]!.length;
-  const data = new Float64Array(r * c);
-  rows.forEach((row, i) => data.set(row, i * c));
+  const data: Data = [];
+  for (const row of rows) for (let j = 0; j < c; j++) data.push(row[j]!);
   return new Node(data, r, c);
 }
 
 /** A leaf column vector. */
 export function vector(values: readonly number[]): Node {
-  return new Node(Float64Array.from(values), values.length, 1);
+  return new Node(values.slice(), values.length, 1);
 }
 
 /** One use of a parameter: identity forward; its gradient is the per-use gradient. */
@@ -65,7 +93,7 @@ export function use(p: Node): Node {
   return new Node(p.value, p.rows, p.cols, [p], (self) => addInto(p.grad, self.grad), 'use');
 }
 
-function addInto(target: Float64Array, source: Float64Array): void {
+function addInto(target: Data, source: Data): void {
   for (let i = 0; i < target.length; i++) target[i]! += source[i]!;
 }
 
@@ -79,7 +107,7 @@ function sameShape(a: Node, b: Node, op: string): void {
 export function matmul(a: Node, b: Node): Node {
   if (a.cols !== b.rows) throw new RangeError(`matmul: ${a.rows}×${a.cols} · ${b.rows}×${b.cols}`);
   const n = a.rows, m = a.cols, p = b.cols;
-  const out = new Float64Array(n * p);
+  const out = zeros(n * p);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < m; k++) {
       const aik = a.value[i * m + k]!;
@@ -103,7 +131,7 @@ export function matmul(a: Node, b: Node): Node {
 
 export function add(a: Node, b: Node): Node {
   sameShape(a, b, 'add');
-  const out = new Float64Array(a.size);
+  const out = zeros(a.size);
   for (let i = 0; i < out.length; i++) out[i] = a.value[i]! + b.value[i]!;
   return new Node(out, a.rows, a.cols, [a, b], (self) => {
     addInto(a.grad, self.grad);
@@ -113,7 +141,7 @@ export function add(a: Node, b: Node): Node {
 
 export function sub(a: Node, b: Node): Node {
   sameShape(a, b, 'sub');
-  const out = new Float64Array(a.size);
+  const out = zeros(a.size);
   for (let i = 0; i < out.length; i++) out[i] = a.value[i]! - b.value[i]!;
   return new Node(out, a.rows, a.cols, [a, b], (self) => {
     for (let i = 0; i < out.length; i++) {
@@ -126,7 +154,7 @@ export function sub(a: Node, b: Node): Node {
 /** Elementwise (Hadamard) product a ⊙ b. */
 export function mul(a: Node, b: Node): Node {
   sameShape(a, b, 'mul');
-  const out = new Float64Array(a.size);
+  const out = zeros(a.size);
   for (let i = 0; i < out.length; i++) out[i] = a.value[i]! * b.value[i]!;
   return new Node(out, a.rows, a.cols, [a, b], (self) => {
     for (let i = 0; i < out.length; i++) {
@@ -160,7 +188,7 @@ export function logistic(x: number): number {
 export function halfSquaredNorm(a: Node): Node {
   let s = 0;
   for (const v of a.value) s += v * v;
-  return new Node(Float64Array.of(0.5 * s), 1, 1, [a], (self) => {
+  return new Node([0.5 * s], 1, 1, [a], (self) => {
     const g = self.grad[0]!;
     for (let i = 0; i < a.size; i++) a.grad[i]! += g * a.value[i]!;
   }, 'halfSquaredNorm');
@@ -170,7 +198,7 @@ export function halfSquaredNorm(a: Node): Node {
 export function sum(terms: readonly Node[]): Node {
   const first = terms[0];
   if (!first) throw new RangeError('sum: no terms');
-  const out = new Float64Array(first.size);
+  const out = zeros(first.size);
   for (const t of terms) {
     sameShape(first, t, 'sum');
     addInto(out, t.value);
@@ -182,22 +210,26 @@ export function sum(terms: readonly Node[]): Node {
 
 /** Nodes reachable from `root`, each after all of its parents (iterative: long sequences are deep). */
 export function topologicalOrder(root: Node): Node[] {
+  const epoch = ++visitEpoch;
   const order: Node[] = [];
-  const seen = new Set<Node>();
-  const stack: [Node, number][] = [[root, 0]];
-  seen.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const [node, next] = top;
-    if (next < node.parents.length) {
-      top[1] = next + 1;
-      const parent = node.parents[next]!;
-      if (!seen.has(parent)) {
-        seen.add(parent);
-        stack.push([parent, 0]);
+  const nodes: Node[] = [root];
+  const next: number[] = [0];
+  root.visited = epoch;
+  while (nodes.length > 0) {
+    const top = nodes.length - 1;
+    const node = nodes[top]!;
+    const i = next[top]!;
+    if (i < node.parents.length) {
+      next[top] = i + 1;
+      const parent = node.parents[i]!;
+      if (parent.visited !== epoch) {
+        parent.visited = epoch;
+        nodes.push(parent);
+        next.push(0);
       }
     } else {
-      stack.pop();
+      nodes.pop();
+      next.pop();
       order.push(node);
     }
   }
@@ -210,10 +242,10 @@ export function topologicalOrder(root: Node): Node[] {
  */
 export function backward(root: Node, seed?: ArrayLike<number>): void {
   const order = topologicalOrder(root);
-  for (const node of order) node.grad.fill(0);
+  for (const node of order) node.grad = zeros(node.value.length);
   if (seed) {
     if (seed.length !== root.size) throw new RangeError('backward: seed size differs from root');
-    root.grad.set(seed);
+    for (let i = 0; i < seed.length; i++) root.grad[i] = seed[i]!;
   } else {
     if (root.size !== 1) throw new RangeError('backward: a non-scalar root needs a seed');
     root.grad[0] = 1;

@@ -11,6 +11,7 @@ import {
   LSTM_BIASES, LSTM_GATES, LSTM_WEIGHTS, dims,
   type Gate, type LstmBias, type LstmInstance, type LstmWeight, type Mat, type Vec,
 } from './instance.js';
+import { EXACT, type Convention } from './convention.js';
 import { addMat, addVec, diag, diagTimes, hadamard, matTVec, matVec, outer, sigmoid, subVec, sumMats, sumVecs } from './linalg.js';
 import { lossSteps } from './rnn.js';
 
@@ -45,26 +46,27 @@ export type LstmSolution = { model: 'lstm' } & LstmForward & LstmGradients & {
 
 const gateWeights = (gate: Gate) => [`Wx${gate}`, `Wh${gate}`, `b${gate}`] as [LstmWeight, LstmWeight, LstmBias];
 
-/** The forward pass in plain arithmetic (MATH.md §3). */
-export function lstmForward(inst: LstmInstance): LstmForward {
+/** The forward pass in plain arithmetic (MATH.md §3); `conv.round` models a student's rounding. */
+export function lstmForward(inst: LstmInstance, conv: Convention = EXACT): LstmForward {
+  const r = (v: Vec) => v.map(conv.round);
   const out: LstmForward = { af: [], ai: [], ag: [], ao: [], f: [], i: [], g: [], o: [], c: [], m: [], h: [], yhat: [], losses: [], loss: 0 };
   let h = inst.h0, c = inst.c0;
   inst.x.forEach((xt, t) => {
     const pre = (gate: Gate) => {
       const [wx, wh, b] = gateWeights(gate);
-      return addVec(addVec(matVec(inst[wx], xt), matVec(inst[wh], h)), inst[b]);
+      return r(addVec(addVec(matVec(inst[wx], xt), matVec(inst[wh], h)), inst[b]));
     };
     const af = pre('f'), ai = pre('i'), ag = pre('g'), ao = pre('o');
-    const f = af.map(sigmoid), i = ai.map(sigmoid), g = ag.map(Math.tanh), o = ao.map(sigmoid);
-    c = addVec(hadamard(f, c), hadamard(i, g));
-    const m = c.map(Math.tanh);
-    h = hadamard(o, m);
-    const yhat = addVec(matVec(inst.V, h), inst.by);
+    const f = r(af.map(sigmoid)), i = r(ai.map(sigmoid)), g = r(ag.map(Math.tanh)), o = r(ao.map(sigmoid));
+    c = r(addVec(hadamard(f, c), hadamard(i, g)));
+    const m = r(c.map(Math.tanh));
+    h = r(hadamard(o, m));
+    const yhat = r(addVec(matVec(inst.V, h), inst.by));
     const e = subVec(inst.y[t]!, yhat);
     out.af.push(af); out.ai.push(ai); out.ag.push(ag); out.ao.push(ao);
     out.f.push(f); out.i.push(i); out.g.push(g); out.o.push(o);
     out.c.push(c); out.m.push(m); out.h.push(h); out.yhat.push(yhat);
-    out.losses.push(0.5 * e.reduce((acc, v) => acc + v * v, 0));
+    out.losses.push(conv.round(0.5 * e.reduce((acc, v) => acc + v * v, 0)));
   });
   out.loss = lossSteps(inst.loss, inst.x.length).reduce((acc, t) => acc + out.losses[t]!, 0);
   return out;
@@ -72,27 +74,29 @@ export function lstmForward(inst: LstmInstance): LstmForward {
 
 /**
  * ∂c_t/∂c_{t−1}, direct (diag f_t) and total (MATH.md §3), for t = 1..T. For t = 1 the total is
- * the direct term: h_0 is an input, not a function of c_0.
+ * the direct term: h_0 is an input, not a function of c_0. `conv.cell` drops or swaps factors
+ * the way the catalogued mistakes do.
  */
-export function lstmCellJacobians(inst: LstmInstance, fw: LstmForward): { direct: Mat[]; total: Mat[] } {
+export function lstmCellJacobians(inst: LstmInstance, fw: LstmForward, conv: Convention = EXACT): { direct: Mat[]; total: Mat[] } {
+  const r = (v: Vec) => v.map(conv.round);
   const direct: Mat[] = [], total: Mat[] = [];
+  const sigPrime = (a: number) => conv.round(conv.sigmoidPrime(a, conv.round(sigmoid(a))));
+  const tanhPrime = (a: number) => conv.round(conv.tanhPrime(a, conv.round(Math.tanh(a))));
   for (let t = 0; t < fw.f.length; t++) {
     const d = diag(fw.f[t]!);
     direct.push(d);
-    if (t === 0) {
+    if (t === 0 || !conv.cell.throughH) {
       total.push(d);
       continue;
     }
-    const cPrev = fw.c[t - 1]!;
-    const sigPrime = (a: number) => sigmoid(a) * (1 - sigmoid(a));
-    const tanhPrime = (a: number) => 1 - Math.tanh(a) ** 2;
-    const viaF = diagTimes(hadamard(cPrev, fw.af[t]!.map(sigPrime)), inst.Whf);
-    const viaI = diagTimes(hadamard(fw.g[t]!, fw.ai[t]!.map(sigPrime)), inst.Whi);
-    const viaG = diagTimes(hadamard(fw.i[t]!, fw.ag[t]!.map(tanhPrime)), inst.Whg);
-    // ∂h_{t−1}/∂c_{t−1} = diag(o_{t−1} ⊙ (1 − tanh² c_{t−1})), applied on the right
-    const dh_dc = hadamard(fw.o[t - 1]!, cPrev.map((v) => 1 - Math.tanh(v) ** 2));
-    const throughH = addMat(addMat(viaF, viaI), viaG).map((row) => row.map((v, j) => v * dh_dc[j]!));
-    total.push(addMat(d, throughH));
+    const cPrev = conv.cell.cellIsCurrent ? fw.c[t]! : fw.c[t - 1]!;
+    const viaF = diagTimes(r(hadamard(cPrev, fw.af[t]!.map(sigPrime))), inst.Whf);
+    const viaI = diagTimes(r(hadamard(fw.g[t]!, fw.ai[t]!.map(sigPrime))), inst.Whi);
+    const viaG = diagTimes(r(hadamard(fw.i[t]!, fw.ag[t]!.map(tanhPrime))), inst.Whg);
+    // ∂h_{t−1}/∂c_{t−1} = diag(o_{t−1} ⊙ tanh'(c_{t−1})), applied on the right
+    const dh_dc = r(cPrev.map((c, a) => (conv.cell.outputGate ? fw.o[t - 1]![a]! : 1) * (conv.cell.tanhPrimeCell ? conv.round(conv.tanhPrime(c, Math.tanh(c))) : 1)));
+    const throughH = addMat(addMat(viaF, viaI), viaG).map((row) => row.map((v, j) => conv.round(v * dh_dc[j]!)));
+    total.push(addMat(d, throughH).map(r));
   }
   return { direct, total };
 }
@@ -130,7 +134,7 @@ export function solveLstm(inst: LstmInstance): LstmSolution {
   }
   const root = ad.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
   ad.backward(root);
-  const col = (n: ad.Node) => Array.from(n.value);
+  const col = (n: ad.Node) => ad.toArray(n.value);
   const fw = Object.fromEntries(Object.entries(nodes).map(([k, ns]) => [k, ns.map(col)])) as unknown as LstmForward;
   fw.losses = lossNodes.map((n) => n.value[0]!);
   fw.loss = root.value[0]!;
@@ -140,8 +144,8 @@ export function solveLstm(inst: LstmInstance): LstmSolution {
     grads[`dL_d${w}_by_step`] = uses[w].map((u) => u.gradRows());
   }
   for (const b of LSTM_BIASES) {
-    grads[`dL_d${b}`] = Array.from(params[b].grad);
-    grads[`dL_d${b}_by_step`] = uses[b].map((u) => Array.from(u.grad));
+    grads[`dL_d${b}`] = ad.toArray(params[b].grad);
+    grads[`dL_d${b}_by_step`] = uses[b].map((u) => ad.toArray(u.grad));
   }
   const jac = lstmCellJacobians(inst, fw);
   return {
@@ -149,9 +153,9 @@ export function solveLstm(inst: LstmInstance): LstmSolution {
     ...fw,
     ...(grads as LstmGradients),
     dL_dV: V.gradRows(),
-    dL_dby: Array.from(by.grad),
-    dL_dh0: Array.from(h0.grad),
-    dL_dc0: Array.from(c0.grad),
+    dL_dby: ad.toArray(by.grad),
+    dL_dh0: ad.toArray(h0.grad),
+    dL_dc0: ad.toArray(c0.grad),
     dc_dc_prev_direct: jac.direct,
     dc_dc_prev: jac.total,
   };
@@ -165,8 +169,10 @@ export function solveLstm(inst: LstmInstance): LstmSolution {
  *   δ^g_t = ∂L/∂c_t ⊙ i_t ⊙ tanh'(a^g_t),  δ^o_t = ∂L/∂h_t ⊙ m_t ⊙ σ'(a^o_t)
  *   ∂L/∂W_xG^(t) = δ^G_t x_tᵀ, ∂L/∂W_hG^(t) = δ^G_t h_{t−1}ᵀ, ∂L/∂b_G^(t) = δ^G_t.
  */
-export function lstmClosedForm(inst: LstmInstance): LstmForward & LstmGradients {
-  const fw = lstmForward(inst);
+export function lstmClosedForm(inst: LstmInstance, conv: Convention = EXACT): LstmForward & LstmGradients {
+  const r = (v: Vec) => v.map(conv.round);
+  const rm = (m: Mat) => m.map(r);
+  const fw = lstmForward(inst, conv);
   const { D, H, K, T } = dims(inst);
   const counted = new Set(lossSteps(inst.loss, T));
   const steps = Object.fromEntries([...LSTM_WEIGHTS, ...LSTM_BIASES].map((p) => [p, [] as (Mat | Vec)[]])) as Record<string, (Mat | Vec)[]>;
@@ -177,30 +183,31 @@ export function lstmClosedForm(inst: LstmInstance): LstmForward & LstmGradients 
   for (let t = T - 1; t >= 0; t--) {
     let dh = dhNext;
     if (counted.has(t)) {
-      const e = subVec(fw.yhat[t]!, inst.y[t]!);
-      dh = addVec(dh, matTVec(inst.V, e));
+      const e = r(fw.yhat[t]!.map((v, a) => conv.outputError(v, inst.y[t]![a]!)));
+      dh = r(addVec(dh, matTVec(inst.V, e)));
       dV.push(outer(e, fw.h[t]!));
       dby.push(e);
     }
     const cPrev = t === 0 ? inst.c0 : fw.c[t - 1]!;
     const hPrev = t === 0 ? inst.h0 : fw.h[t - 1]!;
-    const dc = addVec(dh.map((v, a) => v * fw.o[t]![a]! * (1 - fw.m[t]![a]! ** 2)), hadamard(dcNext, fNext));
-    const s = (v: number) => v * (1 - v);
+    const tp = (pre: Vec[], act: Vec[], a: number) => conv.round(conv.tanhPrime(pre[t]![a]!, act[t]![a]!));
+    const sp = (pre: Vec[], act: Vec[], a: number) => conv.round(conv.sigmoidPrime(pre[t]![a]!, act[t]![a]!));
+    const dc = r(addVec(dh.map((v, a) => v * fw.o[t]![a]! * tp(fw.c, fw.m, a)), hadamard(dcNext, fNext)));
     const delta: Record<Gate, Vec> = {
-      f: dc.map((v, a) => v * cPrev[a]! * s(fw.f[t]![a]!)),
-      i: dc.map((v, a) => v * fw.g[t]![a]! * s(fw.i[t]![a]!)),
-      g: dc.map((v, a) => v * fw.i[t]![a]! * (1 - fw.g[t]![a]! ** 2)),
-      o: dh.map((v, a) => v * fw.m[t]![a]! * s(fw.o[t]![a]!)),
+      f: r(dc.map((v, a) => v * cPrev[a]! * sp(fw.af, fw.f, a))),
+      i: r(dc.map((v, a) => v * fw.g[t]![a]! * sp(fw.ai, fw.i, a))),
+      g: r(dc.map((v, a) => v * fw.i[t]![a]! * tp(fw.ag, fw.g, a))),
+      o: r(dh.map((v, a) => v * fw.m[t]![a]! * sp(fw.ao, fw.o, a))),
     };
     let dhPrev = new Array<number>(H).fill(0);
     for (const gate of LSTM_GATES) {
       const [wx, wh, b] = gateWeights(gate);
-      steps[wx]![t] = outer(delta[gate], inst.x[t]!);
-      steps[wh]![t] = outer(delta[gate], hPrev);
+      steps[wx]![t] = rm(outer(delta[gate], inst.x[t]!));
+      steps[wh]![t] = rm(outer(delta[gate], hPrev));
       steps[b]![t] = delta[gate];
       dhPrev = addVec(dhPrev, matTVec(inst[wh], delta[gate]));
     }
-    dhNext = dhPrev;
+    dhNext = r(dhPrev);
     dcNext = dc;
     fNext = fw.f[t]!;
   }
@@ -208,18 +215,18 @@ export function lstmClosedForm(inst: LstmInstance): LstmForward & LstmGradients 
   for (const w of LSTM_WEIGHTS) {
     const cols = w.startsWith('Wx') ? D : H;
     grads[`dL_d${w}_by_step`] = steps[w];
-    grads[`dL_d${w}`] = sumMats(steps[w] as Mat[], H, cols);
+    grads[`dL_d${w}`] = rm(sumMats(steps[w] as Mat[], H, cols));
   }
   for (const b of LSTM_BIASES) {
     grads[`dL_d${b}_by_step`] = steps[b];
-    grads[`dL_d${b}`] = sumVecs(steps[b] as Vec[], H);
+    grads[`dL_d${b}`] = r(sumVecs(steps[b] as Vec[], H));
   }
   return {
     ...fw,
     ...(grads as LstmGradients),
-    dL_dV: sumMats(dV, K, H),
-    dL_dby: sumVecs(dby, K),
+    dL_dV: rm(sumMats(dV, K, H)),
+    dL_dby: r(sumVecs(dby, K)),
     dL_dh0: dhNext,
-    dL_dc0: hadamard(dcNext, fNext),
+    dL_dc0: r(hadamard(dcNext, fNext)),
   };
 }

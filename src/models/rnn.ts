@@ -8,10 +8,11 @@
  * Tests hold them against each other and against central finite differences.
  */
 import * as ad from '../engine/autodiff.js';
+import { EXACT, type Convention } from './convention.js';
 import type { LossKind, Mat, RnnInstance, Vec } from './instance.js';
 import { dims } from './instance.js';
 import {
-  addVec, diagTimes, identity, matMul, matTVec, matVec, outer, subVec, sumMats, sumVecs, zeros,
+  addVec, diagTimes, hadamard, identity, matMul, matTVec, matVec, outer, subVec, sumMats, sumVecs,
 } from './linalg.js';
 
 export interface RnnForward {
@@ -44,32 +45,36 @@ export function lossSteps(kind: LossKind | undefined, T: number): number[] {
   return kind === 'sum' ? Array.from({ length: T }, (_, t) => t) : [T - 1];
 }
 
-/** The forward pass in plain arithmetic (MATH.md §2). */
-export function rnnForward(inst: RnnInstance): RnnForward {
+/** The forward pass in plain arithmetic (MATH.md §2); `conv.round` models a student's rounding. */
+export function rnnForward(inst: RnnInstance, conv: Convention = EXACT): RnnForward {
+  const r = (v: Vec) => v.map(conv.round);
   const theta: Vec[] = [], s: Vec[] = [], o: Vec[] = [], losses: number[] = [];
   let prev = inst.s0;
   inst.x.forEach((xt, t) => {
-    const th = addVec(addVec(matVec(inst.U, xt), matVec(inst.W, prev)), inst.b);
-    const st = th.map(Math.tanh);
-    const ot = addVec(matVec(inst.V, st), inst.c);
+    const th = r(addVec(addVec(matVec(inst.U, xt), matVec(inst.W, prev)), inst.b));
+    const st = r(th.map(Math.tanh));
+    const ot = r(addVec(matVec(inst.V, st), inst.c));
     const e = subVec(inst.y[t]!, ot);
     theta.push(th); s.push(st); o.push(ot);
-    losses.push(0.5 * e.reduce((acc, v) => acc + v * v, 0));
+    losses.push(conv.round(0.5 * e.reduce((acc, v) => acc + v * v, 0)));
     prev = st;
   });
   const loss = lossSteps(inst.loss, inst.x.length).reduce((acc, t) => acc + losses[t]!, 0);
   return { theta, s, o, losses, loss };
 }
 
-/** ∂s_j/∂s_{j−1} = diag(1 − s_j²)·W for j = 1..T (entry j−1). */
-export function rnnStateJacobians(inst: RnnInstance, s: readonly Vec[]): Mat[] {
-  return s.map((sj) => diagTimes(sj.map((v) => 1 - v * v), inst.W));
+/** ∂s_j/∂s_{j−1} = diag(tanh'(θ_j))·W = diag(1 − s_j²)·W for j = 1..T (entry j−1). */
+export function rnnStateJacobians(inst: RnnInstance, fwd: Pick<RnnForward, 'theta' | 's'>, conv: Convention = EXACT): Mat[] {
+  return fwd.s.map((sj, j) => {
+    const d = sj.map((t, a) => conv.round(conv.tanhPrime(fwd.theta[j]![a]!, t)));
+    return diagTimes(d, inst.W).map((row) => row.map(conv.round));
+  });
 }
 
 /** ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} = J_t·J_{t−1}···J_{k+1} (identity when k = t); steps are 1-based. */
-export function jacobianProduct(jacobians: readonly Mat[], k: number, t: number): Mat {
+export function jacobianProduct(jacobians: readonly Mat[], k: number, t: number, conv: Convention = EXACT): Mat {
   let p = identity(jacobians[0]!.length);
-  for (let j = k + 1; j <= t; j++) p = matMul(jacobians[j - 1]!, p);
+  for (let j = k + 1; j <= t; j++) p = matMul(jacobians[j - 1]!, p).map((row) => row.map(conv.round));
   return p;
 }
 
@@ -93,7 +98,7 @@ export function solveRnn(inst: RnnInstance): RnnSolution {
   }
   const root = ad.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
   ad.backward(root);
-  const col = (n: ad.Node) => Array.from(n.value);
+  const col = (n: ad.Node) => ad.toArray(n.value);
   const s = sNodes.map(col);
   return {
     model: 'rnn',
@@ -105,53 +110,59 @@ export function solveRnn(inst: RnnInstance): RnnSolution {
     dL_dU: U.gradRows(),
     dL_dW: W.gradRows(),
     dL_dV: V.gradRows(),
-    dL_db: Array.from(b.grad),
-    dL_dc: Array.from(c.grad),
-    dL_ds0: Array.from(s0.grad),
+    dL_db: ad.toArray(b.grad),
+    dL_dc: ad.toArray(c.grad),
+    dL_ds0: ad.toArray(s0.grad),
     dL_dU_by_step: uses.U.map((n) => n.gradRows()),
     dL_dW_by_step: uses.W.map((n) => n.gradRows()),
-    dL_db_by_step: uses.b.map((n) => Array.from(n.grad)),
-    ds_ds_prev: rnnStateJacobians(inst, s),
+    dL_db_by_step: uses.b.map((n) => ad.toArray(n.grad)),
+    ds_ds_prev: rnnStateJacobians(inst, { theta: thetaNodes.map(col), s }),
   };
 }
 
 /**
  * The closed form of MATH.md §2, term by term:
- * ∂L_t/∂U^(k) = [(∏_{j=k+1}^{t} ∂s_j/∂s_{j−1})ᵀ Vᵀ (o_t − y_t)] ⊙ (1 − s_k²) · x_kᵀ,
+ * ∂L_t/∂U^(k) = [(∏_{j=k+1}^{t} ∂s_j/∂s_{j−1})ᵀ Vᵀ (o_t − y_t)] ⊙ tanh'(θ_k) · x_kᵀ,
  * and likewise W^(k) (with s_{k−1}) and b^(k); summed over the losses the instance counts.
+ * Under a non-exact Convention it gives what a rounding student, or a catalogued mistake, gives.
  */
-export function rnnClosedForm(inst: RnnInstance): RnnForward & RnnGradients & { ds_ds_prev: Mat[] } {
-  const fwd = rnnForward(inst);
+export function rnnClosedForm(inst: RnnInstance, conv: Convention = EXACT): RnnForward & RnnGradients & { ds_ds_prev: Mat[] } {
+  const r = (v: Vec) => v.map(conv.round);
+  const rm = (m: Mat) => m.map(r);
+  const fwd = rnnForward(inst, conv);
   const { D, H, K, T } = dims(inst);
-  const jac = rnnStateJacobians(inst, fwd.s);
+  const jac = rnnStateJacobians(inst, fwd, conv);
   const stateBefore = (k: number) => (k === 1 ? inst.s0 : fwd.s[k - 2]!);
   const byStepU: Mat[] = [], byStepW: Mat[] = [], byStepB: Vec[] = [];
-  const dL_ds0: Vec[] = [];
   const counted = lossSteps(inst.loss, T).map((t) => t + 1);
+  const errors = counted.map((t) => r(fwd.o[t - 1]!.map((o, a) => conv.outputError(o, inst.y[t - 1]![a]!))));
+  let dL_ds0: Vec = new Array<number>(H).fill(0);
   for (let k = 1; k <= T; k++) {
     // δ_k = Σ_t ∂L_t/∂θ_k over the counted losses with t ≥ k
     let delta = new Array<number>(H).fill(0);
-    for (const t of counted) {
-      if (t < k) continue;
-      const dL_do = subVec(fwd.o[t - 1]!, inst.y[t - 1]!);
-      const dL_ds_t = matTVec(inst.V, dL_do);
-      const dL_ds_k = matTVec(jacobianProduct(jac, k, t), dL_ds_t);
-      delta = addVec(delta, dL_ds_k.map((g, a) => g * (1 - fwd.s[k - 1]![a]! ** 2)));
-    }
-    byStepU.push(outer(delta, inst.x[k - 1]!));
-    byStepW.push(outer(delta, stateBefore(k)));
+    counted.forEach((t, n) => {
+      if (t < k) return;
+      const dL_ds_t = r(matTVec(inst.V, errors[n]!));
+      let product = jacobianProduct(jac, k, t, conv);
+      if (conv.wPowerShift === 1) product = rm(matMul(product, inst.W));
+      if (conv.wPowerShift === -1) product = rm(product.map((row) => row.map((v) => v / inst.W[0]![0]!)));
+      const dL_ds_k = r(conv.transposeBack ? matTVec(product, dL_ds_t) : matVec(product, dL_ds_t));
+      const tanhPrimeK = fwd.s[k - 1]!.map((sk, a) => conv.round(conv.tanhPrime(fwd.theta[k - 1]![a]!, sk)));
+      delta = r(addVec(delta, hadamard(dL_ds_k, tanhPrimeK)));
+    });
+    byStepU.push(rm(outer(delta, inst.x[k - 1]!)));
+    byStepW.push(rm(outer(delta, stateBefore(k))));
     byStepB.push(delta);
-    if (k === 1) dL_ds0.push(matTVec(inst.W, delta));
+    if (k === 1) dL_ds0 = r(matTVec(inst.W, delta));
   }
-  const errors = counted.map((t) => subVec(fwd.o[t - 1]!, inst.y[t - 1]!));
   return {
     ...fwd,
-    dL_dU: sumMats(byStepU, H, D),
-    dL_dW: sumMats(byStepW, H, H),
-    dL_dV: sumMats(counted.map((t, i) => outer(errors[i]!, fwd.s[t - 1]!)), K, H),
-    dL_db: sumVecs(byStepB, H),
-    dL_dc: sumVecs(errors, K),
-    dL_ds0: dL_ds0[0] ?? zeros(1, H)[0]!,
+    dL_dU: rm(sumMats(byStepU, H, D)),
+    dL_dW: rm(sumMats(byStepW, H, H)),
+    dL_dV: rm(sumMats(counted.map((t, i) => outer(errors[i]!, fwd.s[t - 1]!)), K, H)),
+    dL_db: r(sumVecs(byStepB, H)),
+    dL_dc: r(sumVecs(errors, K)),
+    dL_ds0,
     dL_dU_by_step: byStepU,
     dL_dW_by_step: byStepW,
     dL_db_by_step: byStepB,

@@ -13,26 +13,35 @@ export function solve(inst: Instance): Solution {
   return inst.model === 'rnn' ? solveRnn(inst) : solveLstm(inst);
 }
 
-/** The first key whose value holds a non-finite number, or null. */
-function nonFiniteKey(solution: Solution): string | null {
-  for (const [key, value] of Object.entries(solution)) {
-    if (typeof value === 'string') continue;
-    const flat = [value].flat(3) as unknown[];
-    if (flat.some((v) => typeof v === 'number' && !Number.isFinite(v))) return key;
-  }
-  return null;
+/** Validates raw JSON input (one instance at the JSON path `root`) and solves it. */
+export function solveInput(input: unknown, root = '$'): Solution {
+  return solve(parseInstance(input, root));
 }
 
 /**
- * Validates and solves raw JSON input (one instance or an array of them). `root` is the JSON
- * path the input sits at, used in error messages.
+ * The keys `gradsheet solve` prints by default: exactly MATH.md §4's (and `model`). `--all` adds
+ * everything else the solver knows: pre-activations, per-step losses, gradients of the initial
+ * state and the per-step terms of every shared parameter.
  */
-export function solveInput(input: unknown, root = '$'): Solution {
-  const solution = solve(parseInstance(input, root));
-  const bad = nonFiniteKey(solution);
-  if (bad !== null) {
-    const label = instanceLabel(root);
-    throw new GradsheetError('numeric', `The ${label} overflows: ${bad} is not a finite number in double precision; use smaller weights or inputs.`);
+const PRINTED: Record<Solution['model'], readonly string[]> = {
+  rnn: ['model', 's', 'o', 'loss', 'dL_dU', 'dL_dW', 'dL_dV', 'dL_db', 'dL_dc', 'dL_dU_by_step', 'ds_ds_prev'],
+  lstm: ['model', 'f', 'i', 'g', 'o', 'c', 'h', 'yhat', 'loss',
+    'dL_dWxf', 'dL_dWxi', 'dL_dWxg', 'dL_dWxo', 'dL_dWhf', 'dL_dWhi', 'dL_dWhg', 'dL_dWho',
+    'dL_dbf', 'dL_dbi', 'dL_dbg', 'dL_dbo', 'dL_dV', 'dL_dby', 'dL_dWhf_by_step', 'dc_dc_prev_direct', 'dc_dc_prev'],
+};
+
+/**
+ * Validates and solves raw JSON input and returns the solution as JSON text (full double
+ * precision). `root` is the JSON path the input sits at, used in error messages.
+ */
+export function solveToJson(input: unknown, root = '$', options: { all?: boolean } = {}): string {
+  const solution = solveInput(input, root) as unknown as Record<string, unknown>;
+  const printed = options.all ? solution : Object.fromEntries(PRINTED[solution.model as Solution['model']].map((k) => [k, solution[k]]));
+  const json = JSON.stringify(printed);
+  // JSON has no NaN or Infinity: JSON.stringify writes them as null, and a solution has no nulls
+  if (json.includes('null')) {
+    const bad = Object.keys(printed).find((k) => JSON.stringify(printed[k]).includes('null'));
+    throw new GradsheetError('numeric', `The ${instanceLabel(root)} overflows: ${bad} is not a finite number in double precision; use smaller weights or inputs.`);
   }
-  return solution;
+  return json;
 }

@@ -1,0 +1,84 @@
+/**
+ * Requirement: solving 4000 mixed instances end to end (process start included) must be at least
+ * 10× faster than PyTorch eager autograd computing the same quantities in float64.
+ *
+ * Both sides are timed as a user would run them — a fresh process reading the instance file and
+ * writing every solution to a file — so start-up (Node + bundle, Python + `import torch`), JSON
+ * parsing and serialisation all count. Best of several runs, to measure the code rather than
+ * scheduler noise. bench/check-torch-agrees.mjs verifies that the two compute the same numbers.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeInstances } from './make-instances.mjs';
+
+const N = 4000;
+const SEED = 1;
+const GRADSHEET_RUNS = 3;
+const TORCH_RUNS = 2; // each takes several seconds, and its spread is small next to the goal
+// Debian's python3-torch lives in the system interpreter, not in whatever `python3` is on PATH.
+const PYTHON = process.env.GRADSHEET_BENCH_PYTHON ?? '/usr/bin/python3';
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs `cmd args > out` once; resolves to wall-clock seconds from spawn to exit. */
+function timeOnce(cmd, args, out) {
+  return new Promise((resolve, reject) => {
+    const fd = openSync(out, 'w');
+    const stderr = [];
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', fd, 'pipe'] });
+    child.stderr.on('data', (d) => stderr.push(d));
+    child.on('error', (e) => { closeSync(fd); reject(e); });
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      closeSync(fd);
+      if (code === 0) resolve(seconds);
+      else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${Buffer.concat(stderr).toString().trim()}`));
+    });
+  });
+}
+
+async function bestOf(runs, cmd, args, out) {
+  const times = [];
+  for (let r = 0; r < runs; r++) times.push(await timeOnce(cmd, args, out));
+  return { best: Math.min(...times), times };
+}
+
+/** A timing only counts if the run produced a solution for every instance. */
+function expectSolutions(out, who) {
+  const solutions = JSON.parse(readFileSync(out, 'utf8'));
+  if (!Array.isArray(solutions) || solutions.length !== N) throw new Error(`${who} did not print ${N} solutions`);
+}
+
+const fmt = (times) => times.map((t) => t.toFixed(2)).join(', ');
+
+export default async function solveBench() {
+  const dir = mkdtempSync(join(tmpdir(), 'gradsheet-bench-'));
+  try {
+    const file = join(dir, 'instances.json');
+    writeInstances(file, N, SEED);
+
+    const gsOut = join(dir, 'gradsheet.json');
+    const gs = await bestOf(GRADSHEET_RUNS, process.execPath, ['dist/cli.js', 'solve', file], gsOut);
+    expectSolutions(gsOut, 'gradsheet');
+    console.log(`  gradsheet solve: best ${gs.best.toFixed(2)} s of ${GRADSHEET_RUNS} (${fmt(gs.times)})`);
+
+    const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      console.log(`  torch baseline SKIPPED: ${PYTHON} cannot import torch (${(probe.error?.message ?? probe.stderr).trim().split('\n').pop()}); install python3-torch`);
+      return { name: 'solve 4000 mixed instances', gradsheet_s: gs.best, torch_s: null, ratio: null, goal: 'ratio >= 10' };
+    }
+    const torchOut = join(dir, 'torch.json');
+    const torch = await bestOf(TORCH_RUNS, PYTHON, ['bench/torch_solve.py', file], torchOut);
+    expectSolutions(torchOut, 'torch_solve.py');
+    console.log(`  torch eager:     best ${torch.best.toFixed(2)} s of ${TORCH_RUNS} (${fmt(torch.times)})`);
+
+    const ratio = torch.best / gs.best;
+    console.log(`  ratio torch/gradsheet: ${ratio.toFixed(2)}× (goal ≥ 10×)`);
+    return { name: 'solve 4000 mixed instances', gradsheet_s: gs.best, torch_s: torch.best, ratio, goal: 'ratio >= 10' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * How a closed-form computation is carried out: exactly (the default), the way a student with a
+ * calculator does it (every written-down quantity rounded), or with one of the catalogued
+ * mistakes. The closed forms of rnn.ts and lstm.ts take a Convention, so the generator can ask
+ * "what would this mistake give?" and "what does rounding do?" of the same code that is tested
+ * against the autodiff engine.
+ */
+
+export interface Convention {
+  /** applied to every quantity a student writes down (identity when exact) */
+  round: (x: number) => number;
+  /** tanh'(a), given a and t = tanh(a); correct: 1 − t² */
+  tanhPrime: (a: number, t: number) => number;
+  /** σ'(a), given a and s = σ(a); correct: s(1 − s) */
+  sigmoidPrime: (a: number, s: number) => number;
+  /** ∂L_t/∂o_t from o and y; correct: o − y */
+  outputError: (o: number, y: number) => number;
+  /** back-propagate through (∏ J)ᵀ (correct) or, mistakenly, through ∏ J (W for Wᵀ) */
+  transposeBack: boolean;
+  /** extra (+1) or missing (−1) factors of W in the long-range product (correct: 0) */
+  wPowerShift: -1 | 0 | 1;
+  /** LSTM total ∂c_t/∂c_{t−1}: which factors of MATH.md §3 are kept */
+  cell: { throughH: boolean; outputGate: boolean; tanhPrimeCell: boolean; cellIsCurrent: boolean };
+}
+
+export const EXACT: Convention = Object.freeze({
+  round: (x: number) => x,
+  tanhPrime: (_a: number, t: number) => 1 - t * t,
+  sigmoidPrime: (_a: number, s: number) => s * (1 - s),
+  outputError: (o: number, y: number) => o - y,
+  transposeBack: true,
+  wPowerShift: 0,
+  cell: Object.freeze({ throughH: true, outputGate: true, tanhPrimeCell: true, cellIsCurrent: false }),
+}) as Convention;
+
+/** Rounds to `digits` significant figures, the way a calculator display is copied down. */
+export function roundSignificant(x: number, digits: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  return Number(x.toPrecision(digits));
+}
+
+/** The exact convention with every written-down quantity rounded to `digits` significant figures. */
+export function byHand(digits: number, base: Convention = EXACT): Convention {
+  return { ...base, round: (x) => roundSignificant(x, digits) };
+}
