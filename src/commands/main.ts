@@ -12,6 +12,16 @@ const commands: Record<string, Command> = {
     usage: 'gradsheet solve <file.json | ->',
     run: async (args) => (await import('./solve.js')).runSolve(args),
   },
+  banks: {
+    summary: 'List the default question banks and the problem types.',
+    usage: 'gradsheet banks',
+    run: async () => (await import('./banks.js')).runBanks(),
+  },
+  generate: {
+    summary: 'Generate per-student variants of a bank: the answer key and blank submissions.',
+    usage: 'gradsheet generate --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR',
+    run: async (args) => (await import('./generate.js')).runGenerate(args),
+  },
 };
 
 function help(): string {
@@ -44,6 +54,11 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
+    const argError = (e as { code?: string }).code;
+    if (argError === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || argError === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || argError === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      process.stderr.write(`gradsheet ${name}: ${(e as Error).message.split('\n')[0]!.replace(/\.?$/, '.')} Usage: ${command.usage}\n`);
+      return 2;
+    }
     if (isGradsheetError(e)) {
       process.stderr.write(`gradsheet ${name}: ${e.message}\n`);
       return e.code === 'internal' ? 70 : 2;

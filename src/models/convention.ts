@@ -39,7 +39,17 @@ export function roundSignificant(x: number, digits: number): number {
   return Number(x.toPrecision(digits));
 }
 
-/** The exact convention with every written-down quantity rounded to `digits` significant figures. */
-export function byHand(digits: number, base: Convention = EXACT): Convention {
-  return { ...base, round: (x) => roundSignificant(x, digits) };
+const handConventions = new Map<number, Convention>();
+
+/**
+ * The exact convention with every written-down quantity rounded to `digits` significant figures
+ * (one object per digits, so results can be memoised on it).
+ */
+export function byHand(digits: number): Convention {
+  let conv = handConventions.get(digits);
+  if (!conv) {
+    conv = Object.freeze({ ...EXACT, round: (x: number) => roundSignificant(x, digits) });
+    handConventions.set(digits, conv);
+  }
+  return conv;
 }

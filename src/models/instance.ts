@@ -40,7 +40,14 @@ export interface LstmInstance extends Record<LstmWeight, Mat>, Record<LstmBias, 
   loss?: LossKind;
 }
 
-export type Instance = RnnInstance | LstmInstance;
+/** MATH.md §1's activations at given points (the `activations` problem type's instance). */
+export interface ActivationsInstance {
+  model: 'activations';
+  x: number[];
+}
+
+export type NetworkInstance = RnnInstance | LstmInstance;
+export type Instance = NetworkInstance | ActivationsInstance;
 
 interface Dims { D: number; H: number; K: number; T: number }
 
@@ -127,9 +134,11 @@ const lstmSchema = z.object(lstmShape).superRefine((data, ctx) => {
   expectLength(ctx, data.c0, 'c0', h);
 });
 
-export const instanceSchema = z.discriminatedUnion('model', [rnnSchema, lstmSchema]);
+const activationsSchema = z.object({ model: z.literal('activations'), x: z.array(num).min(1) });
 
-export function dims(inst: Instance): Dims {
+export const instanceSchema = z.discriminatedUnion('model', [rnnSchema, lstmSchema, activationsSchema]);
+
+export function dims(inst: NetworkInstance): Dims {
   const H = inst.model === 'rnn' ? inst.W.length : inst.Whf.length;
   return { D: inst.x[0]!.length, H, K: inst.y[0]!.length, T: inst.x.length };
 }

@@ -63,6 +63,16 @@ export function rnnForward(inst: RnnInstance, conv: Convention = EXACT): RnnForw
   return { theta, s, o, losses, loss };
 }
 
+/**
+ * The forward values a question prints (exact, then rounded by `conv`): a student given the
+ * states starts from these, rather than carrying rounding through the recurrence.
+ */
+export function givenForward(inst: RnnInstance, conv: Convention = EXACT): RnnForward {
+  const exact = rnnForward(inst);
+  const r = (v: Vec) => v.map(conv.round);
+  return { theta: exact.theta.map(r), s: exact.s.map(r), o: exact.o.map(r), losses: exact.losses.map(conv.round), loss: conv.round(exact.loss) };
+}
+
 /** ∂s_j/∂s_{j−1} = diag(tanh'(θ_j))·W = diag(1 − s_j²)·W for j = 1..T (entry j−1). */
 export function rnnStateJacobians(inst: RnnInstance, fwd: Pick<RnnForward, 'theta' | 's'>, conv: Convention = EXACT): Mat[] {
   return fwd.s.map((sj, j) => {
@@ -76,6 +86,16 @@ export function jacobianProduct(jacobians: readonly Mat[], k: number, t: number,
   let p = identity(jacobians[0]!.length);
   for (let j = k + 1; j <= t; j++) p = matMul(jacobians[j - 1]!, p).map((row) => row.map(conv.round));
   return p;
+}
+
+/**
+ * A catalogued mistake on a Jacobian product: one factor W too many (+1: P·W) or, in the scalar
+ * case, one too few (−1: P/W). Exact (shift 0) returns P unchanged.
+ */
+export function shiftPower(product: Mat, W: Mat, conv: Convention): Mat {
+  if (conv.wPowerShift === 1) return matMul(product, W).map((row) => row.map(conv.round));
+  if (conv.wPowerShift === -1) return product.map((row) => row.map((v) => conv.round(v / W[0]![0]!)));
+  return product;
 }
 
 /** The engine's solution: forward values and every gradient, with per-use (per-step) terms. */
@@ -124,12 +144,13 @@ export function solveRnn(inst: RnnInstance): RnnSolution {
  * The closed form of MATH.md §2, term by term:
  * ∂L_t/∂U^(k) = [(∏_{j=k+1}^{t} ∂s_j/∂s_{j−1})ᵀ Vᵀ (o_t − y_t)] ⊙ tanh'(θ_k) · x_kᵀ,
  * and likewise W^(k) (with s_{k−1}) and b^(k); summed over the losses the instance counts.
- * Under a non-exact Convention it gives what a rounding student, or a catalogued mistake, gives.
+ * Under a non-exact Convention it gives what a rounding student, or a catalogued mistake, gives;
+ * `fwd` is the forward pass to start from (by default computed under `conv`; `givenForward`
+ * when the question prints the states).
  */
-export function rnnClosedForm(inst: RnnInstance, conv: Convention = EXACT): RnnForward & RnnGradients & { ds_ds_prev: Mat[] } {
+export function rnnClosedForm(inst: RnnInstance, conv: Convention = EXACT, fwd: RnnForward = rnnForward(inst, conv)): RnnForward & RnnGradients & { ds_ds_prev: Mat[] } {
   const r = (v: Vec) => v.map(conv.round);
   const rm = (m: Mat) => m.map(r);
-  const fwd = rnnForward(inst, conv);
   const { D, H, K, T } = dims(inst);
   const jac = rnnStateJacobians(inst, fwd, conv);
   const stateBefore = (k: number) => (k === 1 ? inst.s0 : fwd.s[k - 2]!);
@@ -143,9 +164,8 @@ export function rnnClosedForm(inst: RnnInstance, conv: Convention = EXACT): RnnF
     counted.forEach((t, n) => {
       if (t < k) return;
       const dL_ds_t = r(matTVec(inst.V, errors[n]!));
-      let product = jacobianProduct(jac, k, t, conv);
-      if (conv.wPowerShift === 1) product = rm(matMul(product, inst.W));
-      if (conv.wPowerShift === -1) product = rm(product.map((row) => row.map((v) => v / inst.W[0]![0]!)));
+      // an off-by-one power of W is a mistake about the Jacobian factors, so only where there are some
+      const product = k < t ? shiftPower(jacobianProduct(jac, k, t, conv), inst.W, conv) : jacobianProduct(jac, k, t, conv);
       const dL_ds_k = r(conv.transposeBack ? matTVec(product, dL_ds_t) : matVec(product, dL_ds_t));
       const tanhPrimeK = fwd.s[k - 1]!.map((sk, a) => conv.round(conv.tanhPrime(fwd.theta[k - 1]![a]!, sk)));
       delta = r(addVec(delta, hadamard(dL_ds_k, tanhPrimeK)));

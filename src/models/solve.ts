@@ -3,14 +3,17 @@
  * plus pre-activations, per-step losses and the per-step terms of every shared parameter).
  */
 import { GradsheetError } from '../errors.js';
+import { solveActivations, type ActivationsSolution } from './activations.js';
 import { instanceLabel, parseInstance, type Instance } from './instance.js';
 import { solveLstm, type LstmSolution } from './lstm.js';
 import { solveRnn, type RnnSolution } from './rnn.js';
 
-export type Solution = RnnSolution | LstmSolution;
+export type Solution = RnnSolution | LstmSolution | ActivationsSolution;
 
 export function solve(inst: Instance): Solution {
-  return inst.model === 'rnn' ? solveRnn(inst) : solveLstm(inst);
+  if (inst.model === 'rnn') return solveRnn(inst);
+  if (inst.model === 'lstm') return solveLstm(inst);
+  return solveActivations(inst);
 }
 
 /** Validates raw JSON input (one instance at the JSON path `root`) and solves it. */
@@ -28,6 +31,7 @@ const PRINTED: Record<Solution['model'], readonly string[]> = {
   lstm: ['model', 'f', 'i', 'g', 'o', 'c', 'h', 'yhat', 'loss',
     'dL_dWxf', 'dL_dWxi', 'dL_dWxg', 'dL_dWxo', 'dL_dWhf', 'dL_dWhi', 'dL_dWhg', 'dL_dWho',
     'dL_dbf', 'dL_dbi', 'dL_dbg', 'dL_dbo', 'dL_dV', 'dL_dby', 'dL_dWhf_by_step', 'dc_dc_prev_direct', 'dc_dc_prev'],
+  activations: ['model', 'x', 'sinh', 'cosh', 'tanh', 'tanh_prime', 'sigmoid', 'sigmoid_prime'],
 };
 
 /**

@@ -1,0 +1,120 @@
+/**
+ * Drawing one question: a problem type's instance, accepted only when it grades fairly.
+ * A draw is rejected (and the same rng draws again, so redraws are deterministic) when
+ * - the problem type says it misses the requested regime,
+ * - any answer is not finite,
+ * - a part's answer computed by hand, with every written-down quantity rounded to the sheet's
+ *   digits, falls outside the part's tolerance (the student cannot get it right honestly), or
+ * - a catalogued mistake's value falls within tolerance of the right answer (the grader could
+ *   not tell them apart).
+ */
+import { allWithinTolerance, type Tolerance } from '../grade/tolerance.js';
+import { byHand } from '../models/convention.js';
+import type { Instance } from '../models/instance.js';
+import { solve, type Solution } from '../models/solve.js';
+import { GradsheetError } from '../errors.js';
+import { mistakeConvention, type MistakeId } from './mistakes.js';
+import type { Rng } from './random.js';
+import type { AnswerValue, AnyProblemType, BuiltQuestion, PartSpec, SheetStyle } from './types.js';
+
+export const MAX_DRAWS = 500;
+
+export type RejectReason = 'regime' | 'non-finite' | 'rounding' | 'mistake-indistinct';
+
+export interface DrawStats {
+  draws: number;
+  rejected: Partial<Record<RejectReason, number>>;
+}
+
+export interface GeneratedPart {
+  spec: PartSpec;
+  answer: AnswerValue;
+  tolerance: Tolerance;
+  /** catalogued mistakes and their values for this instance (only those that apply) */
+  mistakes: { id: MistakeId; value: AnswerValue }[];
+}
+
+export interface GeneratedQuestion {
+  instance: Instance;
+  solution: Solution;
+  built: BuiltQuestion;
+  parts: GeneratedPart[];
+}
+
+function isFiniteValue(v: AnswerValue): boolean {
+  if (typeof v === 'string') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  return (v as unknown[]).every((x) => isFiniteValue(x as AnswerValue));
+}
+
+function sameValue(a: AnswerValue, b: AnswerValue): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The values of the part's catalogued mistakes on this instance. A mistake that gives exactly
+ * the right answer here (∂L/∂W^(1) is 0 whatever one does when s_0 = 0) makes no difference on
+ * this instance and is left out, rather than counted as indistinguishable.
+ */
+export function mistakeValues(spec: PartSpec, sol: Solution): { id: MistakeId; value: AnswerValue }[] {
+  const answer = spec.answer(sol);
+  const out: { id: MistakeId; value: AnswerValue }[] = [];
+  for (const id of spec.mistakes ?? []) {
+    const direct = spec.mistakeValue?.[id];
+    let value: AnswerValue | null = null;
+    if (direct) value = direct(sol);
+    else {
+      const conv = mistakeConvention(id);
+      if (conv && spec.calc) value = spec.calc(conv);
+    }
+    if (value !== null && isFiniteValue(value) && !sameValue(value, answer)) out.push({ id, value });
+  }
+  return out;
+}
+
+/**
+ * Builds the parts of an accepted instance (no checks): what the grader does when it
+ * regenerates a variant from a key.
+ */
+export function buildQuestion(type: AnyProblemType, instance: Instance, params: unknown, style: SheetStyle, tolerance: (spec: PartSpec) => Tolerance): GeneratedQuestion {
+  const solution = solve(instance);
+  const built = type.build(instance, params, style);
+  const parts = built.parts.map((spec) => ({ spec, answer: spec.answer(solution), tolerance: tolerance(spec), mistakes: mistakeValues(spec, solution) }));
+  return { instance, solution, built, parts };
+}
+
+/** Why this draw should be redrawn, or null when it grades fairly. */
+function rejection(q: GeneratedQuestion, style: SheetStyle): RejectReason | null {
+  const hand = byHand(style.digits);
+  for (const part of q.parts) {
+    if (!isFiniteValue(part.answer)) return 'non-finite';
+    if (part.spec.kind === 'choice') continue;
+    if (part.spec.calc && !allWithinTolerance(part.answer, part.spec.calc(hand), part.tolerance)) return 'rounding';
+    if (part.mistakes.some((m) => allWithinTolerance(part.answer, m.value, part.tolerance))) return 'mistake-indistinct';
+  }
+  return null;
+}
+
+/** Draws until an instance grades fairly; deterministic for a given rng state. */
+export function drawQuestion(
+  type: AnyProblemType, rng: Rng, params: unknown, style: SheetStyle,
+  tolerance: (spec: PartSpec) => Tolerance, stats?: DrawStats, where = type.id,
+): GeneratedQuestion {
+  for (let draw = 1; draw <= MAX_DRAWS; draw++) {
+    if (stats) stats.draws++;
+    const instance = type.generate(rng, params);
+    let reason: RejectReason | null = null;
+    let question: GeneratedQuestion | null = null;
+    if (type.accept) {
+      const solution = solve(instance);
+      if (type.accept(instance, solution, params) !== null) reason = 'regime';
+    }
+    if (!reason) {
+      question = buildQuestion(type, instance, params, style, tolerance);
+      reason = rejection(question, style);
+    }
+    if (!reason) return question!;
+    if (stats) stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1;
+  }
+  throw new GradsheetError('invalid-input', `${where}: no instance in ${MAX_DRAWS} draws grades fairly with these parameters (answers too sensitive to rounding, or mistakes indistinguishable); widen the grid, shorten T, or loosen the tolerance.`);
+}

@@ -1,0 +1,99 @@
+/**
+ * The answer key (FORMATS.md `gradsheet.key/1`) and the blank submissions handed to students.
+ */
+import type { Tolerance } from '../grade/tolerance.js';
+import type { Instance } from '../models/instance.js';
+import type { Bank } from './bank.js';
+import type { MistakeId } from './mistakes.js';
+import type { AnswerValue, PartKind } from './types.js';
+import { GENERATOR_VERSION, type Variant } from './variants.js';
+
+export interface KeyPart {
+  id: string;
+  kind: PartKind;
+  answer: AnswerValue;
+  points: number;
+  tolerance?: Tolerance;
+  choices?: readonly string[];
+  /** the prompt, as text with $…$ TeX */
+  prompt: string;
+  /** the answer's shape: [] for a number, [n] for a vector, [r, c] for a matrix */
+  shape: number[];
+  /** earlier parts this one is computed from (follow-through) */
+  dependsOn?: string[];
+  /** catalogued mistakes and their values, for the grader's feedback */
+  mistakes?: { id: MistakeId; value: AnswerValue }[];
+}
+
+export interface KeyQuestion {
+  id: string;
+  type: string;
+  title: string;
+  instance: Instance;
+  params: unknown;
+  parts: KeyPart[];
+}
+
+export interface KeyVariant {
+  code: string;
+  student: string;
+  name: string;
+  questions: KeyQuestion[];
+}
+
+export interface AnswerKey {
+  format: 'gradsheet.key/1';
+  generator: number;
+  bank: { id: string; hash: string; title: string };
+  digits: number;
+  variants: KeyVariant[];
+}
+
+export function shapeOf(value: AnswerValue): number[] {
+  if (typeof value !== 'object') return [];
+  if (value.length > 0 && Array.isArray(value[0])) return [value.length, (value[0] as number[]).length];
+  return [value.length];
+}
+
+export function keyVariant(v: Variant): KeyVariant {
+  return {
+    code: v.code,
+    student: v.student,
+    name: v.name,
+    questions: v.questions.map(({ bank: q, generated }) => ({
+      id: q.id,
+      type: q.type.id,
+      title: q.title,
+      instance: generated.instance,
+      params: q.params,
+      parts: generated.parts.map((p) => ({
+        id: `${q.id}.${p.spec.key}`,
+        kind: p.spec.kind,
+        answer: p.answer,
+        points: q.partPoints[p.spec.key] ?? q.points,
+        ...(p.spec.kind === 'choice' ? { choices: p.spec.choices ?? [] } : { tolerance: p.tolerance }),
+        prompt: p.spec.prompt,
+        shape: shapeOf(p.answer),
+        ...(p.spec.dependsOn?.length ? { dependsOn: p.spec.dependsOn.map((k) => `${q.id}.${k}`) } : {}),
+        ...(p.mistakes.length ? { mistakes: p.mistakes } : {}),
+      })),
+    })),
+  };
+}
+
+export function answerKey(bank: Bank, variants: readonly Variant[]): AnswerKey {
+  return {
+    format: 'gradsheet.key/1',
+    generator: GENERATOR_VERSION,
+    bank: { id: bank.id, hash: bank.hash, title: bank.title },
+    digits: bank.digits,
+    variants: variants.map(keyVariant),
+  };
+}
+
+/** A blank FORMATS.md submission for a variant: every part id, answer null. */
+export function blankSubmission(v: KeyVariant): { format: 'gradsheet.submission/1'; worksheet: string; student: string; answers: Record<string, null> } {
+  const answers: Record<string, null> = {};
+  for (const q of v.questions) for (const p of q.parts) answers[p.id] = null;
+  return { format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers };
+}

@@ -1,0 +1,104 @@
+/**
+ * The misconception catalogue, shared by the generator (which keeps every catalogued mistake
+ * distinguishable from the right answer) and the grader (which names the mistake a wrong answer
+ * matches). Explanations use the notes' terms and never state the right number.
+ */
+import { EXACT, type Convention } from '../models/convention.js';
+
+export interface Mistake {
+  /** short name, shown in reports */
+  name: string;
+  /** what went wrong and what the notes say instead, for the student */
+  explanation: string;
+  /** the Convention that reproduces the mistake in the closed forms, if it is one */
+  convention?: Partial<Convention>;
+}
+
+export const MISTAKES = {
+  'tanh-prime-as-tanh': {
+    name: "tanh' taken as tanh",
+    explanation: "You used tanh(θ) where the derivative tanh'(θ) = 1 − tanh²(θ) belongs.",
+    convention: { tanhPrime: (_a: number, t: number) => t },
+  },
+  'tanh-prime-of-preactivation': {
+    name: "tanh' as 1 − θ²",
+    explanation: "You wrote tanh'(θ) as 1 − θ² on the pre-activation; it is 1 − tanh²(θ) = 1 − s², squaring the state, not θ.",
+    convention: { tanhPrime: (a: number) => 1 - a * a },
+  },
+  'missing-tanh-prime': {
+    name: "tanh' factor missing",
+    explanation: "A factor tanh'(θ) = 1 − s² is missing: every step through s = tanh(θ) multiplies by it (∂s_j/∂s_{j−1} = tanh'(θ_j)·W).",
+    convention: { tanhPrime: () => 1 },
+  },
+  'sigmoid-prime-as-sigmoid': {
+    name: "σ' taken as σ",
+    explanation: "You used σ(x) where its derivative σ'(x) = σ(x)(1 − σ(x)) belongs.",
+    convention: { sigmoidPrime: (_a: number, s: number) => s },
+  },
+  'sigma-tanh-prime-swapped': {
+    name: "σ' and tanh' swapped",
+    explanation: "You swapped the derivatives: σ' = σ(1 − σ) belongs to the f, i, o gates and tanh' = 1 − tanh² to g_t and tanh(c_t).",
+    convention: { tanhPrime: (_a: number, t: number) => t * (1 - t), sigmoidPrime: (_a: number, s: number) => 1 - s * s },
+  },
+  'error-sign': {
+    name: '(y − o) sign flipped',
+    explanation: 'The sign is flipped: for L = ½(y − o)², ∂L/∂o = o − y, not y − o.',
+    convention: { outputError: (o: number, y: number) => y - o },
+  },
+  'last-term-only': {
+    name: 'only the k = T term',
+    explanation: 'This is only the k = T term. The weight is shared across time steps, so ∂L_T/∂U = Σ_k ∂L_T/∂U^(k): add the terms of every earlier step.',
+  },
+  'w-power-plus-one': {
+    name: "W's power one too high",
+    explanation: 'One factor W too many: the term for step k has t − k factors ∂s_j/∂s_{j−1} (j = k+1 … t), each with one W.',
+    convention: { wPowerShift: 1 },
+  },
+  'w-power-minus-one': {
+    name: "W's power one too low",
+    explanation: 'One factor W too few: the term for step k has t − k factors ∂s_j/∂s_{j−1} (j = k+1 … t), each with one W.',
+    convention: { wPowerShift: -1 },
+  },
+  'w-not-transposed': {
+    name: 'W where Wᵀ belongs',
+    explanation: 'Going backwards through s_j = tanh(W s_{j−1} + …) multiplies the gradient by Wᵀ (the Jacobian transposed), not by W.',
+    convention: { transposeBack: false },
+  },
+  'cell-direct-only': {
+    name: '∂c_t/∂c_{t−1} as f_t alone',
+    explanation: 'f_t is only the direct path. The total ∂c_t/∂c_{t−1} adds the paths through h_{t−1} into f_t, i_t and g_t (steered by W_hf, W_hi, W_hg).',
+    convention: { cell: { ...EXACT.cell, throughH: false } },
+  },
+  'cell-missing-output-gate': {
+    name: 'o_{t−1} factor missing',
+    explanation: 'The factor o_{t−1} is missing: h_{t−1} = o_{t−1} ⊙ tanh(c_{t−1}), so ∂h_{t−1}/∂c_{t−1} = o_{t−1}·(1 − tanh²c_{t−1}).',
+    convention: { cell: { ...EXACT.cell, outputGate: false } },
+  },
+  'cell-missing-tanh-prime': {
+    name: "tanh'(c_{t−1}) factor missing",
+    explanation: "The factor 1 − tanh²(c_{t−1}) is missing: h_{t−1} = o_{t−1} ⊙ tanh(c_{t−1}) goes through tanh.",
+    convention: { cell: { ...EXACT.cell, tanhPrimeCell: false } },
+  },
+  'cell-current-for-previous': {
+    name: 'c_t used for c_{t−1}',
+    explanation: 'You used c_t where c_{t−1} belongs: the forget-gate path multiplies by c_{t−1}, and h_{t−1} is computed from c_{t−1}.',
+    convention: { cell: { ...EXACT.cell, cellIsCurrent: true } },
+  },
+  'loss-convention': {
+    name: 'last-step and summed loss confused',
+    explanation: 'The question uses the other loss: L_T is the loss at the final step only; the summed loss is Σ_t L_t. Check which one it asks for.',
+  },
+} as const satisfies Record<string, Mistake>;
+
+export type MistakeId = keyof typeof MISTAKES;
+
+const conventions = new Map<MistakeId, Convention | null>();
+
+/** The Convention reproducing a mistake (one object per mistake, so results can be memoised on it). */
+export function mistakeConvention(id: MistakeId): Convention | null {
+  if (!conventions.has(id)) {
+    const m: Mistake = MISTAKES[id];
+    conventions.set(id, m.convention ? Object.freeze({ ...EXACT, ...m.convention }) : null);
+  }
+  return conventions.get(id)!;
+}

@@ -1,0 +1,23 @@
+/** Every problem type, by id. The order is the order `gradsheet banks` and the README list them. */
+import { activationsType } from './activations.js';
+import { rnnBpttType } from './rnn-bptt.js';
+import { rnnForwardType } from './rnn-forward.js';
+import { rnnJacobianType } from './rnn-jacobian.js';
+import { rnnLongRangeType } from './rnn-long-range.js';
+import type { AnyProblemType } from './types.js';
+
+export const PROBLEM_TYPES: readonly AnyProblemType[] = [
+  activationsType,
+  rnnForwardType,
+  rnnJacobianType,
+  rnnBpttType,
+  rnnLongRangeType,
+];
+
+const byId = new Map(PROBLEM_TYPES.map((t) => [t.id, t]));
+
+export function problemType(id: string): AnyProblemType | undefined {
+  return byId.get(id);
+}
+
+export const PROBLEM_TYPE_IDS = PROBLEM_TYPES.map((t) => t.id);

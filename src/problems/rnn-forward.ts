@@ -1,0 +1,100 @@
+/**
+ * rnn.forward — the forward pass of MATH.md §2 by hand: s_1 … s_T, o_T and the loss.
+ * Follow-through: each s_t from the student's s_{t−1}, o_T from their s_T, the loss from their o_T.
+ */
+import type { RnnInstance } from '../models/instance.js';
+import { addVec, matVec, subVec } from '../models/linalg.js';
+import { rnnForward, type RnnSolution } from '../models/rnn.js';
+import { asVectorAnswer, lossSentence, lossSymbol, partKey, perConvention, rnnGiven, toVector, vectorKind } from './common.js';
+import { texVector } from './format.js';
+import { drawRnn, rnnParams, type RnnParams } from './params.js';
+import type { PartSpec, ProblemType } from './types.js';
+
+const halfSquaredError = (y: readonly number[], o: readonly number[]) => 0.5 * subVec(y as number[], o as number[]).reduce((a, e) => a + e * e, 0);
+
+export const rnnForwardType: ProblemType<RnnParams> = {
+  id: 'rnn.forward',
+  title: 'RNN forward pass',
+  summary: 'States s_1…s_T, output o_T and the loss of a small RNN, step by step.',
+  params: rnnParams,
+  generate: drawRnn,
+  build(instance, _params, style) {
+    const inst = instance as RnnInstance;
+    const T = inst.x.length, H = inst.W.length, K = inst.V.length;
+    const d = style.digits;
+    const sol = (s: unknown) => s as RnnSolution;
+    const parts: PartSpec[] = [];
+    const forward = perConvention((conv) => rnnForward(inst, conv));
+    for (let t = 1; t <= T; t++) {
+      const prevKey = t > 1 ? partKey(t - 2) : null;
+      parts.push({
+        key: partKey(t - 1),
+        kind: vectorKind(H),
+        prompt: `$s_{${t}}$`,
+        symbol: `s_{${t}}`,
+        answer: (s) => asVectorAnswer(sol(s).s[t - 1]!),
+        calc: (conv) => asVectorAnswer(forward(conv).s[t - 1]!),
+        ...(prevKey ? {
+          dependsOn: [prevKey],
+          followThrough: (earlier) => {
+            const prev = toVector(earlier[prevKey], H);
+            return prev ? asVectorAnswer(addVec(addVec(matVec(inst.U, inst.x[t - 1]!), matVec(inst.W, prev)), inst.b).map(Math.tanh)) : null;
+          },
+        } : {}),
+        solution: (s) => {
+          const r = sol(s);
+          const prev = t === 1 ? inst.s0 : r.s[t - 2]!;
+          return [{
+            math: `\\theta_{${t}} = U x_{${t}} + W s_{${t - 1}} + b = ${texVector(r.theta[t - 1]!, d)}` + (t === 1 && prev.every((v) => v === 0) ? '\\quad(s_0 = 0)' : ''),
+          }, {
+            math: `s_{${t}} = \\tanh(\\theta_{${t}}) = ${texVector(r.s[t - 1]!, d)}`,
+          }];
+        },
+      });
+    }
+    const sKey = partKey(T - 1), oKey = partKey(T);
+    parts.push({
+      key: oKey,
+      kind: vectorKind(K),
+      prompt: `$o_{${T}}$`,
+      symbol: `o_{${T}}`,
+      answer: (s) => asVectorAnswer(sol(s).o[T - 1]!),
+      calc: (conv) => asVectorAnswer(forward(conv).o[T - 1]!),
+      dependsOn: [sKey],
+      followThrough: (earlier) => {
+        const sT = toVector(earlier[sKey], H);
+        return sT ? asVectorAnswer(addVec(matVec(inst.V, sT), inst.c)) : null;
+      },
+      solution: (s) => [{ math: `o_{${T}} = V s_{${T}} + c = ${texVector(sol(s).o[T - 1]!, d)}` }],
+    });
+    const summed = inst.loss === 'sum';
+    parts.push({
+      key: partKey(T + 1),
+      kind: 'number',
+      prompt: `the loss $${lossSymbol(inst)}$`,
+      symbol: lossSymbol(inst),
+      answer: (s) => sol(s).loss,
+      calc: (conv) => forward(conv).loss,
+      ...(T > 1 ? { mistakes: ['loss-convention'] as const, mistakeValue: { 'loss-convention': (s: unknown) => (summed ? sol(s).losses[T - 1]! : sol(s).losses.reduce((a, b) => a + b, 0)) } } : {}),
+      ...(summed ? {} : {
+        dependsOn: [oKey],
+        followThrough: (earlier: Readonly<Record<string, unknown>>) => {
+          const oT = toVector(earlier[oKey] as number[] | number | undefined, K);
+          return oT ? halfSquaredError(inst.y[T - 1]!, oT) : null;
+        },
+      }),
+      solution: (s) => {
+        const r = sol(s);
+        return summed
+          ? [{ text: 'Every step contributes its own loss:', math: r.losses.map((l, t) => `L_{${t + 1}} = ${texVector([l], d)}`).join(',\\quad ') },
+             { math: `L = \\sum_t L_t = ${texVector([r.loss], d)}` }]
+          : [{ math: `L_{${T}} = \\tfrac12\\lVert y_{${T}} - o_{${T}}\\rVert^2 = ${texVector([r.loss], d)}` }];
+      },
+    });
+    return {
+      intro: `A recurrent network computes $\\theta_t = U x_t + W s_{t-1} + b$, $s_t = \\tanh(\\theta_t)$, $o_t = V s_t + c$. ${lossSentence(inst)} Compute the forward pass.`,
+      given: rnnGiven(inst),
+      parts,
+    };
+  },
+};

@@ -1,0 +1,95 @@
+/**
+ * The contract every problem type keeps (STYLE.md: PrairieLearn's `params`/`correct_answers`):
+ * `generate(rng, params) → instance`, then `build(instance, params) → {intro, parts}`, where each
+ * part carries its exact answer, how a student would compute it (`calc`, under a Convention:
+ * rounded, or with a catalogued mistake), its prompt and worked-solution steps. Templates and the
+ * grader read only what a problem type returns.
+ */
+import type { z } from 'zod';
+import type { Tolerance } from '../grade/tolerance.js';
+import type { Convention } from '../models/convention.js';
+import type { Instance, Mat, Vec } from '../models/instance.js';
+import type { Solution } from '../models/solve.js';
+import type { MistakeId } from './mistakes.js';
+import type { Rng } from './random.js';
+
+export type AnswerValue = number | Vec | Mat | string;
+export type PartKind = 'number' | 'vector' | 'matrix' | 'choice';
+
+/**
+ * Text with inline math: `$…$` is TeX, rendered by KaTeX; everything else is plain text and is
+ * escaped. A `\$` is a literal dollar sign.
+ */
+export type RichText = string;
+
+/** One line of a worked solution: a sentence, a displayed equation, or both. */
+export interface SolutionStep {
+  text?: RichText;
+  math?: string;
+}
+
+/** What a part is, before the bank gives it points and a tolerance. */
+export interface PartSpec {
+  /** the part's letter within its question: "a", "b", … */
+  key: string;
+  kind: PartKind;
+  /** what the student is asked, e.g. "$s_2$" or "Compute $\\partial L_3/\\partial U^{(1)}$." */
+  prompt: RichText;
+  /** the symbol shown next to the answer box, e.g. "s_2" (TeX) */
+  symbol?: string;
+  /** the exact answer, read from `solve`'s output */
+  answer: (sol: Solution) => AnswerValue;
+  /**
+   * The same quantity by the closed forms under a Convention: exact, rounded as by hand, or
+   * with a catalogued mistake. Must agree with `answer` under the exact convention.
+   */
+  calc?: (conv: Convention) => AnswerValue;
+  /** catalogued mistakes that make sense for this part; values come from `calc` or `mistakeValue` */
+  mistakes?: readonly MistakeId[];
+  /** mistakes whose value is not a Convention change (e.g. only the k = T term) */
+  mistakeValue?: Partial<Record<MistakeId, (sol: Solution) => AnswerValue | null>>;
+  /** choice parts: the options, in order */
+  choices?: readonly string[];
+  /** a tolerance this part needs whatever the bank says (e.g. log₁₀ magnitudes) */
+  tolerance?: Tolerance;
+  /** earlier parts of this question this one is computed from (the follow-through graph) */
+  dependsOn?: readonly string[];
+  /**
+   * The value recomputed from the student's own earlier answers (keyed by part key), for
+   * follow-through credit; null when they are missing or unusable.
+   */
+  followThrough?: (earlier: Readonly<Record<string, AnswerValue | undefined>>) => AnswerValue | null;
+  /** worked-solution steps, given the exact solution and the sheet's number formatting */
+  solution: (sol: Solution) => SolutionStep[];
+}
+
+export interface BuiltQuestion {
+  /** the question's statement, above its parts */
+  intro: RichText;
+  /** the data the student is given, as TeX lines (parameters, inputs, targets, states) */
+  given: string[];
+  parts: PartSpec[];
+}
+
+/** Formatting the sheet uses, passed to build so prompts and solutions print what the sheet asks. */
+export interface SheetStyle {
+  /** significant figures answers are asked for and printed at */
+  digits: number;
+}
+
+export interface ProblemType<P> {
+  id: string;
+  title: string;
+  /** one line for `gradsheet banks` and the README */
+  summary: string;
+  /** the bank's params for this type, with defaults; parse errors are reported with their path */
+  params: z.ZodType<P>;
+  /** draws an instance; called again (with the same rng, moving on) when the draw is rejected */
+  generate: (rng: Rng, params: P) => Instance;
+  /** a rejection reason for a draw that misses the requested regime, or null to accept */
+  accept?: (instance: Instance, sol: Solution, params: P) => string | null;
+  build: (instance: Instance, params: P, style: SheetStyle) => BuiltQuestion;
+}
+
+/** A problem type with its params type erased, as the registry holds it. */
+export type AnyProblemType = ProblemType<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
