@@ -51,7 +51,7 @@ describe('gradsheet generate', () => {
         if (q.type === 'rnn.jacobian') {
           // the Jacobian parts are solve's ds_ds_prev entries, exactly
           const p0 = q.parts[0];
-          expect(p0.answer).toBe(sol.ds_ds_prev[q.params.from][0]![0]);
+          expect(p0.answer).toBe(sol.ds_ds_prev[q.params.from]![0]![0]);
         }
       }
     }
