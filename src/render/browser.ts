@@ -1,0 +1,422 @@
+/**
+ * The low-level HTML → PDF engine: one headless Chromium, a small pool of pages, PDF bytes out.
+ *
+ * A page never runs script and never touches the network, whatever the HTML says (roster names and
+ * bank text end up in it). Four things make that so, each enough for what it covers:
+ *  - JavaScript is off for the page (`setJavaScriptEnabled(false)`). Our own `page.evaluate` calls
+ *    still work — they go through the DevTools protocol, not the page — so content is swapped in
+ *    and fonts are awaited without ever turning script on.
+ *  - Every request the page makes is intercepted and refused, except `data:` URLs. Everything
+ *    (fonts included) is inlined; nothing is loaded from `file://` either. Navigations are
+ *    answered 204 No Content rather than aborted, so the page stays on its shell document.
+ *  - Chromium itself cannot resolve a host or reach a proxy (`--host-resolver-rules`,
+ *    `--proxy-server`). Interception does not see everything: `<link rel=prefetch>` and
+ *    `<link rel=preconnect>` reached a local server untouched by it in a probe; with these flags
+ *    nothing does.
+ *  - `<meta>` elements are dropped from the body before it is inserted: `<meta http-equiv=refresh>`
+ *    would navigate the page away from its shell (and print Chromium's error page).
+ *
+ * KaTeX's fonts are inlined as data: URIs in a shell document that each page loads once; each
+ * render then swaps the body, so the fonts are parsed and loaded once per page, not per document.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import puppeteer, { type Browser, type HTTPRequest, type Page, type PDFMargin } from 'puppeteer';
+import { GradsheetError } from '../errors.js';
+
+/** Where Debian (and Google) put a browser, in the order they are tried. */
+export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'] as const;
+
+/** The Chromium binary to render with: `GRADSHEET_CHROMIUM` if set (it must exist), else the first candidate that exists. */
+export function findChromium(env: NodeJS.ProcessEnv = process.env, candidates: readonly string[] = CHROMIUM_CANDIDATES): string {
+  const chosen = env.GRADSHEET_CHROMIUM;
+  if (chosen !== undefined && chosen !== '') {
+    if (!isExecutableFile(chosen)) {
+      throw new GradsheetError('browser', `GRADSHEET_CHROMIUM is set to ${chosen}, which is not an executable file; point it at a Chrome/Chromium binary, or unset it to use the one in /usr/bin.`);
+    }
+    return chosen;
+  }
+  const found = candidates.find(isExecutableFile);
+  if (found === undefined) {
+    throw new GradsheetError('browser', "No Chromium found; install it with `apt-get install -y chromium` (the README's main command does this as root), or set GRADSHEET_CHROMIUM to a Chrome/Chromium binary.");
+  }
+  return found;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let katexCssCache: string | undefined;
+
+/**
+ * katex.min.css with every font inlined as a woff2 data: URI and the woff/ttf fallbacks dropped
+ * (Chromium reads woff2). Computed once. A `file://` base does not work for the fonts here:
+ * `page.setContent` on about:blank silently fails to load them, so they travel inside the CSS.
+ */
+export function katexCss(): string {
+  if (katexCssCache !== undefined) return katexCssCache;
+  const require = createRequire(import.meta.url);
+  const cssPath = require.resolve('katex/dist/katex.min.css');
+  const fontDir = join(dirname(cssPath), 'fonts');
+  const css = readFileSync(cssPath, 'utf8');
+  let faces = 0;
+  const inlined = css.replace(/src:([^;}]*)/g, (whole, list: string) => {
+    if (!list.includes('url(fonts/')) return whole;
+    const woff2 = /url\(fonts\/(KaTeX_[\w-]+\.woff2)\)/.exec(list);
+    if (!woff2) throw new GradsheetError('internal', `katex.min.css has a font without a woff2 file: ${list.slice(0, 80)}.`);
+    faces += 1;
+    const data = readFileSync(join(fontDir, woff2[1]!)).toString('base64');
+    return `src:url(data:font/woff2;base64,${data}) format("woff2")`;
+  });
+  if (faces === 0 || inlined.includes('url(fonts/')) {
+    throw new GradsheetError('internal', `katex.min.css (${cssPath}) does not have the @font-face rules this version of gradsheet expects.`);
+  }
+  katexCssCache = inlined;
+  return inlined;
+}
+
+/** What a document is: extra CSS for its `<head>` and the HTML of its `<body>`. */
+export interface RenderInput {
+  /** CSS text (not HTML), placed in a `<style>` after KaTeX's. */
+  head?: string;
+  body: string;
+}
+
+/** How the PDF is laid out; header and footer templates use Chromium's classes (`pageNumber`, `totalPages`). */
+export interface PdfPageOptions {
+  format: 'A4' | 'Letter';
+  headerTemplate?: string;
+  footerTemplate?: string;
+  margin?: PDFMargin;
+}
+
+export interface PdfRendererOptions {
+  /** The browser binary; `findChromium()` when omitted. */
+  executablePath?: string;
+  /** How many pages render at once (default 2, one per core of the machines we run on). */
+  pages?: number;
+  /** Called with the URL of every request a page tried to make and was refused (for tests and logs). */
+  onBlockedRequest?: (url: string) => void;
+  /** Milliseconds any one browser call may take before the render fails (default 30 000). */
+  timeoutMs?: number;
+}
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  // The network is switched off below the page: no host resolves and every proxied connection
+  // goes to a proxy that cannot resolve either. Interception alone misses prefetch/preconnect.
+  '--host-resolver-rules=MAP * ~NOTFOUND', '--proxy-server=http://gradsheet-no-network.invalid:9', '--proxy-bypass-list=<-loopback>',
+];
+
+const SHELL_HTML = (css: string): string =>
+  '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="gradsheet-render" content="">' +
+  `<style id="gradsheet-katex">${css}</style><style id="gradsheet-extra"></style></head><body></body></html>`;
+
+/** Renderers still holding a browser, closed synchronously on every way out of the process. */
+const live = new Set<PdfRenderer>();
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function onProcessExit(): void {
+  for (const renderer of [...live]) renderer.killNow();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  onProcessExit();
+  uninstallExitHandlers();
+  // Keep the signal's usual meaning (exit 128+n) unless someone else also listens and decides.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function installExitHandlers(): void {
+  if (live.size !== 1) return;
+  process.on('exit', onProcessExit);
+  for (const signal of EXIT_SIGNALS) process.on(signal, onSignal);
+}
+
+function uninstallExitHandlers(): void {
+  process.off('exit', onProcessExit);
+  for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
+}
+
+function forget(renderer: PdfRenderer): void {
+  if (live.delete(renderer) && live.size === 0) uninstallExitHandlers();
+}
+
+/** One Chromium and a pool of pages turning HTML into PDF bytes. Close it (or `await using` it) when done. */
+export class PdfRenderer implements AsyncDisposable {
+  readonly #browser: Browser;
+  readonly #profileDir: string;
+  readonly #poolSize: number;
+  readonly #timeoutMs: number;
+  readonly #onBlockedRequest: ((url: string) => void) | undefined;
+  readonly #idle: Page[] = [];
+  readonly #waiters: (() => void)[] = [];
+  #pageCount = 0;
+  #blocked = 0;
+  #renders = 0;
+  #closed = false;
+  #crashed = false;
+
+  private constructor(browser: Browser, profileDir: string, options: PdfRendererOptions) {
+    this.#browser = browser;
+    this.#profileDir = profileDir;
+    this.#poolSize = options.pages ?? 2;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#onBlockedRequest = options.onBlockedRequest;
+    browser.on('disconnected', () => {
+      if (this.#closed) return;
+      this.#crashed = true;
+      this.killNow();
+      this.#wakeAll();
+    });
+  }
+
+  /** Starts Chromium and opens the page pool; fails with a `browser` error if Chromium cannot start. */
+  static async launch(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
+    const pages = options.pages ?? 2;
+    if (!Number.isInteger(pages) || pages < 1) throw new GradsheetError('usage', `The page pool needs a whole number of pages, at least 1, not ${pages}.`);
+    const executablePath = options.executablePath ?? findChromium();
+    const profileDir = mkdtempSync(join(tmpdir(), 'gradsheet-chromium-'));
+    let browser: Browser;
+    try {
+      browser = await puppeteer.launch({
+        executablePath, pipe: true, headless: true, args: CHROMIUM_ARGS, userDataDir: profileDir,
+        // Our own handlers below also remove the profile, and keep the signal's default meaning.
+        handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+        protocolTimeout: options.timeoutMs ?? 30_000, timeout: options.timeoutMs ?? 30_000,
+      });
+    } catch (e) {
+      rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 });
+      const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${detail}`, { cause: e });
+    }
+    const renderer = new PdfRenderer(browser, profileDir, options);
+    live.add(renderer);
+    installExitHandlers();
+    try {
+      // The tab Chromium starts with is not one of ours (it has JavaScript on); it only costs a renderer process.
+      const initial = await browser.pages();
+      // Open the whole pool now, so a broken setup fails here and the first render is not slow.
+      const opened = await Promise.all(Array.from({ length: pages }, () => renderer.#acquire()));
+      await Promise.all(initial.map((page) => page.close()));
+      for (const page of opened) renderer.#release(page, true);
+    } catch (e) {
+      await renderer.close();
+      throw e;
+    }
+    return renderer;
+  }
+
+  /** The browser's process id (its process group holds every Chromium process of this renderer). */
+  get pid(): number | undefined {
+    return this.#browser.process()?.pid;
+  }
+
+  /** How many requests pages tried to make and were refused, since launch. */
+  get blockedRequests(): number {
+    return this.#blocked;
+  }
+
+  /** Renders one document to PDF bytes. Concurrent calls share the pool and wait for a free page. */
+  async render(html: RenderInput, pdf: PdfPageOptions): Promise<Uint8Array> {
+    const page = await this.#acquire();
+    let healthy = false;
+    try {
+      const token = `render-${++this.#renders}`;
+      const state = await page.evaluate(swapContentInPage, html.head ?? '', html.body, token);
+      if (state.failedFonts.length > 0 || !state.katexLoaded) {
+        throw new GradsheetError('browser', `Fonts did not load in Chromium: ${state.failedFonts.join(', ') || 'KaTeX_Main/KaTeX_Math not ready'}.`);
+      }
+      const header = pdf.headerTemplate;
+      const footer = pdf.footerTemplate;
+      const bytes = await page.pdf({
+        format: pdf.format, printBackground: true, tagged: false, outline: false, preferCSSPageSize: false,
+        displayHeaderFooter: Boolean(header || footer),
+        // An empty template would make Chromium print its own (date, title, URL, n/m) in that slot.
+        headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
+        margin: pdf.margin, timeout: this.#timeoutMs,
+      });
+      const still = await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[name="gradsheet-render"]')?.content ?? null);
+      if (still !== token) throw new GradsheetError('browser', 'The page left its document while printing, so the PDF cannot be trusted.');
+      healthy = true;
+      return bytes;
+    } catch (e) {
+      throw this.#asBrowserError(e);
+    } finally {
+      this.#release(page, healthy);
+    }
+  }
+
+  /** Closes Chromium and removes its temporary profile; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wakeAll();
+    try {
+      await withTimeout(this.#browser.close(), 5_000);
+    } catch {
+      // A browser that will not close politely is killed; either way nothing of it stays.
+    }
+    this.killNow();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * Kills the whole Chromium process group and removes the profile, synchronously, for exit paths
+   * where nothing asynchronous runs any more. Not for normal use; call `close()`.
+   */
+  killNow(): void {
+    this.#closed = true;
+    const pid = this.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    rmSync(this.#profileDir, { recursive: true, force: true, maxRetries: 3 });
+    forget(this);
+  }
+
+  async #acquire(): Promise<Page> {
+    for (;;) {
+      this.#throwIfUnusable();
+      const page = this.#idle.pop();
+      if (page !== undefined) return page;
+      if (this.#pageCount < this.#poolSize) {
+        this.#pageCount += 1;
+        try {
+          return await this.#openPage();
+        } catch (e) {
+          this.#pageCount -= 1;
+          this.#wakeOne();
+          throw this.#asBrowserError(e);
+        }
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** Returns a page to the pool; a page that failed is closed and a fresh one opened on demand. */
+  #release(page: Page, healthy: boolean): void {
+    if (healthy && !this.#closed) {
+      this.#idle.push(page);
+    } else {
+      this.#pageCount -= 1;
+      page.close().catch(() => undefined);
+    }
+    this.#wakeOne();
+  }
+
+  #wakeOne(): void {
+    this.#waiters.shift()?.();
+  }
+
+  #wakeAll(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  #throwIfUnusable(): void {
+    if (this.#crashed) throw new GradsheetError('browser', 'Chromium exited unexpectedly; start a new renderer.');
+    if (this.#closed) throw new GradsheetError('browser', 'The PDF renderer is closed.');
+  }
+
+  async #openPage(): Promise<Page> {
+    const page = await this.#browser.newPage();
+    try {
+      page.setDefaultTimeout(this.#timeoutMs);
+      await page.setJavaScriptEnabled(false);
+      await page.setRequestInterception(true);
+      page.on('request', (request) => this.#refuse(request));
+      await page.emulateMediaType('print');
+      // document.write on about:blank: the shell itself is not a request either.
+      await page.setContent(SHELL_HTML(katexCss()), { waitUntil: 'load' });
+      const failed = await page.evaluate(loadAllFontsInPage);
+      if (failed.length > 0) throw new GradsheetError('browser', `KaTeX fonts did not load in Chromium: ${failed.join(', ')}.`);
+      return page;
+    } catch (e) {
+      await page.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  #refuse(request: HTTPRequest): void {
+    // data: URLs never leave the browser (and Puppeteer cannot intercept them anyway).
+    const url = request.url();
+    if (url.startsWith('data:') || request.isInterceptResolutionHandled()) return;
+    this.#blocked += 1;
+    this.#onBlockedRequest?.(url);
+    // A refused navigation would replace the shell with Chromium's error page; 204 means "stay".
+    const refusal = request.isNavigationRequest() ? request.respond({ status: 204, body: '' }) : request.abort('blockedbyclient');
+    refusal.catch(() => undefined);
+  }
+
+  #asBrowserError(e: unknown): GradsheetError {
+    if (e instanceof GradsheetError) return e;
+    if (this.#crashed) return new GradsheetError('browser', 'Chromium exited unexpectedly while rendering; start a new renderer.', { cause: e });
+    if (this.#closed) return new GradsheetError('browser', 'The PDF renderer was closed while rendering.', { cause: e });
+    const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    return new GradsheetError('browser', `Chromium failed to render the PDF: ${detail}`, { cause: e });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// The two functions below run inside the page (serialised by page.evaluate): they may use only
+// their arguments and DOM globals. JavaScript is off for the page, and that has two consequences
+// here: timers never fire (promises do settle, which is all that is awaited), and Blink refuses
+// to call a function passed to a DOM method ("The provided callback is no longer runnable"), so
+// DOM collections are walked with iterators and indices, never with their forEach.
+
+/** Loads every @font-face of the shell now, so no document waits for one; returns the faces that failed. */
+async function loadAllFontsInPage(): Promise<string[]> {
+  const faces = Array.from(document.fonts as unknown as Iterable<FontFace>);
+  await Promise.all(faces.map((face) => face.load().catch(() => undefined)));
+  const failed = faces.filter((face) => face.status !== 'loaded').map((face) => `${face.family} ${face.weight} ${face.style}`);
+  if (faces.length === 0) failed.push('no @font-face rules in the shell');
+  return failed;
+}
+
+/** Puts one document into the shell and waits until its images and fonts are ready to print. */
+async function swapContentInPage(css: string, body: string, token: string): Promise<{ failedFonts: string[]; katexLoaded: boolean }> {
+  document.getElementById('gradsheet-extra')!.textContent = css;
+  // Parsed inert in a template first, so <meta> (refresh would navigate away) is gone before insertion.
+  const template = document.createElement('template');
+  template.innerHTML = body;
+  const metas = template.content.querySelectorAll('meta');
+  for (let i = 0; i < metas.length; i += 1) metas[i]!.remove();
+  document.body.replaceChildren(template.content);
+  document.querySelector<HTMLMetaElement>('meta[name="gradsheet-render"]')!.content = token;
+  const images = Array.from({ length: document.images.length }, (_, i) => document.images[i]!);
+  await Promise.all(images.map((image) => (image.complete ? undefined : image.decode().catch(() => undefined))));
+  // Reading a layout size lays the page out, which starts the loads of the fonts it uses;
+  // only then does fonts.ready wait for them (before layout it is already resolved).
+  void document.body.offsetHeight;
+  await document.fonts.ready;
+  const faces = Array.from(document.fonts as unknown as Iterable<FontFace>);
+  const failedFonts = faces.filter((face) => face.status === 'error').map((face) => `${face.family} ${face.weight} ${face.style}`);
+  const katexFaces = faces.filter((face) => face.family.replace(/"/g, '').startsWith('KaTeX_'));
+  const katexLoaded = katexFaces.length > 0 && katexFaces.every((face) => face.status === 'loaded') &&
+    document.fonts.check('12px KaTeX_Main') && document.fonts.check('12px KaTeX_Math');
+  return { failedFonts, katexLoaded };
+}
