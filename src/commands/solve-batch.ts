@@ -32,7 +32,7 @@ const PARALLEL_THRESHOLD = 400;
 
 /** JSON text for every instance, in order; throws the error of the first bad one. */
 export async function solveBatch(instances: readonly unknown[], all: boolean): Promise<string[]> {
-  const threads = Math.min(2, availableParallelism());
+  const threads = Math.min(Number(process.env.GRADSHEET_THREADS) || 2, availableParallelism());
   if (instances.length < PARALLEL_THRESHOLD || threads < 2) return unwrap([solveSlice(instances, 0, all)]);
   const half = Math.ceil(instances.length / 2);
   const worker = new Worker(new URL(import.meta.url), { workerData: { instances: instances.slice(half), offset: half, all } });

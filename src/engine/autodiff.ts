@@ -9,9 +9,11 @@
  *
  * Every value is a rows×cols matrix stored row-major; a vector is a column (n×1), a scalar 1×1.
  *
- * Storage is a plain number[] (V8 keeps it as packed doubles), not Float64Array: the tensors here
- * have at most a few dozen entries, and allocating a small Float64Array was measured at ~1 µs
- * against ~0.2 µs for an array — allocation, not arithmetic, dominates a graph of tiny tensors.
+ * Built for graphs of thousands of tiny tensors, where allocation, not arithmetic, is the cost
+ * (measured): storage is a plain number[] (V8 keeps it as packed doubles; allocating a small
+ * Float64Array took ~1 µs against ~0.2 µs), and a node records its op as a code with at most two
+ * inputs, its backward rule living in one switch, rather than carrying a closure and a parents
+ * array of its own.
  */
 
 /** The values of one tensor, row-major. */
@@ -23,6 +25,8 @@ export function zeros(n: number): Data {
   for (let i = 0; i < n; i++) out.push(0);
   return out;
 }
+
+export type Op = 'leaf' | 'use' | 'matmul' | 'add' | 'sub' | 'mul' | 'tanh' | 'sigmoid' | 'halfSquaredNorm' | 'sum';
 
 const NO_GRAD: Data = [];
 let visitEpoch = 0;
@@ -37,14 +41,21 @@ export class Node {
     readonly value: Data,
     readonly rows: number,
     readonly cols: number,
-    readonly parents: readonly Node[] = [],
-    /** Adds this node's gradient, through the op, into its parents' gradients. */
-    readonly backwardStep: ((self: Node) => void) | null = null,
-    readonly op: string = 'leaf',
+    readonly op: Op = 'leaf',
+    /** the op's inputs (`terms` holds them for `sum`) */
+    readonly a: Node | null = null,
+    readonly b: Node | null = null,
+    readonly terms: readonly Node[] | null = null,
   ) {}
 
   get size(): number {
     return this.value.length;
+  }
+
+  /** The op's inputs, in order. */
+  get parents(): readonly Node[] {
+    if (this.terms) return this.terms;
+    return this.b ? [this.a!, this.b] : this.a ? [this.a] : [];
   }
 
   /** The value as an array of rows. */
@@ -90,11 +101,7 @@ export function vector(values: readonly number[]): Node {
 
 /** One use of a parameter: identity forward; its gradient is the per-use gradient. */
 export function use(p: Node): Node {
-  return new Node(p.value, p.rows, p.cols, [p], (self) => addInto(p.grad, self.grad), 'use');
-}
-
-function addInto(target: Data, source: Data): void {
-  for (let i = 0; i < target.length; i++) target[i]! += source[i]!;
+  return new Node(p.value, p.rows, p.cols, 'use', p);
 }
 
 function sameShape(a: Node, b: Node, op: string): void {
@@ -114,70 +121,30 @@ export function matmul(a: Node, b: Node): Node {
       for (let j = 0; j < p; j++) out[i * p + j]! += aik * b.value[k * p + j]!;
     }
   }
-  return new Node(out, n, p, [a, b], (self) => {
-    // dA = dOut · Bᵀ, dB = Aᵀ · dOut
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < p; j++) {
-        const g = self.grad[i * p + j]!;
-        if (g === 0) continue;
-        for (let k = 0; k < m; k++) {
-          a.grad[i * m + k]! += g * b.value[k * p + j]!;
-          b.grad[k * p + j]! += a.value[i * m + k]! * g;
-        }
-      }
-    }
-  }, 'matmul');
+  return new Node(out, n, p, 'matmul', a, b);
 }
 
-export function add(a: Node, b: Node): Node {
-  sameShape(a, b, 'add');
-  const out = zeros(a.size);
-  for (let i = 0; i < out.length; i++) out[i] = a.value[i]! + b.value[i]!;
-  return new Node(out, a.rows, a.cols, [a, b], (self) => {
-    addInto(a.grad, self.grad);
-    addInto(b.grad, self.grad);
-  }, 'add');
+function elementwise(a: Node, b: Node, op: 'add' | 'sub' | 'mul'): Node {
+  sameShape(a, b, op);
+  const x = a.value, y = b.value;
+  const out: Data = [];
+  for (let i = 0; i < x.length; i++) out.push(op === 'add' ? x[i]! + y[i]! : op === 'sub' ? x[i]! - y[i]! : x[i]! * y[i]!);
+  return new Node(out, a.rows, a.cols, op, a, b);
 }
 
-export function sub(a: Node, b: Node): Node {
-  sameShape(a, b, 'sub');
-  const out = zeros(a.size);
-  for (let i = 0; i < out.length; i++) out[i] = a.value[i]! - b.value[i]!;
-  return new Node(out, a.rows, a.cols, [a, b], (self) => {
-    for (let i = 0; i < out.length; i++) {
-      a.grad[i]! += self.grad[i]!;
-      b.grad[i]! -= self.grad[i]!;
-    }
-  }, 'sub');
-}
-
+export const add = (a: Node, b: Node): Node => elementwise(a, b, 'add');
+export const sub = (a: Node, b: Node): Node => elementwise(a, b, 'sub');
 /** Elementwise (Hadamard) product a ⊙ b. */
-export function mul(a: Node, b: Node): Node {
-  sameShape(a, b, 'mul');
-  const out = zeros(a.size);
-  for (let i = 0; i < out.length; i++) out[i] = a.value[i]! * b.value[i]!;
-  return new Node(out, a.rows, a.cols, [a, b], (self) => {
-    for (let i = 0; i < out.length; i++) {
-      a.grad[i]! += self.grad[i]! * b.value[i]!;
-      b.grad[i]! += self.grad[i]! * a.value[i]!;
-    }
-  }, 'mul');
-}
+export const mul = (a: Node, b: Node): Node => elementwise(a, b, 'mul');
 
 /** Elementwise tanh; its derivative 1 − tanh² (MATH.md §1). */
 export function tanh(a: Node): Node {
-  const out = a.value.map(Math.tanh);
-  return new Node(out, a.rows, a.cols, [a], (self) => {
-    for (let i = 0; i < out.length; i++) a.grad[i]! += self.grad[i]! * (1 - out[i]! * out[i]!);
-  }, 'tanh');
+  return new Node(a.value.map(Math.tanh), a.rows, a.cols, 'tanh', a);
 }
 
 /** Elementwise logistic σ(x) = 1/(1 + e^−x); its derivative σ(1 − σ) (MATH.md §1). */
 export function sigmoid(a: Node): Node {
-  const out = a.value.map(logistic);
-  return new Node(out, a.rows, a.cols, [a], (self) => {
-    for (let i = 0; i < out.length; i++) a.grad[i]! += self.grad[i]! * out[i]! * (1 - out[i]!);
-  }, 'sigmoid');
+  return new Node(a.value.map(logistic), a.rows, a.cols, 'sigmoid', a);
 }
 
 export function logistic(x: number): number {
@@ -188,10 +155,7 @@ export function logistic(x: number): number {
 export function halfSquaredNorm(a: Node): Node {
   let s = 0;
   for (const v of a.value) s += v * v;
-  return new Node([0.5 * s], 1, 1, [a], (self) => {
-    const g = self.grad[0]!;
-    for (let i = 0; i < a.size; i++) a.grad[i]! += g * a.value[i]!;
-  }, 'halfSquaredNorm');
+  return new Node([0.5 * s], 1, 1, 'halfSquaredNorm', a);
 }
 
 /** Sum of nodes of one shape (the summed loss Σ_t L_t). */
@@ -201,14 +165,70 @@ export function sum(terms: readonly Node[]): Node {
   const out = zeros(first.size);
   for (const t of terms) {
     sameShape(first, t, 'sum');
-    addInto(out, t.value);
+    for (let i = 0; i < out.length; i++) out[i]! += t.value[i]!;
   }
-  return new Node(out, first.rows, first.cols, terms, (self) => {
-    for (const t of terms) addInto(t.grad, self.grad);
-  }, 'sum');
+  return new Node(out, first.rows, first.cols, 'sum', null, null, terms.slice());
 }
 
-/** Nodes reachable from `root`, each after all of its parents (iterative: long sequences are deep). */
+/** Adds node's gradient, through its op, into its inputs' gradients. */
+function backwardStep(node: Node): void {
+  const g = node.grad;
+  const a = node.a, b = node.b;
+  switch (node.op) {
+    case 'leaf':
+      return;
+    case 'use':
+      for (let i = 0; i < g.length; i++) a!.grad[i]! += g[i]!;
+      return;
+    case 'matmul': {
+      // dA = dOut · Bᵀ, dB = Aᵀ · dOut
+      const n = a!.rows, m = a!.cols, p = b!.cols;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < p; j++) {
+          const gij = g[i * p + j]!;
+          if (gij === 0) continue;
+          for (let k = 0; k < m; k++) {
+            a!.grad[i * m + k]! += gij * b!.value[k * p + j]!;
+            b!.grad[k * p + j]! += a!.value[i * m + k]! * gij;
+          }
+        }
+      }
+      return;
+    }
+    case 'add':
+      for (let i = 0; i < g.length; i++) {
+        a!.grad[i]! += g[i]!;
+        b!.grad[i]! += g[i]!;
+      }
+      return;
+    case 'sub':
+      for (let i = 0; i < g.length; i++) {
+        a!.grad[i]! += g[i]!;
+        b!.grad[i]! -= g[i]!;
+      }
+      return;
+    case 'mul':
+      for (let i = 0; i < g.length; i++) {
+        a!.grad[i]! += g[i]! * b!.value[i]!;
+        b!.grad[i]! += g[i]! * a!.value[i]!;
+      }
+      return;
+    case 'tanh':
+      for (let i = 0; i < g.length; i++) a!.grad[i]! += g[i]! * (1 - node.value[i]! * node.value[i]!);
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < g.length; i++) a!.grad[i]! += g[i]! * node.value[i]! * (1 - node.value[i]!);
+      return;
+    case 'halfSquaredNorm':
+      for (let i = 0; i < a!.size; i++) a!.grad[i]! += g[0]! * a!.value[i]!;
+      return;
+    case 'sum':
+      for (const t of node.terms!) for (let i = 0; i < g.length; i++) t.grad[i]! += g[i]!;
+      return;
+  }
+}
+
+/** Nodes reachable from `root`, each after all of its inputs (iterative: long sequences are deep). */
 export function topologicalOrder(root: Node): Node[] {
   const epoch = ++visitEpoch;
   const order: Node[] = [];
@@ -219,9 +239,9 @@ export function topologicalOrder(root: Node): Node[] {
     const top = nodes.length - 1;
     const node = nodes[top]!;
     const i = next[top]!;
-    if (i < node.parents.length) {
+    const parent = i === 0 ? (node.terms ? node.terms[0] : node.a) : i === 1 && !node.terms ? node.b : node.terms?.[i];
+    if (parent) {
       next[top] = i + 1;
-      const parent = node.parents[i]!;
       if (parent.visited !== epoch) {
         parent.visited = epoch;
         nodes.push(parent);
@@ -237,7 +257,7 @@ export function topologicalOrder(root: Node): Node[] {
 }
 
 /**
- * Reverse pass from `root`. Zeroes every gradient in the graph first, so it can be run again
+ * Reverse pass from `root`. Starts every gradient in the graph at zero, so it can be run again
  * from another root or seed; `seed` is ∂(objective)/∂root (default 1 for a scalar root).
  */
 export function backward(root: Node, seed?: ArrayLike<number>): void {
@@ -250,8 +270,5 @@ export function backward(root: Node, seed?: ArrayLike<number>): void {
     if (root.size !== 1) throw new RangeError('backward: a non-scalar root needs a seed');
     root.grad[0] = 1;
   }
-  for (let i = order.length - 1; i >= 0; i--) {
-    const node = order[i]!;
-    node.backwardStep?.(node);
-  }
+  for (let i = order.length - 1; i >= 0; i--) backwardStep(order[i]!);
 }
