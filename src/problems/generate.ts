@@ -9,7 +9,7 @@
  *   not tell them apart).
  */
 import { allWithinTolerance, type Tolerance } from '../grade/tolerance.js';
-import { byHand } from '../models/convention.js';
+import { byHand, EXACT } from '../models/convention.js';
 import type { Instance } from '../models/instance.js';
 import { solve, type Solution } from '../models/solve.js';
 import { GradsheetError } from '../errors.js';
@@ -58,6 +58,9 @@ function sameValue(a: AnswerValue, b: AnswerValue): boolean {
  */
 export function mistakeValues(spec: PartSpec, sol: Solution): { id: MistakeId; value: AnswerValue }[] {
   const answer = spec.answer(sol);
+  // the closed forms' own exact value: a mistake that cannot touch this part reproduces it to
+  // the last bit, where the engine's answer may differ in the last bits
+  const closedForm = spec.calc && spec.kind !== 'choice' ? spec.calc(EXACT) : null;
   const out: { id: MistakeId; value: AnswerValue }[] = [];
   for (const id of spec.mistakes ?? []) {
     const direct = spec.mistakeValue?.[id];
@@ -67,7 +70,7 @@ export function mistakeValues(spec: PartSpec, sol: Solution): { id: MistakeId; v
       const conv = mistakeConvention(id);
       if (conv && spec.calc) value = spec.calc(conv);
     }
-    if (value !== null && isFiniteValue(value) && !sameValue(value, answer)) out.push({ id, value });
+    if (value !== null && isFiniteValue(value) && !sameValue(value, answer) && !(closedForm !== null && sameValue(value, closedForm))) out.push({ id, value });
   }
   return out;
 }

@@ -27,7 +27,7 @@ export const MISTAKES = {
   },
   'missing-tanh-prime': {
     name: "tanh' factor missing",
-    explanation: "A factor tanh'(θ) = 1 − s² is missing: every step through s = tanh(θ) multiplies by it (∂s_j/∂s_{j−1} = tanh'(θ_j)·W).",
+    explanation: "A factor tanh'(·) = 1 − tanh²(·) is missing: every step through a tanh multiplies by it (in the RNN, ∂s_j/∂s_{j−1} = tanh'(θ_j)·W; in the LSTM, through g_t and through tanh(c_t)).",
     convention: { tanhPrime: () => 1 },
   },
   'sigmoid-prime-as-sigmoid': {
@@ -42,12 +42,12 @@ export const MISTAKES = {
   },
   'error-sign': {
     name: '(y − o) sign flipped',
-    explanation: 'The sign is flipped: for L = ½(y − o)², ∂L/∂o = o − y, not y − o.',
+    explanation: 'The sign is flipped: for L = ½‖y − ŷ‖² the derivative with respect to the output is (output − target), o − y (ŷ − y for the LSTM), not y − o.',
     convention: { outputError: (o: number, y: number) => y - o },
   },
   'last-term-only': {
     name: 'only the k = T term',
-    explanation: 'This is only the k = T term. The weight is shared across time steps, so ∂L_T/∂U = Σ_k ∂L_T/∂U^(k): add the terms of every earlier step.',
+    explanation: 'This is only the k = T term. The weight is shared across time steps, so the gradient is the sum of its per-step terms, ∂L_T/∂W = Σ_k ∂L_T/∂W^(k): add the terms of every earlier step.',
   },
   'w-power-plus-one': {
     name: "W's power one too high",

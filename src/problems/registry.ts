@@ -1,5 +1,9 @@
 /** Every problem type, by id. The order is the order `gradsheet banks` and the README list them. */
 import { activationsType } from './activations.js';
+import { conceptMemoryType } from './concept-memory.js';
+import { lstmBpttType } from './lstm-bptt.js';
+import { lstmCellJacobianType } from './lstm-cell-jacobian.js';
+import { lstmForwardType } from './lstm-forward.js';
 import { rnnBpttType } from './rnn-bptt.js';
 import { rnnForwardType } from './rnn-forward.js';
 import { rnnJacobianType } from './rnn-jacobian.js';
@@ -12,6 +16,10 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   rnnJacobianType,
   rnnBpttType,
   rnnLongRangeType,
+  lstmForwardType,
+  lstmCellJacobianType,
+  lstmBpttType,
+  conceptMemoryType,
 ];
 
 const byId = new Map(PROBLEM_TYPES.map((t) => [t.id, t]));

@@ -1,0 +1,263 @@
+/**
+ * lstm.cell-jacobian — the cell-to-cell Jacobian of MATH.md §3 and the notes' closing argument:
+ * - at a step s ≥ 2 (for s = 1 the two agree): ∂c_s/∂c_{s−1} along the cell path alone (direct:
+ *   diag f_s), the paths through h_{s−1} into f_s, i_s, g_s on their own, and their sum, the total;
+ * - the total at every other step t = 2..T, and the cell factor ∏_{t=2}^{T} ∂c_t/∂c_{t−1}
+ *   (multiplied in chain-rule order ∂c_T/∂c_{T−1} ⋯ ∂c_2/∂c_1);
+ * - against it, the same product for the comparable RNN: the LSTM with its gates pinned
+ *   (f_t = 0, i_t = o_t = 1, h_t = c_t), i.e. the RNN of MATH.md §2 with U = W_xg, W = W_hg,
+ *   b = b_g, s_0 = h_0 and the same inputs (see `comparableRnn`). Its factor
+ *   ∏_{j=2}^{T} ∂s_j/∂s_{j−1} = ∏ diag(1 − s_j²)·W_hg has the same number of factors and the
+ *   LSTM's own candidate-memory weights, so the two products differ only by the gates. The RNN
+ *   is derived from the LSTM inside build (a key stores one instance); its exact answer comes
+ *   from the engine's RNN solution (`solveRnn`), its calc from the closed forms of rnn.ts.
+ * The paths through h are asked on their own because they are small beside f_t: a mistake inside
+ * them (a missing tanh'(c_{t−1}), c_t for c_{t−1}) often moves the total by less than the
+ * tolerance, but never the paths themselves; so those mistakes are graded there, and the totals
+ * list only the mistakes that move them clearly.
+ * The forward values are printed (rounded to the sheet's digits) unless the bank asks the student
+ * to compute them too.
+ * Follow-through: the total at s from the student's direct term and paths; the LSTM product from
+ * the student's own per-step totals.
+ */
+import { z } from 'zod';
+import type { LstmInstance, Mat, Vec } from '../models/instance.js';
+import { addMat, diag, hadamard, matMul } from '../models/linalg.js';
+import { lstmCellJacobians, lstmForward, type LstmSolution } from '../models/lstm.js';
+import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
+import { asMatrixAnswer, matrixKind, partKey, perConvention, toMatrix } from './common.js';
+import { texMatrix, texNumber, texVector } from './format.js';
+import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
+import type { MistakeId } from './mistakes.js';
+import type { PartSpec, ProblemType, SolutionStep } from './types.js';
+
+export const lstmCellJacobianParams = z.object({
+  ...lstmParamsShape,
+  /** T ≥ 2, so that some ∂c_t/∂c_{t−1} has paths through h_{t−1}; each step adds a part */
+  steps: z.number().int().min(2).max(6).default(3),
+  /** the step s of the direct, paths-through-h and first total parts; default T */
+  step: z.number().int().min(2).max(6).optional(),
+  /** print f_t, i_t, g_t, o_t, c_t, h_t (and the RNN's s_t) so the question is about the Jacobian alone */
+  giveForward: z.boolean().default(true),
+}).strict().refine((p) => p.step === undefined || p.step <= p.steps, { message: 'should be at most steps', path: ['step'] });
+export type LstmCellJacobianParams = z.infer<typeof lstmCellJacobianParams>;
+
+/** every cell mistake sits in the paths through h; f_t alone has none */
+const THROUGH_H_MISTAKES: MistakeId[] = ['cell-direct-only', 'cell-missing-output-gate', 'cell-missing-tanh-prime', 'cell-current-for-previous', 'sigma-tanh-prime-swapped'];
+/**
+ * On a total (≈ f_t plus paths that are small beside it) only the mistakes that move it by more
+ * than a rounding error on most draws; the others are graded on the paths-through-h part.
+ */
+const TOTAL_MISTAKES: MistakeId[] = ['cell-direct-only', 'cell-missing-output-gate', 'sigma-tanh-prime-swapped'];
+const RNN_MISTAKES: MistakeId[] = ['missing-tanh-prime', 'tanh-prime-as-tanh'];
+
+const dcdc = (t: number) => `\\dfrac{\\partial c_{${t}}}{\\partial c_{${t - 1}}}`;
+
+export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
+  id: 'lstm.cell-jacobian',
+  title: 'The LSTM cell Jacobian ∂c_t/∂c_{t−1}',
+  summary: 'Direct (f_t) and total ∂c_t/∂c_{t−1}, their product over the steps, and the RNN factor ∏∂s_t/∂s_{t−1} beside it.',
+  params: lstmCellJacobianParams,
+  generate: drawLstm,
+  accept: (_inst, sol, params) => lstmRegimeMiss(sol, params.regime),
+  build(instance, params, style) {
+    const inst = instance as LstmInstance;
+    const T = inst.x.length, H = inst.Whf.length;
+    const s = params.step ?? T;
+    const d = style.digits;
+    const sol = (x: unknown) => x as LstmSolution;
+    const kind = matrixKind(H, H);
+    const forward = perConvention((conv) => lstmForward(inst, conv));
+    const jacobians = perConvention((conv) => lstmCellJacobians(inst, forward(conv), conv));
+    const rnn = comparableRnn(inst);
+    const rnnExact = solveRnn(rnn);
+    const rnnJacobians = perConvention((conv) => rnnStateJacobians(rnn, rnnForward(rnn, conv), conv));
+    const parts: PartSpec[] = [];
+
+    const directKey = partKey(parts.length);
+    parts.push({
+      key: directKey,
+      kind,
+      prompt: `the direct term $\\left.${dcdc(s)}\\right|_{\\text{direct}}$ (the cell path alone)`,
+      symbol: `\\partial c_{${s}}/\\partial c_{${s - 1}}|_{\\text{direct}}`,
+      answer: (x) => asMatrixAnswer(sol(x).dc_dc_prev_direct[s - 1]!),
+      calc: (conv) => asMatrixAnswer(jacobians(conv).direct[s - 1]!),
+      solution: (x) => {
+        const f = sol(x).f[s - 1]!;
+        return [{
+          text: `Along the cell path $c_{${s - 1}} \\to c_{${s}}$ only the forget gate multiplies (the constant error carousel):`,
+          math: H === 1
+            ? `\\left.${dcdc(s)}\\right|_{\\text{direct}} = f_{${s}} = ${texNumber(f[0]!, d)}`
+            : `\\left.${dcdc(s)}\\right|_{\\text{direct}} = \\mathrm{diag}(f_{${s}}) = ${texMatrix(diag(f), d)}`,
+        }];
+      },
+    });
+
+    // the paths through h_{s−1} on their own: the mistakes inside them change a small number,
+    // which the total (≈ f_s plus it) would hide within tolerance
+    const throughKey = partKey(parts.length);
+    parts.push({
+      key: throughKey,
+      kind,
+      prompt: `the paths through $h_{${s - 1}}$: $${dcdc(s)} - \\left.${dcdc(s)}\\right|_{\\text{direct}}$`,
+      symbol: `\\partial c_{${s}}/\\partial c_{${s - 1}}|_{h_{${s - 1}}}`,
+      answer: (x) => asMatrixAnswer(subMat(sol(x).dc_dc_prev[s - 1]!, sol(x).dc_dc_prev_direct[s - 1]!)),
+      calc: (conv) => asMatrixAnswer(throughHPaths(inst, forward(conv), s, conv).reduce((a, b) => addMat(a, b).map((row) => row.map(conv.round)))),
+      mistakes: THROUGH_H_MISTAKES,
+      solution: (x) => cellJacobianSolution(inst, sol(x), s, d, false),
+    });
+
+    const totalKeys = new Map<number, string>();
+    const totalPart = (t: number): PartSpec => {
+      const key = partKey(parts.length);
+      totalKeys.set(t, key);
+      return {
+        key,
+        kind,
+        prompt: `the total $${dcdc(t)}$`,
+        symbol: `\\partial c_{${t}}/\\partial c_{${t - 1}}`,
+        answer: (x) => asMatrixAnswer(sol(x).dc_dc_prev[t - 1]!),
+        calc: (conv) => asMatrixAnswer(jacobians(conv).total[t - 1]!),
+        mistakes: TOTAL_MISTAKES,
+        ...(t === s ? {
+          dependsOn: [directKey, throughKey],
+          followThrough: (earlier) => {
+            const direct = toMatrix(earlier[directKey], H, H), throughH = toMatrix(earlier[throughKey], H, H);
+            return direct && throughH ? asMatrixAnswer(addMat(direct, throughH)) : null;
+          },
+          solution: (x) => {
+            const r = sol(x);
+            return [{
+              text: `The direct term plus the paths through $h_{${t - 1}}$:`,
+              math: `${dcdc(t)} = ${texMatrix(r.dc_dc_prev_direct[t - 1]!, d)} + ${texMatrix(subMat(r.dc_dc_prev[t - 1]!, r.dc_dc_prev_direct[t - 1]!), d)} = ${texMatrix(r.dc_dc_prev[t - 1]!, d)}`,
+            }];
+          },
+        } : {
+          solution: (x) => cellJacobianSolution(inst, sol(x), t, d, true),
+        }),
+      };
+    };
+    parts.push(totalPart(s));
+    for (let t = 2; t <= T; t++) if (t !== s) parts.push(totalPart(t));
+
+    // with T = 2 the product is the one total already asked
+    const stepsTeX = Array.from({ length: T - 1 }, (_, n) => dcdc(T - n)).join('\\,');
+    const productTotalKeys = Array.from({ length: T - 1 }, (_, n) => totalKeys.get(n + 2)!);
+    if (T > 2) parts.push({
+      key: partKey(parts.length),
+      kind,
+      prompt: `the cell factor $\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${stepsTeX}$ (multiply in this order)`,
+      symbol: `\\prod_{t=2}^{${T}} \\partial c_t/\\partial c_{t-1}`,
+      answer: (x) => asMatrixAnswer(jacobianProduct(sol(x).dc_dc_prev, 1, T)),
+      calc: (conv) => asMatrixAnswer(jacobianProduct(jacobians(conv).total, 1, T, conv)),
+      mistakes: TOTAL_MISTAKES,
+      dependsOn: productTotalKeys,
+      followThrough: (earlier) => {
+        const totals = productTotalKeys.map((k) => toMatrix(earlier[k], H, H));
+        if (totals.some((m) => m === null)) return null;
+        return asMatrixAnswer(jacobianProduct(totals as Mat[], 0, T - 1));
+      },
+      solution: (x) => {
+        const totals = sol(x).dc_dc_prev;
+        const factors = Array.from({ length: T - 1 }, (_, n) => texMatrix(totals[T - 1 - n]!, d));
+        return [{
+          text: 'Multiply the totals of every step, latest first (the chain rule from $c_1$ forward to $c_T$):',
+          math: `\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${H === 1 ? factors.map((f) => `(${f})`).join('') : factors.join('\\,')} = ${texMatrix(jacobianProduct(totals, 1, T), d)}`,
+        }];
+      },
+    });
+
+    parts.push({
+      key: partKey(parts.length),
+      kind,
+      prompt: `the factor of the comparable RNN over the same steps, $\\prod_{j=2}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}}$ (${T === 2 ? 'one factor' : 'latest first'})`,
+      symbol: `\\prod_{j=2}^{${T}} \\partial s_j/\\partial s_{j-1}`,
+      answer: () => asMatrixAnswer(jacobianProduct(rnnExact.ds_ds_prev, 1, T)),
+      calc: (conv) => asMatrixAnswer(jacobianProduct(rnnJacobians(conv), 1, T, conv)),
+      mistakes: RNN_MISTAKES,
+      solution: () => {
+        const r = rnnExact;
+        const steps: SolutionStep[] = [{
+          text: 'Each step of the comparable RNN multiplies by $\\partial s_j/\\partial s_{j-1} = \\mathrm{diag}(1 - s_j^2)\\,W_{hg}$, with $W_{hg}$ alone steering it:',
+          math: H === 1
+            ? Array.from({ length: T - 1 }, (_, n) => {
+              const j = n + 2, sj = r.s[j - 1]![0]!;
+              return `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = (1 - ${paren(sj, d)}^2)(${texNumber(inst.Whg[0]![0]!, d)}) = ${texNumber(r.ds_ds_prev[j - 1]![0]![0]!, d)}`;
+            }).join(',\\quad ')
+            : Array.from({ length: T - 1 }, (_, n) => `\\frac{\\partial s_{${n + 2}}}{\\partial s_{${n + 1}}} = ${texMatrix(r.ds_ds_prev[n + 1]!, d)}`).join(',\\quad '),
+        }, {
+          math: `\\prod_{j=2}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}} = ${texMatrix(jacobianProduct(r.ds_ds_prev, 1, T), d)}`,
+        }];
+        return steps;
+      },
+    });
+
+    const given = lstmGiven(inst);
+    if (params.giveForward) {
+      const fw = lstmForward(inst);
+      given.push(...lstmForwardLines(fw, d));
+      const states = rnnExact.s.map((v, t) => `s_{${t + 1}} = ${texVector(v, d)}`);
+      for (let start = 0; start < T; start += 5) given.push(`\\text{RNN: }${states.slice(start, start + 5).join(',\\quad ')}`);
+    }
+    return {
+      intro: `${LSTM_EQUATIONS} The cell-to-cell Jacobian $\\partial c_t/\\partial c_{t-1}$ (for $t \\ge 2$) holds $o_{t-1}$ fixed: ` +
+        `it is the direct term $\\mathrm{diag}(f_t)$ plus the paths through $h_{t-1} = o_{t-1} \\odot \\tanh(c_{t-1})$ into $f_t$, $i_t$ and $g_t$. ` +
+        `For comparison, ${COMPARABLE_RNN}.` +
+        (params.giveForward ? ' The forward values of both (rounded) are given.' : ''),
+      given,
+      parts,
+    };
+  },
+};
+
+const paren = (x: number, d: number) => `(${texNumber(x, d)})`;
+
+/**
+ * The total of MATH.md §3 at step t written out (or, with `withDirect` false, only its paths
+ * through h_{t−1}): scalar with every factor evaluated, vector by its diagonals.
+ */
+export function cellJacobianSolution(inst: LstmInstance, r: LstmSolution, t: number, d: number, withDirect: boolean): SolutionStep[] {
+  const H = inst.Whf.length;
+  const n = (x: number) => texNumber(x, d);
+  const cPrev = r.c[t - 2]!, oPrev = r.o[t - 2]!, f = r.f[t - 1]!, i = r.i[t - 1]!, g = r.g[t - 1]!;
+  const sigF = f.map((v) => v * (1 - v)), sigI = i.map((v) => v * (1 - v)), tanhG = g.map((v) => 1 - v * v);
+  const dhdc: Vec = cPrev.map((c, a) => oPrev[a]! * (1 - Math.tanh(c) ** 2));
+  const total = r.dc_dc_prev[t - 1]!;
+  const result = withDirect ? total : subMat(total, r.dc_dc_prev_direct[t - 1]!);
+  const lhs = withDirect ? dcdc(t) : `${dcdc(t)} - \\left.${dcdc(t)}\\right|_{\\text{direct}}`;
+  const intro: SolutionStep = {
+    text: `${withDirect ? `Add to $f_{${t}}$ the` : 'The'} paths $c_{${t - 1}} \\to h_{${t - 1}} \\to f_{${t}}, i_{${t}}, g_{${t}} \\to c_{${t}}$; $o_{${t - 1}}$ does not depend on $c_{${t - 1}}$:`,
+  };
+  if (H === 1) {
+    const w = (name: 'Whf' | 'Whi' | 'Whg') => n(inst[name][0]![0]!);
+    const viaF = cPrev[0]! * sigF[0]! * inst.Whf[0]![0]!, viaI = g[0]! * sigI[0]! * inst.Whi[0]![0]!, viaG = i[0]! * tanhG[0]! * inst.Whg[0]![0]!;
+    const fPlus = (f: string) => (withDirect ? `${f} + ` : '');
+    return [
+      intro,
+      { math: `${lhs} = ${fPlus(`f_{${t}}`)}o_{${t - 1}}\\,(1 - \\tanh^2 c_{${t - 1}})\\,\\big[\\,c_{${t - 1}}\\,\\sigma'(a^f_{${t}})\\,W_{hf} + g_{${t}}\\,\\sigma'(a^i_{${t}})\\,W_{hi} + i_{${t}}\\tanh'(a^g_{${t}})\\,W_{hg}\\,\\big]` },
+      { text: `with $\\sigma'(a^f_{${t}}) = f_{${t}}(1 - f_{${t}}) = ${n(sigF[0]!)}$, $\\sigma'(a^i_{${t}}) = i_{${t}}(1 - i_{${t}}) = ${n(sigI[0]!)}$, $\\tanh'(a^g_{${t}}) = 1 - g_{${t}}^2 = ${n(tanhG[0]!)}$, $1 - \\tanh^2 c_{${t - 1}} = ${n(1 - Math.tanh(cPrev[0]!) ** 2)}$:` },
+      { math: `= ${fPlus(n(f[0]!))}${paren(oPrev[0]!, d)}${paren(1 - Math.tanh(cPrev[0]!) ** 2, d)}\\big[${paren(cPrev[0]!, d)}${paren(sigF[0]!, d)}(${w('Whf')}) + ${paren(g[0]!, d)}${paren(sigI[0]!, d)}(${w('Whi')}) + ${paren(i[0]!, d)}${paren(tanhG[0]!, d)}(${w('Whg')})\\big]` },
+      { math: `= ${fPlus(n(f[0]!))}${paren(dhdc[0]!, d)}\\big[${n(viaF)} ${sign(viaI, d)} ${sign(viaG, d)}\\big] = ${n(result[0]![0]!)}` },
+    ];
+  }
+  const paths = matMul(addMat(addMat(scaleRows(hadamard(cPrev, sigF), inst.Whf), scaleRows(hadamard(g, sigI), inst.Whi)), scaleRows(hadamard(i, tanhG), inst.Whg)), diag(dhdc));
+  return [
+    intro,
+    { math: `${lhs} = ${withDirect ? `\\mathrm{diag}(f_{${t}}) + ` : ''}\\big[\\mathrm{diag}(c_{${t - 1}} \\odot \\sigma'(a^f_{${t}}))\\,W_{hf} + \\mathrm{diag}(g_{${t}} \\odot \\sigma'(a^i_{${t}}))\\,W_{hi} + \\mathrm{diag}(i_{${t}} \\odot \\tanh'(a^g_{${t}}))\\,W_{hg}\\big]\\,\\mathrm{diag}(o_{${t - 1}} \\odot (1 - \\tanh^2 c_{${t - 1}}))` },
+    { text: 'with the diagonals', math: `c_{${t - 1}} \\odot \\sigma'(a^f_{${t}}) = ${texVector(hadamard(cPrev, sigF), d)},\\quad g_{${t}} \\odot \\sigma'(a^i_{${t}}) = ${texVector(hadamard(g, sigI), d)},\\quad i_{${t}} \\odot \\tanh'(a^g_{${t}}) = ${texVector(hadamard(i, tanhG), d)},\\quad o_{${t - 1}} \\odot (1 - \\tanh^2 c_{${t - 1}}) = ${texVector(dhdc, d)}` },
+    { math: withDirect ? `= ${texMatrix(diag(f), d)} + ${texMatrix(paths, d)} = ${texMatrix(result, d)}` : `= ${texMatrix(result, d)}` },
+  ];
+}
+
+function subMat(a: Mat, b: Mat): Mat {
+  return a.map((row, i) => row.map((v, j) => v - b[i]![j]!));
+}
+
+function scaleRows(v: Vec, m: Mat): Mat {
+  return m.map((row, a) => row.map((x) => v[a]! * x));
+}
+
+/** "+ 0.12" or "- 0.12" for a term in a sum. */
+function sign(x: number, d: number): string {
+  return x < 0 ? `- ${texNumber(-x, d)}` : `+ ${texNumber(x, d)}`;
+}
