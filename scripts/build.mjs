@@ -2,8 +2,10 @@
 // A single bundled file starts noticeably faster than many ES modules or a TypeScript loader,
 // and `gradsheet solve` is often run once per instance by scripts, so start-up matters.
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 
+// chunk names carry content hashes: clear old ones so dist/ holds exactly this build
+await rm('dist', { recursive: true, force: true });
 await build({
   entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'solve-batch': 'src/commands/solve-batch.ts' },
   outdir: 'dist',

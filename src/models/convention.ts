@@ -23,8 +23,11 @@ export interface Convention {
   cell: { throughH: boolean; outputGate: boolean; tanhPrimeCell: boolean; cellIsCurrent: boolean };
 }
 
+/** The exact convention's rounding: none. Closed forms skip copying arrays through it. */
+export const noRounding = (x: number): number => x;
+
 export const EXACT: Convention = Object.freeze({
-  round: (x: number) => x,
+  round: noRounding,
   tanhPrime: (_a: number, t: number) => 1 - t * t,
   sigmoidPrime: (_a: number, s: number) => s * (1 - s),
   outputError: (o: number, y: number) => o - y,
@@ -33,10 +36,16 @@ export const EXACT: Convention = Object.freeze({
   cell: Object.freeze({ throughH: true, outputGate: true, tanhPrimeCell: true, cellIsCurrent: false }),
 }) as Convention;
 
-/** Rounds to `digits` significant figures, the way a calculator display is copied down. */
+/**
+ * Rounds to `digits` significant figures, the way a calculator display is copied down.
+ * Arithmetic rather than toPrecision (which goes through a string): the generator calls this
+ * millions of times; the result may differ from the decimal by an ulp, which no model of a
+ * student's rounding cares about.
+ */
 export function roundSignificant(x: number, digits: number): number {
   if (x === 0 || !Number.isFinite(x)) return x;
-  return Number(x.toPrecision(digits));
+  const scale = 10 ** (digits - 1 - Math.floor(Math.log10(Math.abs(x))));
+  return Number.isFinite(scale) && scale !== 0 ? Math.round(x * scale) / scale : Number(x.toPrecision(digits));
 }
 
 const handConventions = new Map<number, Convention>();
@@ -52,4 +61,15 @@ export function byHand(digits: number): Convention {
     handConventions.set(digits, conv);
   }
   return conv;
+}
+
+/**
+ * Rounding helpers for the closed forms: apply `conv.round` to every entry of a vector or matrix,
+ * or hand the array back untouched when the convention does not round (the exact and the
+ * mistake conventions), sparing a copy of every intermediate.
+ */
+export function rounders(conv: Convention): { r: (v: number[]) => number[]; rm: (m: number[][]) => number[][] } {
+  if (conv.round === noRounding) return { r: (v) => v, rm: (m) => m };
+  const r = (v: number[]) => v.map(conv.round);
+  return { r, rm: (m) => m.map(r) };
 }

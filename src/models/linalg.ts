@@ -1,63 +1,117 @@
 /**
  * Plain dense linear algebra on arrays of rows, for the closed-form recurrences of MATH.md.
  * Deliberately separate from the autodiff engine: the two are tested against each other.
+ * Written as index loops: the generator runs these thousands of times per class set.
  */
 import type { Mat, Vec } from './instance.js';
 
+export function zeroVec(n: number): Vec {
+  const out: Vec = [];
+  for (let i = 0; i < n; i++) out.push(0);
+  return out;
+}
+
 export function zeros(rows: number, cols: number): Mat {
-  return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
+  const out: Mat = [];
+  for (let i = 0; i < rows; i++) out.push(zeroVec(cols));
+  return out;
 }
 
 export function identity(n: number): Mat {
-  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  const out = zeros(n, n);
+  for (let i = 0; i < n; i++) out[i]![i] = 1;
+  return out;
 }
 
 export function matVec(m: Mat, v: Vec): Vec {
-  return m.map((row) => row.reduce((acc, mij, j) => acc + mij * v[j]!, 0));
+  const out: Vec = [];
+  for (let i = 0; i < m.length; i++) {
+    const row = m[i]!;
+    let acc = 0;
+    for (let j = 0; j < row.length; j++) acc += row[j]! * v[j]!;
+    out.push(acc);
+  }
+  return out;
 }
 
 /** mᵀ v */
 export function matTVec(m: Mat, v: Vec): Vec {
-  const out = new Array<number>(m[0]!.length).fill(0);
-  m.forEach((row, i) => row.forEach((mij, j) => (out[j]! += mij * v[i]!)));
+  const out = zeroVec(m[0]!.length);
+  for (let i = 0; i < m.length; i++) {
+    const row = m[i]!, vi = v[i]!;
+    for (let j = 0; j < row.length; j++) out[j]! += row[j]! * vi;
+  }
   return out;
 }
 
 export function matMul(a: Mat, b: Mat): Mat {
-  return a.map((row) => b[0]!.map((_, j) => row.reduce((acc, aik, k) => acc + aik * b[k]![j]!, 0)));
+  const n = a.length, m = b.length, p = b[0]!.length;
+  const out = zeros(n, p);
+  for (let i = 0; i < n; i++) {
+    const row = a[i]!, o = out[i]!;
+    for (let k = 0; k < m; k++) {
+      const aik = row[k]!, bk = b[k]!;
+      for (let j = 0; j < p; j++) o[j]! += aik * bk[j]!;
+    }
+  }
+  return out;
 }
 
 export function transpose(m: Mat): Mat {
-  return m[0]!.map((_, j) => m.map((row) => row[j]!));
+  const out = zeros(m[0]!.length, m.length);
+  for (let i = 0; i < m.length; i++) for (let j = 0; j < m[i]!.length; j++) out[j]![i] = m[i]![j]!;
+  return out;
 }
 
 /** diag(d) · m: scales row i by d[i]. */
 export function diagTimes(d: Vec, m: Mat): Mat {
-  return m.map((row, i) => row.map((v) => d[i]! * v));
+  const out: Mat = [];
+  for (let i = 0; i < m.length; i++) {
+    const row = m[i]!, r: Vec = [];
+    for (let j = 0; j < row.length; j++) r.push(d[i]! * row[j]!);
+    out.push(r);
+  }
+  return out;
 }
 
 export function diag(d: Vec): Mat {
-  return d.map((di, i) => d.map((_, j) => (i === j ? di : 0)));
+  const out = zeros(d.length, d.length);
+  for (let i = 0; i < d.length; i++) out[i]![i] = d[i]!;
+  return out;
 }
 
 export function outer(a: Vec, b: Vec): Mat {
-  return a.map((ai) => b.map((bj) => ai * bj));
+  const out: Mat = [];
+  for (let i = 0; i < a.length; i++) {
+    const r: Vec = [];
+    for (let j = 0; j < b.length; j++) r.push(a[i]! * b[j]!);
+    out.push(r);
+  }
+  return out;
 }
 
 export function addVec(a: Vec, b: Vec): Vec {
-  return a.map((v, i) => v + b[i]!);
+  const out: Vec = [];
+  for (let i = 0; i < a.length; i++) out.push(a[i]! + b[i]!);
+  return out;
 }
 
 export function subVec(a: Vec, b: Vec): Vec {
-  return a.map((v, i) => v - b[i]!);
+  const out: Vec = [];
+  for (let i = 0; i < a.length; i++) out.push(a[i]! - b[i]!);
+  return out;
 }
 
 export function hadamard(a: Vec, b: Vec): Vec {
-  return a.map((v, i) => v * b[i]!);
+  const out: Vec = [];
+  for (let i = 0; i < a.length; i++) out.push(a[i]! * b[i]!);
+  return out;
 }
 
 export function addMat(a: Mat, b: Mat): Mat {
-  return a.map((row, i) => row.map((v, j) => v + b[i]![j]!));
+  const out: Mat = [];
+  for (let i = 0; i < a.length; i++) out.push(addVec(a[i]!, b[i]!));
+  return out;
 }
 
 export function scaleMat(a: Mat, s: number): Mat {
@@ -65,15 +119,21 @@ export function scaleMat(a: Mat, s: number): Mat {
 }
 
 export function sumMats(ms: readonly Mat[], rows: number, cols: number): Mat {
-  return ms.reduce(addMat, zeros(rows, cols));
+  const out = zeros(rows, cols);
+  for (const m of ms) for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i]![j]! += m[i]![j]!;
+  return out;
 }
 
 export function sumVecs(vs: readonly Vec[], n: number): Vec {
-  return vs.reduce(addVec, new Array<number>(n).fill(0));
+  const out = zeroVec(n);
+  for (const v of vs) for (let i = 0; i < n; i++) out[i]! += v[i]!;
+  return out;
 }
 
 export function dot(a: Vec, b: Vec): number {
-  return a.reduce((acc, v, i) => acc + v * b[i]!, 0);
+  let acc = 0;
+  for (let i = 0; i < a.length; i++) acc += a[i]! * b[i]!;
+  return acc;
 }
 
 export function sigmoid(x: number): number {

@@ -11,7 +11,7 @@ import {
   LSTM_BIASES, LSTM_GATES, LSTM_WEIGHTS, dims,
   type Gate, type LstmBias, type LstmInstance, type LstmWeight, type Mat, type Vec,
 } from './instance.js';
-import { EXACT, type Convention } from './convention.js';
+import { EXACT, rounders, type Convention } from './convention.js';
 import { addMat, addVec, diag, diagTimes, hadamard, matTVec, matVec, outer, sigmoid, subVec, sumMats, sumVecs } from './linalg.js';
 import { lossSteps } from './rnn.js';
 
@@ -44,11 +44,19 @@ export type LstmSolution = { model: 'lstm' } & LstmForward & LstmGradients & {
   dc_dc_prev: Mat[];
 };
 
-const gateWeights = (gate: Gate) => [`Wx${gate}`, `Wh${gate}`, `b${gate}`] as [LstmWeight, LstmWeight, LstmBias];
+/**
+ * Each gate's input weight, recurrent weight and bias. A constant table, not template strings:
+ * a key built anew on every call must be interned before each property lookup, which dominated
+ * the closed forms' time.
+ */
+const GATE_PARAMS: Record<Gate, readonly [LstmWeight, LstmWeight, LstmBias]> = {
+  f: ['Wxf', 'Whf', 'bf'], i: ['Wxi', 'Whi', 'bi'], g: ['Wxg', 'Whg', 'bg'], o: ['Wxo', 'Who', 'bo'],
+};
+const gateWeights = (gate: Gate) => GATE_PARAMS[gate];
 
 /** The forward pass in plain arithmetic (MATH.md §3); `conv.round` models a student's rounding. */
 export function lstmForward(inst: LstmInstance, conv: Convention = EXACT): LstmForward {
-  const r = (v: Vec) => v.map(conv.round);
+  const { r } = rounders(conv);
   const out: LstmForward = { af: [], ai: [], ag: [], ao: [], f: [], i: [], g: [], o: [], c: [], m: [], h: [], yhat: [], losses: [], loss: 0 };
   let h = inst.h0, c = inst.c0;
   inst.x.forEach((xt, t) => {
@@ -78,7 +86,7 @@ export function lstmForward(inst: LstmInstance, conv: Convention = EXACT): LstmF
  * the way the catalogued mistakes do.
  */
 export function lstmCellJacobians(inst: LstmInstance, fw: LstmForward, conv: Convention = EXACT): { direct: Mat[]; total: Mat[] } {
-  const r = (v: Vec) => v.map(conv.round);
+  const { r } = rounders(conv);
   const direct: Mat[] = [], total: Mat[] = [];
   const sigPrime = (a: number) => conv.round(conv.sigmoidPrime(a, conv.round(sigmoid(a))));
   const tanhPrime = (a: number) => conv.round(conv.tanhPrime(a, conv.round(Math.tanh(a))));
@@ -101,6 +109,32 @@ export function lstmCellJacobians(inst: LstmInstance, fw: LstmForward, conv: Con
   return { direct, total };
 }
 
+type ParamSteps = Record<LstmWeight, Mat[]> & Record<LstmBias, Vec[]>;
+
+/**
+ * The whole result, every field written out in one literal: assembling it by spreading objects
+ * (or building one from computed keys) measured ~100 µs per call in V8's slow paths, against a
+ * few µs here — and the generator calls the closed forms thousands of times per class set.
+ */
+function lstmResult(
+  fw: LstmForward, steps: ParamSteps, total: (p: LstmWeight | LstmBias) => Mat | Vec,
+  rest: { dL_dV: Mat; dL_dby: Vec; dL_dh0: Vec; dL_dc0: Vec },
+): LstmForward & LstmGradients {
+  const m = (w: LstmWeight) => total(w) as Mat;
+  const v = (b: LstmBias) => total(b) as Vec;
+  return {
+    af: fw.af, ai: fw.ai, ag: fw.ag, ao: fw.ao, f: fw.f, i: fw.i, g: fw.g, o: fw.o,
+    c: fw.c, m: fw.m, h: fw.h, yhat: fw.yhat, losses: fw.losses, loss: fw.loss,
+    dL_dWxf: m('Wxf'), dL_dWxi: m('Wxi'), dL_dWxg: m('Wxg'), dL_dWxo: m('Wxo'),
+    dL_dWhf: m('Whf'), dL_dWhi: m('Whi'), dL_dWhg: m('Whg'), dL_dWho: m('Who'),
+    dL_dbf: v('bf'), dL_dbi: v('bi'), dL_dbg: v('bg'), dL_dbo: v('bo'),
+    dL_dV: rest.dL_dV, dL_dby: rest.dL_dby, dL_dh0: rest.dL_dh0, dL_dc0: rest.dL_dc0,
+    dL_dWxf_by_step: steps.Wxf, dL_dWxi_by_step: steps.Wxi, dL_dWxg_by_step: steps.Wxg, dL_dWxo_by_step: steps.Wxo,
+    dL_dWhf_by_step: steps.Whf, dL_dWhi_by_step: steps.Whi, dL_dWhg_by_step: steps.Whg, dL_dWho_by_step: steps.Who,
+    dL_dbf_by_step: steps.bf, dL_dbi_by_step: steps.bi, dL_dbg_by_step: steps.bg, dL_dbo_by_step: steps.bo,
+  };
+}
+
 /** The engine's solution: forward values, every gradient, and per-use terms of every weight. */
 export function solveLstm(inst: LstmInstance): LstmSolution {
   const { T } = dims(inst);
@@ -115,7 +149,7 @@ export function solveLstm(inst: LstmInstance): LstmSolution {
   for (let t = 0; t < T; t++) {
     const x = ad.vector(inst.x[t]!);
     const preActivation = (gate: Gate) => {
-      const [wx, wh, b] = gateWeights(gate).map((p) => {
+      const [wx, wh, b] = gateWeights(gate).map((p: LstmWeight | LstmBias) => {
         const u = ad.use(params[p]);
         uses[p].push(u);
         return u;
@@ -138,27 +172,14 @@ export function solveLstm(inst: LstmInstance): LstmSolution {
   const fw = Object.fromEntries(Object.entries(nodes).map(([k, ns]) => [k, ns.map(col)])) as unknown as LstmForward;
   fw.losses = lossNodes.map((n) => n.value[0]!);
   fw.loss = root.value[0]!;
-  const grads: Record<string, unknown> = {};
-  for (const w of LSTM_WEIGHTS) {
-    grads[`dL_d${w}`] = params[w].gradRows();
-    grads[`dL_d${w}_by_step`] = uses[w].map((u) => u.gradRows());
-  }
-  for (const b of LSTM_BIASES) {
-    grads[`dL_d${b}`] = ad.toArray(params[b].grad);
-    grads[`dL_d${b}_by_step`] = uses[b].map((u) => ad.toArray(u.grad));
-  }
+  const steps = {} as ParamSteps;
+  for (const w of LSTM_WEIGHTS) steps[w] = uses[w].map((u) => u.gradRows());
+  for (const b of LSTM_BIASES) steps[b] = uses[b].map((u) => ad.toArray(u.grad));
   const jac = lstmCellJacobians(inst, fw);
-  return {
-    model: 'lstm',
-    ...fw,
-    ...(grads as LstmGradients),
-    dL_dV: V.gradRows(),
-    dL_dby: ad.toArray(by.grad),
-    dL_dh0: ad.toArray(h0.grad),
-    dL_dc0: ad.toArray(c0.grad),
-    dc_dc_prev_direct: jac.direct,
-    dc_dc_prev: jac.total,
-  };
+  const result = lstmResult(fw, steps, (p) => (p.startsWith('W') ? params[p].gradRows() : ad.toArray(params[p].grad)), {
+    dL_dV: V.gradRows(), dL_dby: ad.toArray(by.grad), dL_dh0: ad.toArray(h0.grad), dL_dc0: ad.toArray(c0.grad),
+  });
+  return Object.assign(result, { model: 'lstm' as const, dc_dc_prev_direct: jac.direct, dc_dc_prev: jac.total });
 }
 
 /**
@@ -170,12 +191,13 @@ export function solveLstm(inst: LstmInstance): LstmSolution {
  *   ∂L/∂W_xG^(t) = δ^G_t x_tᵀ, ∂L/∂W_hG^(t) = δ^G_t h_{t−1}ᵀ, ∂L/∂b_G^(t) = δ^G_t.
  */
 export function lstmClosedForm(inst: LstmInstance, conv: Convention = EXACT): LstmForward & LstmGradients {
-  const r = (v: Vec) => v.map(conv.round);
-  const rm = (m: Mat) => m.map(r);
+  const { r, rm } = rounders(conv);
   const fw = lstmForward(inst, conv);
   const { D, H, K, T } = dims(inst);
   const counted = new Set(lossSteps(inst.loss, T));
-  const steps = Object.fromEntries([...LSTM_WEIGHTS, ...LSTM_BIASES].map((p) => [p, [] as (Mat | Vec)[]])) as Record<string, (Mat | Vec)[]>;
+  const steps: Record<LstmWeight | LstmBias, (Mat | Vec)[]> = {
+    Wxf: [], Wxi: [], Wxg: [], Wxo: [], Whf: [], Whi: [], Whg: [], Who: [], bf: [], bi: [], bg: [], bo: [],
+  };
   let dhNext = new Array<number>(H).fill(0);
   let dcNext = new Array<number>(H).fill(0);
   let fNext = new Array<number>(H).fill(0);
@@ -211,22 +233,8 @@ export function lstmClosedForm(inst: LstmInstance, conv: Convention = EXACT): Ls
     dcNext = dc;
     fNext = fw.f[t]!;
   }
-  const grads: Record<string, unknown> = {};
-  for (const w of LSTM_WEIGHTS) {
-    const cols = w.startsWith('Wx') ? D : H;
-    grads[`dL_d${w}_by_step`] = steps[w];
-    grads[`dL_d${w}`] = rm(sumMats(steps[w] as Mat[], H, cols));
-  }
-  for (const b of LSTM_BIASES) {
-    grads[`dL_d${b}_by_step`] = steps[b];
-    grads[`dL_d${b}`] = r(sumVecs(steps[b] as Vec[], H));
-  }
-  return {
-    ...fw,
-    ...(grads as LstmGradients),
-    dL_dV: rm(sumMats(dV, K, H)),
-    dL_dby: r(sumVecs(dby, K)),
-    dL_dh0: dhNext,
-    dL_dc0: r(hadamard(dcNext, fNext)),
-  };
+  return lstmResult(fw, steps as ParamSteps, (p) =>
+    p.startsWith('W') ? rm(sumMats(steps[p] as Mat[], H, p.startsWith('Wx') ? D : H)) : r(sumVecs(steps[p] as Vec[], H)), {
+    dL_dV: rm(sumMats(dV, K, H)), dL_dby: r(sumVecs(dby, K)), dL_dh0: dhNext, dL_dc0: r(hadamard(dcNext, fNext)),
+  });
 }

@@ -47,8 +47,9 @@ function isFiniteValue(v: AnswerValue): boolean {
   return (v as unknown[]).every((x) => isFiniteValue(x as AnswerValue));
 }
 
-function sameValue(a: AnswerValue, b: AnswerValue): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  return a === b;
 }
 
 /**
@@ -86,14 +87,17 @@ export function buildQuestion(type: AnyProblemType, instance: Instance, params: 
   return { instance, solution, built, parts };
 }
 
-/** Why this draw should be redrawn, or null when it grades fairly. */
-function rejection(q: GeneratedQuestion, style: SheetStyle): RejectReason | null {
+/**
+ * The checks that reject most draws, cheapest first and stopping at the first failure: answers
+ * finite, then the by-hand rounding of each part. (The mistakes are checked on the full build.)
+ */
+function quickRejection(specs: readonly PartSpec[], solution: Solution, style: SheetStyle, tolerance: (spec: PartSpec) => Tolerance): RejectReason | null {
   const hand = byHand(style.digits);
-  for (const part of q.parts) {
-    if (!isFiniteValue(part.answer)) return 'non-finite';
-    if (part.spec.kind === 'choice') continue;
-    if (part.spec.calc && !allWithinTolerance(part.answer, part.spec.calc(hand), part.tolerance)) return 'rounding';
-    if (part.mistakes.some((m) => allWithinTolerance(part.answer, m.value, part.tolerance))) return 'mistake-indistinct';
+  const answers = specs.map((spec) => spec.answer(solution));
+  if (!answers.every(isFiniteValue)) return 'non-finite';
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    if (spec.calc && spec.kind !== 'choice' && !allWithinTolerance(answers[i]!, spec.calc(hand), tolerance(spec))) return 'rounding';
   }
   return null;
 }
@@ -113,8 +117,22 @@ export function drawQuestion(
       if (type.accept(instance, solution, params) !== null) reason = 'regime';
     }
     if (!reason) {
-      question = buildQuestion(type, instance, params, style, tolerance);
-      reason = rejection(question, style);
+      const solution = solve(instance);
+      const built = type.build(instance, params, style);
+      reason = quickRejection(built.parts, solution, style, tolerance);
+      if (!reason) {
+        // part by part, so a draw whose first part has an indistinguishable mistake costs little
+        const parts: GeneratedPart[] = [];
+        for (const spec of built.parts) {
+          const part = { spec, answer: spec.answer(solution), tolerance: tolerance(spec), mistakes: mistakeValues(spec, solution) };
+          if (spec.kind !== 'choice' && part.mistakes.some((m) => allWithinTolerance(part.answer, m.value, part.tolerance))) {
+            reason = 'mistake-indistinct';
+            break;
+          }
+          parts.push(part);
+        }
+        if (!reason) question = { instance, solution, built, parts };
+      }
     }
     if (!reason) return question!;
     if (stats) stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1;

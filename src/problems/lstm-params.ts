@@ -4,7 +4,7 @@
  * Values come from grids (multiples of a step in a range) so a student can work them by hand.
  */
 import { z } from 'zod';
-import { EXACT, type Convention } from '../models/convention.js';
+import { EXACT, rounders, type Convention } from '../models/convention.js';
 import type { LstmForward } from '../models/lstm.js';
 import type { LstmInstance, Mat, RnnInstance, Vec } from '../models/instance.js';
 import { diag, diagTimes, matMul, sigmoid } from '../models/linalg.js';
@@ -182,7 +182,7 @@ export const COMPARABLE_RNN =
 export function throughHPaths(inst: LstmInstance, fw: LstmForward, t: number, conv: Convention = EXACT): [Mat, Mat, Mat] {
   const H = inst.Whf.length;
   if (!conv.cell.throughH) return [diag(new Array<number>(H).fill(0)), diag(new Array<number>(H).fill(0)), diag(new Array<number>(H).fill(0))];
-  const r = (v: Vec) => v.map(conv.round);
+  const { r } = rounders(conv);
   const sp = (a: number) => conv.round(conv.sigmoidPrime(a, conv.round(sigmoid(a))));
   const tp = (a: number) => conv.round(conv.tanhPrime(a, conv.round(Math.tanh(a))));
   const k = t - 1;
