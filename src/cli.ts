@@ -5,4 +5,10 @@
  */
 import { runCli } from './commands/main.js';
 
+// `gradsheet solve big.json | head` closes the pipe early: that is the reader's choice, not an error
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 process.exitCode = await runCli(process.argv.slice(2));

@@ -12,7 +12,7 @@ export type { LstmSolution, LstmForward, LstmGradients } from './models/lstm.js'
 export { version } from './version.js';
 export { parseBank, bankSchema, canonicalJson } from './problems/bank.js';
 export type { Bank, BankQuestion } from './problems/bank.js';
-export { generateBankQuestion, generateVariant, variantCode, variantSeed, practiceSecret, practiceStudents, normaliseCode, GENERATOR_VERSION } from './problems/variants.js';
+export { generateBankQuestion, generateKeyVariants, generateVariant, variantCode, variantSeed, practiceSecret, practiceStudents, normaliseCode, GENERATOR_VERSION } from './problems/variants.js';
 export type { Variant } from './problems/variants.js';
 export { answerKey, blankSubmission, keyVariant } from './problems/key.js';
 export type { AnswerKey, KeyVariant, KeyQuestion, KeyPart } from './problems/key.js';

@@ -2,21 +2,19 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { answerKey, blankSubmission } from '../problems/key.js';
-import { generateVariant, type Variant } from '../problems/variants.js';
+import { generateKeyVariants } from '../problems/variants.js';
 import { CLASS_OPTIONS, loadClass } from './class.js';
 import { writeAtomic } from './files.js';
 import { prettyJson } from '../json.js';
 
-/** Variants for a class set, one per student; codes are checked to be distinct. */
-export function generateClass(cls: Awaited<ReturnType<typeof loadClass>>, stats?: { draws: number; rejected: Record<string, number> }): Variant[] {
-  const variants = cls.students.map((s) => generateVariant(cls.bank, cls.secret, s, stats));
+/** Two students with one code (40 bits: about one class in 10⁹ of a thousand) cannot be graded apart. */
+export function assertDistinctCodes(variants: readonly { code: string; student: string }[]): void {
   const byCode = new Map<string, string>();
   for (const v of variants) {
     const other = byCode.get(v.code);
     if (other) throw new GradsheetError('internal', `Students "${other}" and "${v.student}" drew the same worksheet code ${v.code}; change the secret and generate again.`);
     byCode.set(v.code, v.student);
   }
-  return variants;
 }
 
 /** `gradsheet generate --bank B (--seed S [--count N] | --roster F --secret-file F) --out DIR` */
@@ -25,7 +23,8 @@ export async function runGenerate(argv: string[]): Promise<number> {
   if (!values.out) throw new GradsheetError('usage', 'generate needs --out DIR, the folder to write key.json and the blank submissions to.');
   const cls = await loadClass(values, 'generate');
   for (const p of cls.rosterProblems) process.stderr.write(`gradsheet generate: skipped ${p.message}\n`);
-  const variants = generateClass(cls);
+  const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
+  assertDistinctCodes(variants);
   const key = answerKey(cls.bank, variants);
   await writeAtomic(join(values.out, 'key.json'), prettyJson(key) + '\n');
   for (const v of key.variants) {

@@ -39,7 +39,12 @@ const PRINTED: Record<Solution['model'], readonly string[]> = {
  * precision). `root` is the JSON path the input sits at, used in error messages.
  */
 export function solveToJson(input: unknown, root = '$', options: { all?: boolean } = {}): string {
-  const solution = solveInput(input, root) as unknown as Record<string, unknown>;
+  return solutionJson(parseInstance(input, root), root, options);
+}
+
+/** The solution of a validated instance as JSON text; an overflow is an error naming the key. */
+export function solutionJson(inst: Instance, root = '$', options: { all?: boolean } = {}): string {
+  const solution = solve(inst) as unknown as Record<string, unknown>;
   const printed = options.all ? solution : Object.fromEntries(PRINTED[solution.model as Solution['model']].map((k) => [k, solution[k]]));
   const json = JSON.stringify(printed);
   // JSON has no NaN or Infinity: JSON.stringify writes them as null, and a solution has no nulls

@@ -81,13 +81,13 @@ export function keyVariant(v: Variant): KeyVariant {
   };
 }
 
-export function answerKey(bank: Bank, variants: readonly Variant[]): AnswerKey {
+export function answerKey(bank: Bank, variants: readonly KeyVariant[]): AnswerKey {
   return {
     format: 'gradsheet.key/1',
     generator: GENERATOR_VERSION,
     bank: { id: bank.id, hash: bank.hash, title: bank.title },
     digits: bank.digits,
-    variants: variants.map(keyVariant),
+    variants: variants.slice(),
   };
 }
 

@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { drawQuestion, type DrawStats, type GeneratedQuestion } from './generate.js';
 import { partTolerance, type Bank, type BankQuestion } from './bank.js';
 import { rngFrom } from './random.js';
+import { keyVariant, type KeyVariant } from './key.js';
 
 /** Bumped only when a change would alter variants already printed; recorded in every key. */
 export const GENERATOR_VERSION = 1;
@@ -75,4 +76,9 @@ export function generateVariant(bank: Bank, secret: string, student: { id: strin
     name: student.name,
     questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed, stats) })),
   };
+}
+
+/** Key variants (plain JSON) for every student, in roster order. */
+export function generateKeyVariants(bank: Bank, secret: string, students: readonly { id: string; name: string }[], stats?: DrawStats): KeyVariant[] {
+  return students.map((s) => keyVariant(generateVariant(bank, secret, s, stats)));
 }
