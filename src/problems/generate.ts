@@ -112,12 +112,9 @@ export function drawQuestion(
     const instance = type.generate(rng, params);
     let reason: RejectReason | null = null;
     let question: GeneratedQuestion | null = null;
-    if (type.accept) {
-      const solution = solve(instance);
-      if (type.accept(instance, solution, params) !== null) reason = 'regime';
-    }
+    const solution = solve(instance);
+    if (type.accept && type.accept(instance, solution, params) !== null) reason = 'regime';
     if (!reason) {
-      const solution = solve(instance);
       const built = type.build(instance, params, style);
       reason = quickRejection(built.parts, solution, style, tolerance);
       if (!reason) {

@@ -28,9 +28,16 @@ function decimalsOf(step: number): number {
   return s.includes('.') ? s.split('.')[1]!.length : 0;
 }
 
+const gridDecimals = new WeakMap<Grid, number>();
+
 /** Snaps to the grid's decimals, so 0.1·3 prints as 0.3 and not 0.30000000000000004. */
 export function snap(value: number, grid: Grid): number {
-  return Number(value.toFixed(Math.min(decimalsOf(grid.step) + decimalsOf(grid.min), 12)));
+  let decimals = gridDecimals.get(grid);
+  if (decimals === undefined) {
+    decimals = Math.min(decimalsOf(grid.step) + decimalsOf(grid.min), 12);
+    gridDecimals.set(grid, decimals);
+  }
+  return Number(value.toFixed(decimals));
 }
 
 /** A uniformly drawn grid point; `nonZero` skips 0 (a zero weight makes a question trivial). */

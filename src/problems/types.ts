@@ -66,8 +66,11 @@ export interface PartSpec {
 export interface BuiltQuestion {
   /** the question's statement, above its parts */
   intro: RichText;
-  /** the data the student is given, as TeX lines (parameters, inputs, targets, states) */
-  given: string[];
+  /**
+   * the data the student is given, as TeX lines (parameters, inputs, targets, states); may be a
+   * getter, since only rendering reads it and most draws are never rendered
+   */
+  readonly given: string[];
   parts: PartSpec[];
 }
 
