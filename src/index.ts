@@ -23,3 +23,9 @@ export type { ProblemType, PartSpec, AnswerValue, PartKind, SolutionStep, RichTe
 export { withinTolerance, allWithinTolerance, DEFAULT_TOLERANCE, toleranceSchema } from './grade/tolerance.js';
 export type { Tolerance } from './grade/tolerance.js';
 export { parseRoster } from './problems/roster.js';
+export { PdfRenderer, findChromium, katexCss } from './render/browser.js';
+export type { PdfPageOptions, RenderInput } from './render/browser.js';
+export { loadTemplates } from './render/templates.js';
+export { worksheetDocument, keyDocument, renderPdf, concatenatePdfs } from './render/class-set.js';
+export { sheetView, coverView } from './render/sheets.js';
+export { renderTex, renderRich, escapeHtml } from './render/math.js';

@@ -22,6 +22,11 @@ const commands: Record<string, Command> = {
     usage: 'gradsheet generate --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR',
     run: async (args) => (await import('./generate.js')).runGenerate(args),
   },
+  render: {
+    summary: 'Render printable PDFs: one worksheet per student, the class set, and the answer key with worked solutions.',
+    usage: 'gradsheet render --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR [--html] [--paper a4|letter]',
+    run: async (args) => (await import('./render.js')).runRender(args),
+  },
 };
 
 function help(): string {

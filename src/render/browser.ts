@@ -233,7 +233,9 @@ export class PdfRenderer implements AsyncDisposable {
     let healthy = false;
     try {
       const token = `render-${++this.#renders}`;
+      const t0 = Date.now();
       const state = await page.evaluate(swapContentInPage, html.head ?? '', html.body, token);
+      const t1 = Date.now();
       if (state.failedFonts.length > 0 || !state.katexLoaded) {
         throw new GradsheetError('browser', `Fonts did not load in Chromium: ${state.failedFonts.join(', ') || 'KaTeX_Main/KaTeX_Math not ready'}.`);
       }
@@ -246,6 +248,7 @@ export class PdfRenderer implements AsyncDisposable {
         headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
         margin: pdf.margin, timeout: this.#timeoutMs,
       });
+      if (process.env.GRADSHEET_DEBUG) process.stderr.write(`render: swap ${t1 - t0} ms, pdf ${Date.now() - t1} ms\n`);
       const still = await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[name="gradsheet-render"]')?.content ?? null);
       if (still !== token) throw new GradsheetError('browser', 'The page left its document while printing, so the PDF cannot be trusted.');
       healthy = true;

@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GradsheetError } from '../errors.js';
+import { prettyJson } from '../json.js';
+import { answerKey } from '../problems/key.js';
+import { generateKeyVariants } from '../problems/variants.js';
+import { PdfRenderer } from '../render/browser.js';
+import { concatenatePdfs, keyDocument, renderPdf, worksheetDocument } from '../render/class-set.js';
+import { loadTemplates } from '../render/templates.js';
+import { CLASS_OPTIONS, loadClass } from './class.js';
+import { packageDir, writeAtomic } from './files.js';
+import { assertDistinctCodes } from './generate.js';
+
+/** A progress bar on a terminal (stderr), nothing when redirected. */
+function progress(total: number, label: string): (done: number) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (done) => {
+    const width = 30, filled = Math.round((done / total) * width);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+  };
+}
+
+/** File names from student ids: the code first (unique), then a readable, safe form of the id. */
+function sheetFile(code: string, student: string): string {
+  const safe = student.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40);
+  return `${code}${safe ? `-${safe}` : ''}.pdf`;
+}
+
+/** `gradsheet render --bank B (--seed S [--count N] | --roster F --secret-file F) --out DIR [--html] [--paper a4|letter]` */
+export async function runRender(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...CLASS_OPTIONS, out: { type: 'string' }, html: { type: 'boolean', default: false }, paper: { type: 'string', default: 'a4' } }, strict: true });
+  if (!values.out) throw new GradsheetError('usage', 'render needs --out DIR, the folder to write the PDFs to.');
+  const paperName = (values.paper ?? 'a4').toLowerCase();
+  if (paperName !== 'a4' && paperName !== 'letter') throw new GradsheetError('usage', `--paper should be a4 or letter, not "${values.paper}".`);
+  const paper = paperName === 'a4' ? 'A4' : 'Letter';
+  const cls = await loadClass(values, 'render');
+  for (const p of cls.rosterProblems) process.stderr.write(`gradsheet render: skipped ${p.message}\n`);
+  const out = values.out;
+
+  const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
+  assertDistinctCodes(variants);
+  await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
+
+  const templates = loadTemplates(join(packageDir(), 'templates'));
+  const sheets = variants.map((v) => worksheetDocument(templates, cls.bank, v, paper));
+  const key = keyDocument(templates, cls.bank, variants, paper);
+  if (values.html) {
+    for (let i = 0; i < variants.length; i++) await writeAtomic(join(out, 'html', sheetFile(variants[i]!.code, variants[i]!.student).replace(/\.pdf$/, '.html')), sheets[i]!.standalone);
+    await writeAtomic(join(out, 'html', 'answer-key.html'), key.standalone);
+  }
+
+  const renderer = await PdfRenderer.launch();
+  try {
+    const tick = progress(variants.length + 1, 'Rendering');
+    let done = 0;
+    const pdfs = await Promise.all(sheets.map(async (doc, i) => {
+      const pdf = await renderPdf(renderer, templates, doc);
+      await writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf);
+      tick(++done);
+      return pdf;
+    }));
+    const keyPdf = await renderPdf(renderer, templates, key);
+    tick(++done);
+    await writeAtomic(join(out, 'answer-key.pdf'), keyPdf);
+    await writeAtomic(join(out, 'class-set.pdf'), await concatenatePdfs(pdfs));
+  } finally {
+    await renderer.close();
+  }
+  const skipped = cls.rosterProblems.length ? ` (${cls.rosterProblems.length} roster ${cls.rosterProblems.length === 1 ? 'line' : 'lines'} skipped)` : '';
+  process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${join(out, 'answer-key.pdf')} and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
+  return 0;
+}

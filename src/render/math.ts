@@ -1,0 +1,35 @@
+/**
+ * TeX to HTML with KaTeX, in Node, strict: a TeX error in our own templates or problem types is
+ * a build error naming the offending TeX, never a silent fallback.
+ */
+import katex from 'katex';
+import { GradsheetError } from '../errors.js';
+import { splitRichText } from '../problems/richtext.js';
+
+const cache = new Map<string, string>();
+
+export function renderTex(tex: string, display = false): string {
+  const key = (display ? 'D' : 'I') + tex;
+  let html = cache.get(key);
+  if (html === undefined) {
+    try {
+      html = katex.renderToString(tex, { displayMode: display, output: 'html', strict: 'error', throwOnError: true, trust: false });
+    } catch (e) {
+      throw new GradsheetError('internal', `KaTeX cannot typeset ${JSON.stringify(tex)}: ${(e as Error).message}`, { cause: e });
+    }
+    if (cache.size > 20000) cache.clear();
+    cache.set(key, html);
+  }
+  return html;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;', '=': '&#61;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`=]/g, (c) => ESCAPES[c]!);
+}
+
+/** Rich text (plain text with $…$ TeX) as HTML: the text escaped, the math typeset. */
+export function renderRich(text: string): string {
+  return splitRichText(text).map((s) => ('math' in s ? renderTex(s.math) : escapeHtml(s.text))).join('');
+}

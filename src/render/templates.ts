@@ -1,0 +1,38 @@
+/**
+ * One Handlebars instance for the project: templates and partials registered from templates/,
+ * helpers for the few things templates may not do themselves. Everything is escaped ({{ }});
+ * only fields that are KaTeX output or our own SVG (named *Html / *Svg in the view models) are
+ * inserted raw, through the `raw` helper.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+
+export interface Templates {
+  worksheet: Handlebars.TemplateDelegate;
+  key: Handlebars.TemplateDelegate;
+  cover: Handlebars.TemplateDelegate;
+  header: Handlebars.TemplateDelegate;
+  footer: Handlebars.TemplateDelegate;
+  css: string;
+}
+
+export function loadTemplates(dir: string): Templates {
+  const hb = Handlebars.create();
+  hb.registerHelper('raw', (html: unknown) => new hb.SafeString(typeof html === 'string' ? html : ''));
+  hb.registerHelper('plural', (n: number, one: string, many: string) => (n === 1 ? one : many));
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  const partials = join(dir, 'partials');
+  for (const file of readdirSync(partials).filter((f) => f.endsWith('.hbs'))) {
+    hb.registerPartial(file.slice(0, -4), readFileSync(join(partials, file), 'utf8'));
+  }
+  const compile = (name: string) => hb.compile(readFileSync(join(dir, `${name}.hbs`), 'utf8'), { strict: true });
+  return {
+    worksheet: compile('worksheet'),
+    key: compile('key'),
+    cover: compile('cover'),
+    header: compile('header'),
+    footer: compile('footer'),
+    css: readFileSync(join(dir, 'sheet.css'), 'utf8'),
+  };
+}
