@@ -53,15 +53,19 @@ export async function runRender(argv: string[]): Promise<number> {
   try {
     const tick = progress(variants.length + 1, 'Rendering');
     let done = 0;
+    // the key is the longest document: it starts first, on one page of the pool, while the
+    // worksheets go through the other
+    const keyPdf = renderPdf(renderer, templates, key).then(async (pdf) => {
+      await writeAtomic(join(out, 'answer-key.pdf'), pdf);
+      tick(++done);
+    });
     const pdfs = await Promise.all(sheets.map(async (doc, i) => {
       const pdf = await renderPdf(renderer, templates, doc);
       await writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf);
       tick(++done);
       return pdf;
     }));
-    const keyPdf = await renderPdf(renderer, templates, key);
-    tick(++done);
-    await writeAtomic(join(out, 'answer-key.pdf'), keyPdf);
+    await keyPdf;
     await writeAtomic(join(out, 'class-set.pdf'), await concatenatePdfs(pdfs));
   } finally {
     await renderer.close();
