@@ -27,6 +27,21 @@ const commands: Record<string, Command> = {
     usage: 'gradsheet render --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR [--html] [--paper a4|letter]',
     run: async (args) => (await import('./render.js')).runRender(args),
   },
+  check: {
+    summary: "Check one submission: a per-part report that names the mistake (students' self-check).",
+    usage: 'gradsheet check SUBMISSION.json (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--json] [--reveal]',
+    run: async (args) => (await import('./check.js')).runCheck(args),
+  },
+  grade: {
+    summary: 'Grade submissions in bulk: results.jsonl, gradebook.csv and report.html.',
+    usage: 'gradsheet grade --submissions PATH (--key key.json | --bank NAME|PATH --secret-file FILE) --out DIR [--duplicates last|best] [--reveal]',
+    run: async (args) => (await import('./grade.js')).runGrade(args),
+  },
+  schema: {
+    summary: 'Print the JSON Schema of a public format: submission, result or key.',
+    usage: 'gradsheet schema submission|result|key',
+    run: async (args) => (await import('./schema.js')).runSchema(args),
+  },
 };
 
 function help(): string {

@@ -1,0 +1,34 @@
+import { parseArgs } from 'node:util';
+import { GradsheetError, parseJsonText } from '../errors.js';
+import type { GradeResult } from '../grade/grade.js';
+import { readText } from './io.js';
+import { KEY_OPTIONS, loadGrader } from './key-source.js';
+
+const MARK: Record<string, string> = { correct: '✓', partial: '~', incorrect: '✗', missing: '·', invalid: '!' };
+
+export function resultText(r: GradeResult): string {
+  const lines = [`Worksheet ${r.worksheet ?? '?'}${r.student ? ` (${r.student})` : ''}: ${r.score} / ${r.max}`];
+  for (const e of r.errors) lines.push(`  ! ${e}`);
+  for (const p of r.parts) lines.push(`  ${MARK[p.status] ?? '?'} ${p.id.padEnd(8)} ${String(p.score).padStart(5)}/${p.max}  ${p.status.padEnd(9)} ${p.feedback}`);
+  return lines.join('\n');
+}
+
+/** `gradsheet check SUBMISSION.json (--key key.json | --bank B --secret-file F) [--json] [--reveal]` */
+export async function runCheck(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new GradsheetError('usage', 'check takes one submission file (or - for standard input), plus --key key.json or --bank B --secret-file F.');
+  const { grader } = await loadGrader(values, 'check');
+  const path = positionals[0]!;
+  let submission: unknown;
+  const text = await readText(path);
+  const source = path === '-' ? 'standard input' : path;
+  try {
+    submission = parseJsonText(text.replace(/^\uFEFF/, ''), source);
+  } catch (e) {
+    throw e instanceof GradsheetError ? e : new GradsheetError('bad-json', `${source} is not valid JSON.`);
+  }
+  const result = grader.grade(submission);
+  process.stdout.write((values.json ? JSON.stringify(result, null, 2) : resultText(result)) + '\n');
+  // a single submission that cannot be graded at all is an error for the one who sent it
+  return result.errors.length > 0 && result.max === 0 ? 2 : 0;
+}

@@ -1,0 +1,162 @@
+/**
+ * Grading submissions (FORMATS.md) against exact answers. A Grader knows the variants either from
+ * an answer key or from bank + secret (regenerating a variant from its code: no stored state).
+ * Every submission yields a result, however malformed: what cannot be graded is said in `errors`
+ * in a plain sentence, with score 0.
+ */
+import { GradsheetError } from '../errors.js';
+import type { Bank } from '../problems/bank.js';
+import type { KeyVariant } from '../problems/key.js';
+import { problemType } from '../problems/registry.js';
+import type { PartSpec } from '../problems/types.js';
+import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
+import { keyVariant } from '../problems/key.js';
+import { markPart, type PartResult, type ReadValue } from './mark.js';
+
+export interface GradeResult {
+  format: 'gradsheet.result/1';
+  worksheet: string | null;
+  student: string | null;
+  score: number;
+  max: number;
+  parts: (PartResult & { question?: string })[];
+  errors: string[];
+}
+
+export interface GraderOptions {
+  /** feedback may state the right answers (teacher's choice) */
+  reveal?: boolean;
+}
+
+/** Largest number of entries read from one answer (a 4×4 matrix has 16). */
+const MAX_ENTRIES = 1000;
+
+type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: number } | { kind: 'bank'; bank: Bank; secret: string };
+
+export class Grader {
+  readonly #source: VariantSource;
+  readonly #reveal: boolean;
+  readonly #cache = new Map<string, { variant: KeyVariant; specs: PartSpec[][] }>();
+
+  private constructor(source: VariantSource, options: GraderOptions) {
+    this.#source = source;
+    this.#reveal = options.reveal ?? false;
+  }
+
+  static fromKey(key: { digits: number; variants: readonly KeyVariant[] }, options: GraderOptions = {}): Grader {
+    return new Grader({ kind: 'key', byCode: new Map(key.variants.map((v) => [v.code, v])), digits: key.digits }, options);
+  }
+
+  static fromBank(bank: Bank, secret: string, options: GraderOptions = {}): Grader {
+    return new Grader({ kind: 'bank', bank, secret }, options);
+  }
+
+  get digits(): number {
+    return this.#source.kind === 'key' ? this.#source.digits : this.#source.bank.digits;
+  }
+
+  /** The variant behind a code, with its problem types' parts rebuilt (for follow-through); or why not. */
+  variant(code: string, student: string | null): { variant: KeyVariant; specs: PartSpec[][] } | { error: string } {
+    const cached = this.#cache.get(code);
+    if (cached) return this.#checkStudent(cached, code, student);
+    let variant: KeyVariant | undefined;
+    if (this.#source.kind === 'key') {
+      variant = this.#source.byCode.get(code);
+      if (!variant) return { error: `The worksheet code ${code} is not in this answer key.` };
+    } else {
+      const { bank, secret } = this.#source;
+      if (student === null) return { error: 'The submission names no student, so its worksheet code cannot be checked.' };
+      if (variantCode(secret, bank.id, student) !== code) return { error: `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).` };
+      const seed = variantSeed(secret, bank.id, code);
+      variant = keyVariant({ code, student, name: student, questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
+    }
+    const specs = variant.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, { digits: this.digits }).parts ?? []);
+    const entry = { variant, specs };
+    if (this.#cache.size > 5000) this.#cache.clear();
+    this.#cache.set(code, entry);
+    return this.#checkStudent(entry, code, student);
+  }
+
+  #checkStudent(entry: { variant: KeyVariant; specs: PartSpec[][] }, code: string, student: string | null): { variant: KeyVariant; specs: PartSpec[][] } | { error: string } {
+    if (student !== null && entry.variant.student !== student) return { error: `The worksheet code ${code} belongs to another student, not "${student}".` };
+    return entry;
+  }
+
+  /** Grades one submission (already parsed from JSON, or not JSON at all: pass the reason). */
+  grade(submission: unknown): GradeResult {
+    const result: GradeResult = { format: 'gradsheet.result/1', worksheet: null, student: null, score: 0, max: 0, parts: [], errors: [] };
+    if (submission === null || typeof submission !== 'object' || Array.isArray(submission)) {
+      result.errors.push(`The submission is ${Array.isArray(submission) ? 'an array' : submission === null ? 'null' : `a ${typeof submission}`}, not an object with worksheet, student and answers.`);
+      return result;
+    }
+    const s = submission as Record<string, unknown>;
+    if (s.format !== undefined && s.format !== 'gradsheet.submission/1') result.errors.push(`The format is ${JSON.stringify(s.format)}; expected "gradsheet.submission/1" (graded anyway).`);
+    if (typeof s.student === 'string' && s.student.trim()) result.student = s.student.trim();
+    else if (s.student !== undefined) result.errors.push('The student should be a non-empty string.');
+    if (typeof s.worksheet !== 'string' || !s.worksheet.trim()) {
+      result.errors.push('The submission has no worksheet code (a "worksheet" string such as "K7P2-9XQ4").');
+      return result;
+    }
+    const code = normaliseCode(s.worksheet);
+    result.worksheet = code;
+    const found = this.variant(code, result.student);
+    if ('error' in found) {
+      result.errors.push(found.error);
+      return result;
+    }
+    if (result.student === null) result.student = found.variant.student;
+    const answers = s.answers;
+    if (answers === null || typeof answers !== 'object' || Array.isArray(answers)) {
+      result.errors.push('The answers should be an object from part ids (like "q1.a") to values.');
+      result.max = found.variant.questions.reduce((a, q) => a + q.parts.reduce((b, p) => b + p.points, 0), 0);
+      return result;
+    }
+    // own keys only, looked up through a Map: "__proto__" or "constructor" is just an unknown id
+    const given = new Map(Object.keys(answers).map((k) => [k, (answers as Record<string, unknown>)[k]]));
+    const known = new Set<string>();
+    found.variant.questions.forEach((q, qi) => {
+      const specs = found.specs[qi] ?? [];
+      const earlier: Record<string, ReadValue | undefined> = {};
+      // for each part answered wrongly, the part where its chain first went wrong
+      const wrongOrigin = new Map<string, string>();
+      q.parts.forEach((part, pi) => {
+        known.add(part.id);
+        const spec = specs[pi];
+        let raw = given.get(part.id);
+        if (Array.isArray(raw) && [raw].flat(2).length > MAX_ENTRIES) raw = { tooLarge: true };
+        const marked = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+          ? { id: part.id, max: part.points, status: 'invalid' as const, score: 0, feedback: Object.hasOwn(raw, 'tooLarge') ? `The answer has more than ${MAX_ENTRIES} entries.` : 'The answer should be a number, a list of numbers or a list of rows, not an object.' }
+          : markPart(part, raw, { spec, earlier, reveal: this.#reveal, digits: this.digits });
+        const key = part.id.slice(part.id.lastIndexOf('.') + 1);
+        if ('read' in marked && marked.read !== undefined) earlier[key] = marked.read;
+        let feedback = marked.feedback;
+        if (marked.status !== 'correct' && marked.status !== 'missing') {
+          const upstream = (spec?.dependsOn ?? []).find((k) => wrongOrigin.has(k));
+          const origin = upstream ? wrongOrigin.get(upstream)! : key;
+          wrongOrigin.set(key, origin);
+          if (origin !== key) feedback += ` This part builds on (${origin}), where the chain first went wrong.`;
+        }
+        const { read: _read, ...rest } = marked as PartResult & { read?: ReadValue };
+        result.parts.push({ ...rest, feedback });
+      });
+    });
+    for (const id of given.keys()) {
+      if (!known.has(id)) {
+        result.parts.push({ id, status: 'invalid', score: 0, max: 0, feedback: `There is no part "${id.slice(0, 40)}" on worksheet ${code}.` });
+        result.errors.push(`Unknown part id "${id.slice(0, 40)}".`);
+      }
+    }
+    result.score = round(result.parts.reduce((a, p) => a + p.score, 0));
+    result.max = round(result.parts.reduce((a, p) => a + p.max, 0));
+    return result;
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** The error for a key file that is not a gradsheet key. */
+export function notAKey(path: string, why: string): GradsheetError {
+  return new GradsheetError('invalid-input', `${path} is not a gradsheet answer key: ${why}.`);
+}

@@ -1,0 +1,87 @@
+/**
+ * What bulk grading writes besides results.jsonl: the gradebook CSV (FORMATS.md) and a report a
+ * teacher would rather look at than read — score histogram, success rate per part, the most
+ * frequent mistakes per part. Plain HTML and inline SVG, every string escaped.
+ */
+import { MISTAKES, type MistakeId } from '../problems/mistakes.js';
+import { escapeHtml } from '../render/math.js';
+import type { GradeResult } from './grade.js';
+
+function csvField(v: string | number): string {
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Part ids in first-seen order across all results (one bank: the same for every worksheet). */
+export function partColumns(results: readonly GradeResult[]): string[] {
+  const ids = new Set<string>();
+  for (const r of results) for (const p of r.parts) if (p.max > 0) ids.add(p.id);
+  return [...ids];
+}
+
+/** RFC 4180 CSV: student,worksheet,score,max,percent, then one column per part id (its score). */
+export function gradebookCsv(results: readonly GradeResult[]): string {
+  const parts = partColumns(results);
+  const lines = [['student', 'worksheet', 'score', 'max', 'percent', ...parts].map(csvField).join(',')];
+  for (const r of results) {
+    const byId = new Map(r.parts.map((p) => [p.id, p.score]));
+    const percent = r.max > 0 ? Math.round((1000 * r.score) / r.max) / 10 : 0;
+    lines.push([r.student ?? '', r.worksheet ?? '', r.score, r.max, percent, ...parts.map((id) => byId.get(id) ?? '')].map(csvField).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+export interface ReportSummary {
+  submissions: number;
+  graded: number;
+  ungradable: number;
+  duplicatePolicy: 'last' | 'best';
+  superseded: number;
+}
+
+function histogram(percents: number[]): string {
+  const bins = Array.from({ length: 10 }, () => 0);
+  for (const p of percents) bins[Math.min(9, Math.floor(p / 10))]! += 1;
+  const max = Math.max(1, ...bins);
+  const w = 520, h = 180, left = 30, bottom = 28, bw = (w - left - 10) / 10;
+  const bars = bins.map((n, i) => {
+    const bh = ((h - bottom - 10) * n) / max;
+    const x = left + i * bw;
+    return `<rect x="${x + 2}" y="${h - bottom - bh}" width="${bw - 4}" height="${bh}" fill="#1f4e99"/>` +
+      `<text x="${x + bw / 2}" y="${h - bottom + 14}" text-anchor="middle">${i * 10}–${i === 9 ? 100 : i * 10 + 9}</text>` +
+      (n ? `<text x="${x + bw / 2}" y="${h - bottom - bh - 3}" text-anchor="middle">${n}</text>` : '');
+  }).join('');
+  return `<svg width="${w}" height="${h}" role="img" aria-label="histogram of scores in percent">${bars}<text x="${w / 2}" y="${h - 2}" text-anchor="middle">score (%)</text></svg>`;
+}
+
+function bar(fraction: number): string {
+  const width = Math.round(160 * fraction);
+  return `<svg width="160" height="12" aria-hidden="true"><rect width="160" height="12" fill="#e5e9f0"/><rect width="${width}" height="12" fill="${fraction >= 0.7 ? '#2e7d32' : fraction >= 0.4 ? '#f9a825' : '#c62828'}"/></svg>`;
+}
+
+export function reportHtml(title: string, results: readonly GradeResult[], summary: ReportSummary): string {
+  const counted = results.filter((r) => (r as { counted?: boolean }).counted !== false && r.max > 0);
+  const percents = counted.map((r) => (100 * r.score) / r.max);
+  const mean = percents.length ? percents.reduce((a, b) => a + b, 0) / percents.length : 0;
+  const parts = partColumns(counted);
+  const rows = parts.map((id) => {
+    const marks = counted.map((r) => r.parts.find((p) => p.id === id)).filter((p) => p !== undefined);
+    const correct = marks.filter((p) => p!.status === 'correct').length;
+    const mistakes = new Map<MistakeId, number>();
+    for (const p of marks) if (p!.mistake) mistakes.set(p!.mistake as MistakeId, (mistakes.get(p!.mistake as MistakeId) ?? 0) + 1);
+    const top = [...mistakes].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([m, n]) => `${escapeHtml(MISTAKES[m].name)} (${n})`).join('; ');
+    const rate = marks.length ? correct / marks.length : 0;
+    return `<tr><td class="id">${escapeHtml(id)}</td><td>${bar(rate)} ${Math.round(rate * 100)}%</td><td>${marks.length}</td><td>${top || '—'}</td></tr>`;
+  }).join('');
+  const errors = results.filter((r) => r.errors.length > 0).slice(0, 50).map((r) => `<li>${escapeHtml(r.student ?? '?')} ${escapeHtml(r.worksheet ?? '')}: ${escapeHtml(r.errors.join(' '))}</li>`).join('');
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<style>body{font:14px/1.4 'Liberation Sans','DejaVu Sans',sans-serif;margin:24px;color:#111;max-width:960px}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:middle}svg text{font-size:11px;fill:#333}.id{font-family:monospace}.muted{color:#555}</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+<p>${summary.submissions} submissions: ${summary.graded} graded, ${summary.ungradable} could not be graded. Duplicate submissions for one student: <b>${summary.duplicatePolicy === 'last' ? 'the last one counts' : 'the best one counts'}</b> (${summary.superseded} superseded). Mean score ${mean.toFixed(1)}%.</p>
+<h2>Scores</h2>${histogram(percents)}
+<h2>Parts</h2><table><thead><tr><th>part</th><th>correct</th><th>answered</th><th>most frequent mistakes</th></tr></thead><tbody>${rows}</tbody></table>
+${errors ? `<h2>Submissions with problems</h2><ul class="muted">${errors}</ul>` : ''}
+</body></html>
+`;
+}

@@ -1,0 +1,78 @@
+/**
+ * The public formats of FORMATS.md as zod schemas: the source of `gradsheet schema` (JSON Schema
+ * for integrators) and of answer-key validation. Submissions are read leniently by the grader
+ * (every malformation becomes a plain sentence in a result); this schema says what is expected.
+ */
+import { z } from 'zod';
+import { toleranceSchema } from './tolerance.js';
+
+const value = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()])), z.array(z.array(z.union([z.number(), z.string()])))]);
+
+export const submissionSchema = z.object({
+  format: z.literal('gradsheet.submission/1'),
+  worksheet: z.string().describe('the worksheet code printed on the sheet, e.g. "K7P2-9XQ4"'),
+  student: z.string().describe('the student id (the roster id)'),
+  answers: z.record(z.string(), value.nullable()).describe('part id ("q1.a") → a number (or a string holding a decimal or scientific literal), a vector, a matrix (array of rows), or a choice string; null for no answer'),
+}).describe('A student\'s answers to one worksheet (gradsheet.submission/1)');
+
+export const partResultSchema = z.object({
+  id: z.string(),
+  status: z.enum(['correct', 'partial', 'incorrect', 'missing', 'invalid']),
+  score: z.number(),
+  max: z.number(),
+  feedback: z.string(),
+  mistake: z.string().optional().describe('the catalogued mistake the answer matches'),
+  carried: z.boolean().optional().describe('credit from follow-through (error carried forward)'),
+});
+
+export const resultSchema = z.object({
+  format: z.literal('gradsheet.result/1'),
+  worksheet: z.string().nullable(),
+  student: z.string().nullable(),
+  score: z.number(),
+  max: z.number(),
+  parts: z.array(partResultSchema),
+  errors: z.array(z.string()).describe('why a submission could not be graded, or was graded with reservations'),
+  counted: z.boolean().optional().describe('bulk grading: false when a duplicate submission for the same student was superseded'),
+}).describe('The grade of one submission (gradsheet.result/1)');
+
+const answer = z.union([z.number(), z.array(z.number()), z.array(z.array(z.number())), z.string()]);
+
+export const keyPartSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['number', 'vector', 'matrix', 'choice']),
+  answer,
+  points: z.number(),
+  tolerance: toleranceSchema.optional(),
+  choices: z.array(z.string()).optional(),
+  prompt: z.string(),
+  shape: z.array(z.number()),
+  dependsOn: z.array(z.string()).optional(),
+  mistakes: z.array(z.object({ id: z.string(), value: answer })).optional(),
+});
+
+export const keySchema = z.object({
+  format: z.literal('gradsheet.key/1'),
+  generator: z.number().int(),
+  bank: z.object({ id: z.string(), hash: z.string(), title: z.string() }),
+  digits: z.number().int(),
+  variants: z.array(z.object({
+    code: z.string(),
+    student: z.string(),
+    name: z.string(),
+    questions: z.array(z.object({
+      id: z.string(),
+      type: z.string(),
+      title: z.string(),
+      instance: z.record(z.string(), z.unknown()),
+      params: z.unknown(),
+      parts: z.array(keyPartSchema),
+    })),
+  })),
+}).describe('The answer key of a class set (gradsheet.key/1), teacher only');
+
+export const SCHEMAS = { submission: submissionSchema, result: resultSchema, key: keySchema } as const;
+
+export function jsonSchema(name: keyof typeof SCHEMAS): unknown {
+  return z.toJSONSchema(SCHEMAS[name], { io: 'input' });
+}
