@@ -11,7 +11,7 @@ import { problemType } from '../problems/registry.js';
 import type { PartSpec } from '../problems/types.js';
 import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
 import { keyVariant } from '../problems/key.js';
-import { markPart, type PartResult, type ReadValue } from './mark.js';
+import { entries, markPart, type PartResult, type ReadValue } from './mark.js';
 
 export interface GradeResult {
   format: 'gradsheet.result/1';
@@ -123,7 +123,7 @@ export class Grader {
         known.add(part.id);
         const spec = specs[pi];
         let raw = given.get(part.id);
-        if (Array.isArray(raw) && [raw].flat(2).length > MAX_ENTRIES) raw = { tooLarge: true };
+        if (Array.isArray(raw) && (raw.length > MAX_ENTRIES || entries(raw).length > MAX_ENTRIES)) raw = { tooLarge: true };
         const marked = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
           ? { id: part.id, max: part.points, status: 'invalid' as const, score: 0, feedback: Object.hasOwn(raw, 'tooLarge') ? `The answer has more than ${MAX_ENTRIES} entries.` : 'The answer should be a number, a list of numbers or a list of rows, not an object.' }
           : markPart(part, raw, { spec, earlier, reveal: this.#reveal, digits: this.digits });
@@ -136,8 +136,10 @@ export class Grader {
           wrongOrigin.set(key, origin);
           if (origin !== key) feedback += ` This part builds on (${origin}), where the chain first went wrong.`;
         }
-        const { read: _read, ...rest } = marked as PartResult & { read?: ReadValue };
-        result.parts.push({ ...rest, feedback });
+        const entry: PartResult = { id: marked.id, status: marked.status, score: marked.score, max: marked.max, feedback };
+        if ('mistake' in marked && marked.mistake) entry.mistake = marked.mistake;
+        if ('carried' in marked && marked.carried) entry.carried = true;
+        result.parts.push(entry);
       });
     });
     for (const id of given.keys()) {
