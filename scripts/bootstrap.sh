@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(chromium poppler-utils fonts-dejavu-core fonts-liberation)
+apt_packages=(chromium poppler-utils fonts-dejavu-core fonts-liberation fonts-wqy-zenhei)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -26,6 +26,6 @@ export { parseRoster } from './problems/roster.js';
 export { PdfRenderer, findChromium, katexCss } from './render/browser.js';
 export type { PdfPageOptions, RenderInput } from './render/browser.js';
 export { loadTemplates } from './render/templates.js';
-export { worksheetDocument, keyDocument, renderPdf, concatenatePdfs } from './render/class-set.js';
+export { worksheetDocument, keyDocuments, renderPdf, concatenatePdfs } from './render/class-set.js';
 export { sheetView, coverView } from './render/sheets.js';
 export { renderTex, renderRich, escapeHtml } from './render/math.js';

@@ -5,7 +5,7 @@ import { prettyJson } from '../json.js';
 import { answerKey } from '../problems/key.js';
 import { generateKeyVariants } from '../problems/variants.js';
 import { PdfRenderer } from '../render/browser.js';
-import { concatenatePdfs, keyDocument, renderPdf, worksheetDocument } from '../render/class-set.js';
+import { concatenatePdfs, keyDocuments, renderPdf, worksheetDocument } from '../render/class-set.js';
 import { loadTemplates } from '../render/templates.js';
 import { CLASS_OPTIONS, loadClass } from './class.js';
 import { packageDir, writeAtomic } from './files.js';
@@ -43,7 +43,7 @@ export async function runRender(argv: string[]): Promise<number> {
 
   const templates = loadTemplates(join(packageDir(), 'templates'));
   const sheets = variants.map((v) => worksheetDocument(templates, cls.bank, v, paper));
-  const key = keyDocument(templates, cls.bank, variants, paper);
+  const key = keyDocuments(templates, cls.bank, variants, paper);
   if (values.html) {
     for (let i = 0; i < variants.length; i++) await writeAtomic(join(out, 'html', sheetFile(variants[i]!.code, variants[i]!.student).replace(/\.pdf$/, '.html')), sheets[i]!.standalone);
     await writeAtomic(join(out, 'html', 'answer-key.html'), key.standalone);
@@ -51,21 +51,20 @@ export async function runRender(argv: string[]): Promise<number> {
 
   const renderer = await PdfRenderer.launch();
   try {
-    const tick = progress(variants.length + 1, 'Rendering');
+    const tick = progress(2 * variants.length + 1, 'Rendering');
     let done = 0;
-    // the key is the longest document: it starts first, on one page of the pool, while the
-    // worksheets go through the other
-    const keyPdf = renderPdf(renderer, templates, key).then(async (pdf) => {
-      await writeAtomic(join(out, 'answer-key.pdf'), pdf);
-      tick(++done);
-    });
-    const pdfs = await Promise.all(sheets.map(async (doc, i) => {
+    const render = async (doc: Parameters<typeof renderPdf>[2]) => {
       const pdf = await renderPdf(renderer, templates, doc);
-      await writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf);
       tick(++done);
       return pdf;
+    };
+    const pdfs = await Promise.all(sheets.map(async (doc, i) => {
+      const pdf = await render(doc);
+      await writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf);
+      return pdf;
     }));
-    await keyPdf;
+    const keyPdfs = await Promise.all([key.cover, ...key.keys].map(render));
+    await writeAtomic(join(out, 'answer-key.pdf'), await concatenatePdfs(keyPdfs));
     await writeAtomic(join(out, 'class-set.pdf'), await concatenatePdfs(pdfs));
   } finally {
     await renderer.close();

@@ -36,16 +36,25 @@ export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant,
   };
 }
 
-export function keyDocument(t: Templates, bank: Bank, variants: readonly KeyVariant[], paper: Paper): RenderedDocument {
-  const cover = t.cover(coverView(bank, variants));
-  const keys = variants.map((v) => `<div class="page-break"></div>${t.key(sheetView(bank, v, true))}`);
-  const html = cover + keys.join('');
-  const label = { course: bank.course ?? '', bankTitle: `Answer key — ${bank.title}`, name: 'teacher only', code: bank.id };
-  return {
+/**
+ * The answer key as documents: the cover sheet (class list), then one document per worksheet, so
+ * each key page's running header names the worksheet and student it belongs to. The PDFs are
+ * concatenated afterwards; the HTML version is one file.
+ */
+export function keyDocuments(t: Templates, bank: Bank, variants: readonly KeyVariant[], paper: Paper): { cover: RenderedDocument; keys: RenderedDocument[]; standalone: string } {
+  const coverHtml = t.cover(coverView(bank, variants));
+  const coverLabel = { course: bank.course ?? '', bankTitle: `Answer key — ${bank.title}`, name: 'teacher only', code: bank.id };
+  const doc = (html: string, label: object): RenderedDocument => ({
     html,
-    standalone: standalone(t, `Answer key — ${bank.title}`, html),
+    standalone: '',
     pdf: { format: paper, headerTemplate: t.header(label), footerTemplate: t.footer(label), margin: MARGIN },
-  };
+  });
+  const keys = variants.map((v) => {
+    const view = sheetView(bank, v, true);
+    return doc(t.key(view), { ...view, bankTitle: `Answer key — ${bank.title}` });
+  });
+  const all = coverHtml + keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
+  return { cover: doc(coverHtml, coverLabel), keys, standalone: standalone(t, `Answer key — ${bank.title}`, all) };
 }
 
 export async function renderPdf(renderer: PdfRenderer, t: Templates, doc: RenderedDocument): Promise<Uint8Array> {
