@@ -24,7 +24,7 @@ const commands: Record<string, Command> = {
   },
   render: {
     summary: 'Render printable PDFs: one worksheet per student, the class set, and the answer key with worked solutions.',
-    usage: 'gradsheet render --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR [--html] [--paper a4|letter]',
+    usage: 'gradsheet render --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR [--html] [--paper a4|letter] [--no-key]',
     run: async (args) => (await import('./render.js')).runRender(args),
   },
   check: {

@@ -28,7 +28,8 @@ function sheetFile(code: string, student: string): string {
 
 /** `gradsheet render --bank B (--seed S [--count N] | --roster F --secret-file F) --out DIR [--html] [--paper a4|letter]` */
 export async function runRender(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...CLASS_OPTIONS, out: { type: 'string' }, html: { type: 'boolean', default: false }, paper: { type: 'string', default: 'a4' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...CLASS_OPTIONS, out: { type: 'string' }, html: { type: 'boolean', default: false }, paper: { type: 'string', default: 'a4' }, 'no-key': { type: 'boolean', default: false } }, strict: true });
+  const withKey = values['no-key'] !== true;
   if (!values.out) throw new GradsheetError('usage', 'render needs --out DIR, the folder to write the PDFs to.');
   const paperName = (values.paper ?? 'a4').toLowerCase();
   if (paperName !== 'a4' && paperName !== 'letter') throw new GradsheetError('usage', `--paper should be a4 or letter, not "${values.paper}".`);
@@ -37,6 +38,9 @@ export async function runRender(argv: string[]): Promise<number> {
   for (const p of cls.rosterProblems) process.stderr.write(`gradsheet render: skipped ${p.message}\n`);
   const out = values.out;
 
+  // Chromium starts (seconds) while the variants are drawn and the HTML is built
+  const launching = PdfRenderer.launch();
+  launching.catch(() => {});
   const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
   assertDistinctCodes(variants);
   await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
@@ -49,9 +53,9 @@ export async function runRender(argv: string[]): Promise<number> {
     await writeAtomic(join(out, 'html', 'answer-key.html'), key.standalone);
   }
 
-  const renderer = await PdfRenderer.launch();
+  const renderer = await launching;
   try {
-    const tick = progress(2 * variants.length + 1, 'Rendering');
+    const tick = progress(withKey ? 2 * variants.length + 1 : variants.length, 'Rendering');
     let done = 0;
     const render = async (doc: Parameters<typeof renderPdf>[2]) => {
       const pdf = await renderPdf(renderer, templates, doc);
@@ -63,13 +67,15 @@ export async function runRender(argv: string[]): Promise<number> {
       await writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf);
       return pdf;
     }));
-    const keyPdfs = await Promise.all([key.cover, ...key.keys].map(render));
-    await writeAtomic(join(out, 'answer-key.pdf'), await concatenatePdfs(keyPdfs));
+    if (withKey) {
+      const keyPdfs = await Promise.all([key.cover, ...key.keys].map(render));
+      await writeAtomic(join(out, 'answer-key.pdf'), await concatenatePdfs(keyPdfs));
+    }
     await writeAtomic(join(out, 'class-set.pdf'), await concatenatePdfs(pdfs));
   } finally {
     await renderer.close();
   }
   const skipped = cls.rosterProblems.length ? ` (${cls.rosterProblems.length} roster ${cls.rosterProblems.length === 1 ? 'line' : 'lines'} skipped)` : '';
-  process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${join(out, 'answer-key.pdf')} and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
+  process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${withKey ? `${join(out, 'answer-key.pdf')} ` : ''}and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
   return 0;
 }

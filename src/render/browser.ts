@@ -243,6 +243,8 @@ export class PdfRenderer implements AsyncDisposable {
       const footer = pdf.footerTemplate;
       const bytes = await page.pdf({
         format: pdf.format, printBackground: true, tagged: false, outline: false, preferCSSPageSize: false,
+        // fonts were awaited (and checked) when the content went in
+        waitForFonts: false,
         displayHeaderFooter: Boolean(header || footer),
         // An empty template would make Chromium print its own (date, title, URL, n/m) in that slot.
         headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
