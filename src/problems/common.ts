@@ -70,7 +70,17 @@ export function rnnGiven(inst: RnnInstance): string[] {
     `U = ${texGiven(inst.U)},\\quad W = ${texGiven(inst.W)},\\quad V = ${texGiven(inst.V)}`,
     `b = ${texGiven(inst.b)},\\quad c = ${texGiven(inst.c)},\\quad s_0 = ${texGiven(inst.s0)}`,
   ];
-  const seq = (name: string, values: readonly (readonly number[])[], from = 1) =>
+  return [...lines, ...sequenceLines(inst)];
+}
+
+/**
+ * The inputs x_1 … x_T and the targets the loss uses (every y_t for the summed loss, y_T alone
+ * for the last-step loss), five to a line, in TeX. Shared by the RNN and LSTM types.
+ */
+export function sequenceLines(inst: { x: readonly (readonly number[])[]; y: readonly (readonly number[])[]; loss?: 'last' | 'sum' }): string[] {
+  const T = inst.x.length;
+  const lines: string[] = [];
+  const seq = (name: string, values: readonly (readonly number[])[], from: number) =>
     values.map((v, t) => `${name}_{${t + from}} = ${texGiven(v)}`).join(',\\quad ');
   for (let start = 0; start < T; start += 5) lines.push(seq('x', inst.x.slice(start, start + 5), start + 1));
   if (inst.loss === 'sum') {

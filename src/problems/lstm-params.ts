@@ -9,11 +9,11 @@ import type { LstmForward } from '../models/lstm.js';
 import type { LstmInstance, Mat, RnnInstance, Vec } from '../models/instance.js';
 import { diag, diagTimes, matMul, sigmoid } from '../models/linalg.js';
 import type { Solution } from '../models/solve.js';
-import { texGiven } from './common.js';
+import { sequenceLines, texGiven } from './common.js';
+import { networkParamsShape } from './params.js';
 import { texVector } from './format.js';
 import { gridMatrix, gridSchema, gridVector, type Grid, type Rng } from './random.js';
 
-const defaultGrid = { min: -1, max: 1, step: 0.1 };
 
 /**
  * Gate saturation (the notes' "期末考试周" story): 'remember' keeps the forget gate open,
@@ -27,23 +27,7 @@ export const REMEMBER_MIN_FORGET = 0.9;
 export const FORGET_MAX_FORGET = 0.5;
 
 export const lstmParamsShape = {
-  /** H; 1 is the scalar LSTM of the notes */
-  hidden: z.number().int().min(1).max(4).default(1),
-  /** D */
-  inputs: z.number().int().min(1).max(3).default(1),
-  /** K */
-  outputs: z.number().int().min(1).max(2).default(1),
-  /** T */
-  steps: z.number().int().min(1).max(50).default(3),
-  loss: z.enum(['last', 'sum']).default('last'),
-  /** the grid the eight weights, V and the biases are drawn from */
-  weights: gridSchema.default(defaultGrid),
-  /** the grid x_t, y_t (and a random h_0, c_0) are drawn from */
-  data: gridSchema.default(defaultGrid),
-  /** h_0 = c_0 = 0 as in the notes, or drawn from the data grid */
-  initialState: z.enum(['zero', 'random']).default('zero'),
-  /** whether biases are drawn (true) or zero; b_f is always drawn when the regime is not 'any' */
-  biases: z.boolean().default(true),
+  ...networkParamsShape,
   regime: z.enum(LSTM_REGIMES).default('any'),
   /** the grid b_f is drawn from; by default the regime's (high for 'remember', low for 'forget') */
   forgetBias: gridSchema.optional(),
@@ -106,15 +90,7 @@ export function lstmGiven(inst: LstmInstance): string[] {
   const lines = (['f', 'i', 'g', 'o'] as const).map((G) =>
     `W_{x${G}} = ${texGiven(inst[`Wx${G}`])},\\quad W_{h${G}} = ${texGiven(inst[`Wh${G}`])},\\quad b_${G} = ${texGiven(inst[`b${G}`])}`);
   lines.push(`V = ${texGiven(inst.V)},\\quad b_y = ${texGiven(inst.by)},\\quad h_0 = ${texGiven(inst.h0)},\\quad c_0 = ${texGiven(inst.c0)}`);
-  const seq = (name: string, values: readonly (readonly number[])[], from: number) =>
-    values.map((v, t) => `${name}_{${t + from}} = ${texGiven(v)}`).join(',\\quad ');
-  for (let start = 0; start < T; start += 5) lines.push(seq('x', inst.x.slice(start, start + 5), start + 1));
-  if (inst.loss === 'sum') {
-    for (let start = 0; start < T; start += 5) lines.push(seq('y', inst.y.slice(start, start + 5), start + 1));
-  } else {
-    lines.push(`y_{${T}} = ${texGiven(inst.y[T - 1]!)}`);
-  }
-  return lines;
+  return [...lines, ...sequenceLines(inst)];
 }
 
 /** The forward values f_t, i_t, g_t, o_t, c_t, h_t of steps `from`..`to`, one line per step, rounded. */

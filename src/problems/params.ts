@@ -8,7 +8,8 @@ import { gridMatrix, gridSchema, gridVector, type Rng } from './random.js';
 
 const defaultGrid = { min: -1, max: 1, step: 0.1 };
 
-export const rnnParamsShape = {
+/** The parameters every RNN and LSTM problem type shares. */
+export const networkParamsShape = {
   /** H; 1 is the scalar RNN of the notes */
   hidden: z.number().int().min(1).max(4).default(1),
   /** D */
@@ -27,6 +28,8 @@ export const rnnParamsShape = {
   /** whether biases are drawn (true) or zero */
   biases: z.boolean().default(true),
 };
+
+export const rnnParamsShape = networkParamsShape;
 
 export const rnnParams = z.object(rnnParamsShape).strict();
 export type RnnParams = z.infer<typeof rnnParams>;
