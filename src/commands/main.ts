@@ -37,6 +37,11 @@ const commands: Record<string, Command> = {
     usage: 'gradsheet grade --submissions PATH (--key key.json | --bank NAME|PATH --secret-file FILE) --out DIR [--duplicates last|best] [--reveal]',
     run: async (args) => (await import('./grade.js')).runGrade(args),
   },
+  serve: {
+    summary: 'Serve the self-check page for students and the grading API for LMS integrations.',
+    usage: 'gradsheet serve (--key key.json | --bank NAME|PATH --secret-file FILE) [--port P] [--host H] [--token-file T] [--reveal]',
+    run: async (args) => (await import('./serve.js')).runServe(args),
+  },
   schema: {
     summary: 'Print the JSON Schema of a public format: submission, result or key.',
     usage: 'gradsheet schema submission|result|key',

@@ -55,7 +55,10 @@ export class Grader {
     return this.#source.kind === 'key' ? this.#source.digits : this.#source.bank.digits;
   }
 
-  /** The variant behind a code, with its problem types' parts rebuilt (for follow-through); or why not. */
+  /**
+   * The variant behind a code, with its problem types' parts rebuilt (for follow-through); or why
+   * not. With `student` null (showing a worksheet, not grading it) no student is checked.
+   */
   variant(code: string, student: string | null): { variant: KeyVariant; specs: PartSpec[][] } | { error: string } {
     const cached = this.#cache.get(code);
     if (cached) return this.#checkStudent(cached, code, student);
@@ -65,10 +68,12 @@ export class Grader {
       if (!variant) return { error: `The worksheet code ${code} is not in this answer key.` };
     } else {
       const { bank, secret } = this.#source;
-      if (student === null) return { error: 'The submission names no student, so its worksheet code cannot be checked.' };
-      if (variantCode(secret, bank.id, student) !== code) return { error: `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).` };
+      if (student !== null && variantCode(secret, bank.id, student) !== code) return { error: `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).` };
       const seed = variantSeed(secret, bank.id, code);
-      variant = keyVariant({ code, student, name: student, questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
+      const generated = keyVariant({ code, student: student ?? '', name: student ?? '', questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
+      // only a variant whose student is known is kept: the check above must run for the next submission
+      if (student === null) return { variant: generated, specs: generated.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, { digits: this.digits }).parts ?? []) };
+      variant = generated;
     }
     const specs = variant.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, { digits: this.digits }).parts ?? []);
     const entry = { variant, specs };
@@ -78,7 +83,7 @@ export class Grader {
   }
 
   #checkStudent(entry: { variant: KeyVariant; specs: PartSpec[][] }, code: string, student: string | null): { variant: KeyVariant; specs: PartSpec[][] } | { error: string } {
-    if (student !== null && entry.variant.student !== student) return { error: `The worksheet code ${code} belongs to another student, not "${student}".` };
+    if (student !== null && entry.variant.student !== '' && entry.variant.student !== student) return { error: `The worksheet code ${code} belongs to another student, not "${student}".` };
     return entry;
   }
 
@@ -99,6 +104,10 @@ export class Grader {
     }
     const code = normaliseCode(s.worksheet);
     result.worksheet = code;
+    if (this.#source.kind === 'bank' && result.student === null) {
+      result.errors.push('The submission names no student, so its worksheet code cannot be checked.');
+      return result;
+    }
     const found = this.variant(code, result.student);
     if ('error' in found) {
       result.errors.push(found.error);

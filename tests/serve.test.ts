@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import puppeteer from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerKey, findChromium, generateKeyVariants, parseBank, practiceSecret, practiceStudents } from '../src/index.js';
+import { Grader } from '../src/grade/grade.js';
+import { MISTAKES } from '../src/problems/mistakes.js';
+import { createHandler } from '../src/server/app.js';
+
+const bank = parseBank(JSON.parse(readFileSync('question-banks/bptt-basics.json', 'utf8')));
+const variants = generateKeyVariants(bank, practiceSecret('serve-test'), practiceStudents(2).map((id) => ({ id, name: id })));
+const key = answerKey(bank, variants);
+const v = variants[0]!;
+const TOKEN = 'teacher-token-0123456789abcdef';
+const dir = 'templates/serve';
+const assets = { pageHtml: readFileSync(join(dir, 'page.html'), 'utf8'), appJs: readFileSync(join(dir, 'app.js'), 'utf8'), appCss: readFileSync(join(dir, 'app.css'), 'utf8') };
+
+let server: Server;
+let base: string;
+beforeAll(async () => {
+  server = createServer(createHandler({ grader: Grader.fromKey(key), title: bank.title, token: TOKEN, assets }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const exact = () => Object.fromEntries(v.questions.flatMap((q) => q.parts.map((p) => [p.id, p.answer])));
+const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) => fetch(`${base}/api/v1/grade`, { method: 'POST', headers, body });
+const allAnswers = JSON.stringify(key.variants.flatMap((x) => x.questions.flatMap((q) => q.parts.map((p) => p.answer))));
+
+describe('the grading API', () => {
+  it('grades one submission, open to students', async () => {
+    const res = await post(JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: exact() }));
+    expect(res.status).toBe(200);
+    const r = await res.json();
+    expect(r.score).toBe(r.max);
+  });
+
+  it('grades a batch only with the teacher token: 401 without, 403 with a wrong one', async () => {
+    const batch = JSON.stringify([{ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: exact() }]);
+    expect((await post(batch)).status).toBe(401);
+    expect((await post(batch, { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0000000000000' })).status).toBe(403);
+    const ok = await post(batch, { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toHaveLength(1);
+    const big = JSON.stringify(new Array(1001).fill({}));
+    expect((await post(big, { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` })).status).toBe(413);
+  });
+
+  it('answers malformed JSON with 400, a schema failure with 400 and its paths, a wrong content type with 415, a huge body with 413', async () => {
+    const bad = await post('{"worksheet": ');
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const schema = await post(JSON.stringify({ worksheet: 5, answers: [] }));
+    expect(schema.status).toBe(400);
+    const problem = await schema.json();
+    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(['$.worksheet', '$.answers']);
+    expect((await post('x', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post(JSON.stringify({ pad: 'x'.repeat(2 << 20) }))).status).toBe(413);
+  });
+
+  it('returns 404 for an unknown worksheet code, as problem+json without a stack', async () => {
+    const res = await post(JSON.stringify({ format: 'gradsheet.submission/1', worksheet: 'ZZZZ-ZZZZ', student: 'x', answers: {} }));
+    expect(res.status).toBe(404);
+    const text = await res.text();
+    expect(text).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    expect((await fetch(`${base}/api/v1/worksheets/ZZZZ-ZZZZ`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/nothing`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/grade`)).status).toBe(405);
+  });
+
+  it('shows a worksheet without any answer, and the key only to the teacher', async () => {
+    const res = await fetch(`${base}/api/v1/worksheets/${v.code.toLowerCase()}`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const a of JSON.parse(allAnswers) as unknown[]) {
+      if (typeof a === 'number' && String(a).length > 8) expect(text).not.toContain(String(a));
+    }
+    expect(text).not.toMatch(/"answer"|"mistakes"/);
+    expect((await fetch(`${base}/api/v1/keys/${v.code}`)).status).toBe(401);
+    const keyRes = await fetch(`${base}/api/v1/keys/${v.code}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(keyRes.status).toBe(200);
+    expect((await keyRes.json()).questions[0].parts[0].answer).toBe(v.questions[0]!.parts[0]!.answer);
+  });
+
+  it('never states an answer in feedback to a student', async () => {
+    const wrong = Object.fromEntries(Object.keys(exact()).map((id) => [id, 0.123]));
+    const r = await (await post(JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: wrong }))).json();
+    const printed = v.questions.flatMap((q) => q.parts).map((p) => (typeof p.answer === 'number' ? String(Number(p.answer.toPrecision(4))) : '')).filter((s) => s.length > 4);
+    for (const p of r.parts) for (const a of printed) expect(p.feedback).not.toContain(a);
+  });
+
+  it('serves the JSON Schemas and a health check', async () => {
+    expect((await (await fetch(`${base}/api/v1/schema/submission`)).json()).type).toBe('object');
+    expect((await fetch(`${base}/api/v1/schema/other`)).status).toBe(404);
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('the self-check page in Chromium', () => {
+  it('opens a worksheet by code, grades typed answers and names the mistake', async () => {
+    const browser = await puppeteer.launch({ executablePath: findChromium(), pipe: true, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await browser.newPage();
+      await page.setViewport({ width: 390, height: 844 });
+      const external: string[] = [];
+      page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) external.push(r.url()); });
+      await page.goto(`${base}/`);
+      await page.type('#code', v.code.toLowerCase());
+      await page.type('#student', v.student);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#sheet:not([hidden]) input[data-part]');
+      const q2 = v.questions[1]!;
+      const fill = async (id: string, value: string) => page.type(`input[data-part="${id}"]`, value);
+      // q1: right answers; q2.a right, q2.b a catalogued mistake, q2.c malformed
+      for (const p of v.questions[0]!.parts) await fill(p.id, String(p.answer));
+      await fill(q2.parts[0]!.id, String(q2.parts[0]!.answer));
+      const mistake = q2.parts[1]!.mistakes![0]!;
+      await fill(q2.parts[1]!.id, String(mistake.value));
+      await fill(q2.parts[2]!.id, 'twelve');
+      await page.click('#check');
+      await page.waitForFunction(() => /Score:/.test(document.getElementById('score')!.textContent ?? ''));
+      const feedback = async (id: string) => page.$eval(`[id="fb-${id}"]`, (el) => el.textContent ?? '');
+      expect(await feedback(v.questions[0]!.parts[0]!.id)).toMatch(/^correct/);
+      expect(await feedback(q2.parts[1]!.id)).toContain(MISTAKES[mistake.id].explanation);
+      expect(await feedback(q2.parts[2]!.id)).toMatch(/^invalid/);
+      const labels = await page.$$eval('input[data-part]', (els) => els.every((e) => (e.getAttribute('aria-label') ?? '').length > 0));
+      expect(labels).toBe(true);
+      expect(external).toEqual([]);
+      await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
