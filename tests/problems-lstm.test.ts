@@ -12,7 +12,7 @@ import { lstmForwardType } from '../src/problems/lstm-forward.js';
 import { comparableRnn, drawLstm, lstmParams, throughHPaths } from '../src/problems/lstm-params.js';
 import { rngFrom } from '../src/problems/random.js';
 import { problemType } from '../src/problems/registry.js';
-import type { AnswerValue, AnyProblemType } from '../src/problems/types.js';
+import type { AnyProblemType } from '../src/problems/types.js';
 import { maxRelDiff, randomLstm, randomShape, rngFor } from './support/random-instances.js';
 
 const DRAWS = 30;
