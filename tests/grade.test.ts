@@ -221,3 +221,52 @@ describe('gradsheet grade and check', () => {
     }
   });
 });
+
+describe('hostile submissions (from a review)', () => {
+  it('reads a million-digit string in linear time, as invalid', () => {
+    const start = performance.now();
+    const p = partOf(grader.grade(submit({ 'q1.a': '1'.repeat(1_000_000) + 'x' })), 'q1.a');
+    expect(p.status).toBe('invalid');
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
+
+  it('survives answers and formats nested 50,000 deep', () => {
+    const deep = JSON.parse('['.repeat(50_000) + '1' + ']'.repeat(50_000));
+    const r = grader.grade({ ...submit({ 'q1.a': deep }), format: deep });
+    expect(partOf(r, 'q1.a').status).toBe('invalid');
+    expect(r.errors[0]).toMatch(/The format is a list/);
+  });
+
+  it('gives a transposed matrix with a wrong entry no more than half the points', () => {
+    const m = variants.flatMap((x) => x.questions.flatMap((q) => q.parts)).find((p) => p.kind === 'matrix' && p.shape[0] !== p.shape[1]);
+    if (!m) return;
+    const owner = variants.find((x) => x.questions.some((q) => q.parts.includes(m)))!;
+    const a = m.answer as number[][];
+    const t = a[0]!.map((_, j) => a.map((row) => row[j]!));
+    t[0]![0]! += 5;
+    expect(partOf(grader.grade(submit({ [m.id]: t }, owner)), m.id).score).toBeLessThanOrEqual(m.points / 2);
+  });
+
+  it('does not tell who owns a code when the submission names no student', () => {
+    const r = grader.grade({ format: 'gradsheet.submission/1', worksheet: v.code, answers: {} });
+    expect(r.student).toBeNull();
+  });
+});
+
+describe('the gradebook (from a review)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradsheet-gradebook-'));
+  it('quotes text a spreadsheet would run as a formula, and keeps every row as wide as the header', () => {
+    writeFileSync(join(dir, 'key.json'), JSON.stringify(key));
+    const lines = ['{broken', JSON.stringify({ ...submit(exactAnswers(v)), student: '=HYPERLINK("http://x","y")' }), JSON.stringify(submit(exactAnswers(v)))];
+    writeFileSync(join(dir, 'subs.jsonl'), lines.join('\n'));
+    mkdirSync(join(dir, 'sub.json'));
+    const r = gradsheet(['grade', '--submissions', join(dir, 'subs.jsonl'), '--key', join(dir, 'key.json'), '--out', join(dir, 'out')]);
+    expect(r.code).toBe(0);
+    const csv = readFileSync(join(dir, 'out', 'gradebook.csv'), 'utf8').trim().split('\r\n');
+    expect(csv[2]).toMatch(/^"'=HYPERLINK\(""http:\/\/x"",""y""\)",/);
+    const width = (line: string) => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.length - (line.endsWith(',') ? 0 : 1);
+    expect(new Set(csv.map(width)).size).toBe(1);
+    const folder = gradsheet(['grade', '--submissions', dir, '--key', join(dir, 'key.json'), '--out', join(dir, 'out2')]);
+    expect(folder.code).toBe(0);
+  });
+});

@@ -92,6 +92,27 @@ describe('the grading API', () => {
     for (const p of r.parts) for (const a of printed) expect(p.feedback).not.toContain(a);
   });
 
+  it('keeps the small body limit for a made-up Authorization header, and answers a bad escape with 404', async () => {
+    const big = JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: {}, pad: 'x'.repeat(3 << 20) });
+    expect((await post(big, { 'content-type': 'application/json', authorization: 'x' })).status).toBe(413);
+    expect((await fetch(`${base}/api/v1/worksheets/%E0%A4%A`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/worksheets/UUUU-UUUU`)).status).toBe(404);
+    const wrongMethod = await fetch(`${base}/api/v1/grade`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+  });
+
+  it('closes teacher routes with 403 on a server started without a token', async () => {
+    const closed = createServer(createHandler({ grader: Grader.fromKey(key), title: bank.title, assets }));
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${url}/api/v1/keys/${v.code}`)).status).toBe(403);
+    } finally {
+      await new Promise<void>((r) => closed.close(() => r()));
+    }
+  });
+
   it('serves the JSON Schemas and a health check', async () => {
     expect((await (await fetch(`${base}/api/v1/schema/submission`)).json()).type).toBe('object');
     expect((await fetch(`${base}/api/v1/schema/other`)).status).toBe(404);

@@ -30,5 +30,5 @@ export async function runCheck(argv: string[]): Promise<number> {
   const result = grader.grade(submission);
   process.stdout.write((values.json ? JSON.stringify(result, null, 2) : resultText(result)) + '\n');
   // a single submission that cannot be graded at all is an error for the one who sent it
-  return result.errors.length > 0 && result.max === 0 ? 2 : 0;
+  return result.reason ? 2 : 0;
 }

@@ -37,10 +37,18 @@ export async function runGrade(argv: string[]): Promise<number> {
   const problems: string[] = [];
   const stats = new PartStatistics();
   let parts: string[] | null = null;
+  /** rows written before the part columns were known (ungradable ones): padded at the end */
+  const early: number[] = [];
   items.forEach((item, i) => {
-    const r: GradeResult = item.error !== undefined
-      ? { format: 'gradsheet.result/1', worksheet: null, student: null, score: 0, max: 0, parts: [], errors: [item.error] }
-      : grader.grade(item.value);
+    let r: GradeResult;
+    try {
+      r = item.error !== undefined
+        ? { format: 'gradsheet.result/1', worksheet: null, student: null, score: 0, max: 0, parts: [], errors: [item.error] }
+        : grader.grade(item.value);
+    } catch (e) {
+      // whatever one submission does, the others are graded
+      r = { format: 'gradsheet.result/1', worksheet: null, student: null, score: 0, max: 0, parts: [], errors: [`This submission could not be graded (${(e as Error).message.slice(0, 100)}).`] };
+    }
     if (r.max > 0) {
       parts ??= r.parts.filter((p) => p.max > 0).map((p) => p.id);
       stats.add(r);
@@ -48,6 +56,7 @@ export async function runGrade(argv: string[]): Promise<number> {
     if (r.errors.length) problems.push(`${item.where}: ${r.student ?? '?'} ${r.worksheet ?? ''}: ${r.errors.join(' ')}`);
     (r as GradeResult & { source?: string }).source = item.where;
     lines.push(JSON.stringify(r));
+    if (parts === null) early.push(rows.length);
     rows.push(gradebookRow(r, parts ?? []));
     summaries.push({ who: r.max > 0 ? (r.student ?? r.worksheet) : null, score: r.score, max: r.max });
     tick(i + 1);
@@ -63,7 +72,10 @@ export async function runGrade(argv: string[]): Promise<number> {
   let superseded = 0;
   const percents: number[] = [];
   summaries.forEach((s, i) => {
-    if (s.who === null) return;
+    if (s.who === null) {
+      lines[i] = `${lines[i]!.slice(0, -1)},"counted":false}`;
+      return;
+    }
     const isCounted = counted.has(i);
     if (isCounted) percents.push((100 * s.score) / s.max);
     else superseded++;
@@ -71,7 +83,7 @@ export async function runGrade(argv: string[]): Promise<number> {
   });
   const ungradable = summaries.filter((s) => s.who === null).length;
   await writeAtomic(join(values.out, 'results.jsonl'), lines.join('\n') + (lines.length ? '\n' : ''));
-  // rows written before the first gradable submission had no part columns yet: they have none
+  for (const i of early) rows[i] += ','.repeat((parts ?? []).length);
   await writeAtomic(join(values.out, 'gradebook.csv'), [gradebookHeader(parts ?? []), ...rows].join('\r\n') + '\r\n');
   await writeAtomic(join(values.out, 'report.html'), reportHtml(`Grades — ${title}`, percents, stats, problems, { submissions: lines.length, graded: lines.length - ungradable, ungradable, duplicatePolicy: policy, superseded }));
   const invalid = problems.length;

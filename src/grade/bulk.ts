@@ -30,7 +30,19 @@ export function readSubmissions(path: string): BulkItem[] {
     throw new GradsheetError('not-found', `${path} does not exist.`);
   }
   if (stat.isDirectory()) {
-    return readdirSync(path).filter((f) => f.endsWith('.json')).sort().map((f) => parseOne(readFileSync(join(path, f), 'utf8').replace(/^\uFEFF/, ''), f));
+    return readdirSync(path, { withFileTypes: true })
+      .filter((e) => e.name.endsWith('.json') && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name)
+      .sort()
+      .map((f) => {
+        let text: string;
+        try {
+          text = readFileSync(join(path, f), 'utf8');
+        } catch (e) {
+          return { where: f, error: `${f} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).` };
+        }
+        return parseOne(text.replace(/^\uFEFF/, ''), f);
+      });
   }
   const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
   const trimmed = text.trimStart();

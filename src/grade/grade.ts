@@ -11,7 +11,7 @@ import { problemType } from '../problems/registry.js';
 import type { PartSpec } from '../problems/types.js';
 import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
 import { keyVariant } from '../problems/key.js';
-import { entries, markPart, type PartResult, type ReadValue } from './mark.js';
+import { entries, markPart, preview, type PartResult, type ReadValue } from './mark.js';
 
 export interface GradeResult {
   format: 'gradsheet.result/1';
@@ -21,6 +21,8 @@ export interface GradeResult {
   max: number;
   parts: (PartResult & { question?: string })[];
   errors: string[];
+  /** why a submission could not be graded at all (absent when it was graded) */
+  reason?: 'not-an-object' | 'no-code' | 'no-student' | 'unknown-code' | 'wrong-student' | 'no-answers';
 }
 
 export interface GraderOptions {
@@ -60,30 +62,28 @@ export class Grader {
    * not. With `student` null (showing a worksheet, not grading it) no student is checked.
    */
   variant(code: string, student: string | null): { variant: KeyVariant; specs: PartSpec[][] } | { error: string } {
-    const cached = this.#cache.get(code);
-    if (cached) return this.#checkStudent(cached, code, student);
-    let variant: KeyVariant | undefined;
-    if (this.#source.kind === 'key') {
-      variant = this.#source.byCode.get(code);
-      if (!variant) return { error: `The worksheet code ${code} is not in this answer key.` };
-    } else {
+    if (this.#source.kind === 'bank' && student !== null) {
+      // checked on every call (an HMAC, cheap), never skipped because the variant is cached
       const { bank, secret } = this.#source;
-      if (student !== null && variantCode(secret, bank.id, student) !== code) return { error: `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).` };
-      const seed = variantSeed(secret, bank.id, code);
-      const generated = keyVariant({ code, student: student ?? '', name: student ?? '', questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
-      // only a variant whose student is known is kept: the check above must run for the next submission
-      if (student === null) return { variant: generated, specs: generated.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, { digits: this.digits }).parts ?? []) };
-      variant = generated;
+      if (variantCode(secret, bank.id, student) !== code) return { error: `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).` };
     }
-    const specs = variant.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, { digits: this.digits }).parts ?? []);
-    const entry = { variant, specs };
-    if (this.#cache.size > 5000) this.#cache.clear();
-    this.#cache.set(code, entry);
-    return this.#checkStudent(entry, code, student);
-  }
-
-  #checkStudent(entry: { variant: KeyVariant; specs: PartSpec[][] }, code: string, student: string | null): { variant: KeyVariant; specs: PartSpec[][] } | { error: string } {
-    if (student !== null && entry.variant.student !== '' && entry.variant.student !== student) return { error: `The worksheet code ${code} belongs to another student, not "${student}".` };
+    let entry = this.#cache.get(code);
+    if (!entry) {
+      let variant: KeyVariant | undefined;
+      if (this.#source.kind === 'key') {
+        variant = this.#source.byCode.get(code);
+        if (!variant) return { error: `The worksheet code ${code} is not in this answer key.` };
+      } else {
+        const { bank, secret } = this.#source;
+        const seed = variantSeed(secret, bank.id, code);
+        variant = keyVariant({ code, student: '', name: '', questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
+      }
+      const specs = variant.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, { digits: this.digits }).parts ?? []);
+      entry = { variant, specs };
+      if (this.#cache.size > 5000) this.#cache.clear();
+      this.#cache.set(code, entry);
+    }
+    if (student !== null && entry.variant.student !== '' && entry.variant.student !== student) return { error: `The worksheet code ${code} belongs to another student, not "${student.slice(0, 60)}".` };
     return entry;
   }
 
@@ -92,31 +92,35 @@ export class Grader {
     const result: GradeResult = { format: 'gradsheet.result/1', worksheet: null, student: null, score: 0, max: 0, parts: [], errors: [] };
     if (submission === null || typeof submission !== 'object' || Array.isArray(submission)) {
       result.errors.push(`The submission is ${Array.isArray(submission) ? 'an array' : submission === null ? 'null' : `a ${typeof submission}`}, not an object with worksheet, student and answers.`);
+      result.reason = 'not-an-object';
       return result;
     }
     const s = submission as Record<string, unknown>;
-    if (s.format !== undefined && s.format !== 'gradsheet.submission/1') result.errors.push(`The format is ${JSON.stringify(s.format)}; expected "gradsheet.submission/1" (graded anyway).`);
+    if (s.format !== undefined && s.format !== 'gradsheet.submission/1') result.errors.push(`The format is ${preview(s.format)}; expected "gradsheet.submission/1" (graded anyway).`);
     if (typeof s.student === 'string' && s.student.trim()) result.student = s.student.trim();
     else if (s.student !== undefined) result.errors.push('The student should be a non-empty string.');
     if (typeof s.worksheet !== 'string' || !s.worksheet.trim()) {
       result.errors.push('The submission has no worksheet code (a "worksheet" string such as "K7P2-9XQ4").');
+      result.reason = 'no-code';
       return result;
     }
     const code = normaliseCode(s.worksheet);
     result.worksheet = code;
     if (this.#source.kind === 'bank' && result.student === null) {
       result.errors.push('The submission names no student, so its worksheet code cannot be checked.');
+      result.reason = 'no-student';
       return result;
     }
     const found = this.variant(code, result.student);
     if ('error' in found) {
       result.errors.push(found.error);
+      result.reason = /belongs to another student|was not issued to student/.test(found.error) ? 'wrong-student' : 'unknown-code';
       return result;
     }
-    if (result.student === null) result.student = found.variant.student;
     const answers = s.answers;
     if (answers === null || typeof answers !== 'object' || Array.isArray(answers)) {
       result.errors.push('The answers should be an object from part ids (like "q1.a") to values.');
+      result.reason = 'no-answers';
       result.max = found.variant.questions.reduce((a, q) => a + q.parts.reduce((b, p) => b + p.points, 0), 0);
       return result;
     }

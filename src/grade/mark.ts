@@ -47,18 +47,30 @@ export function entries(v: unknown): unknown[] {
   return out;
 }
 
-const NUMBER_LITERAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// unambiguous (no nested quantifiers over the same digits): linear time on any input
+const NUMBER_LITERAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const MAX_LITERAL = 64;
 
 /** A submitted scalar: a finite number, or a string holding a decimal or scientific literal. */
 function readNumber(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v === 'string') {
+    if (v.length > MAX_LITERAL) return null;
     const s = v.trim().replace(/\u2212/g, '-');
     if (!NUMBER_LITERAL.test(s)) return null;
     const n = Number(s);
     return Number.isFinite(n) ? n : null;
   }
   return null;
+}
+
+/** A short description of a submitted value, safe on any depth or size. */
+export function preview(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}…` : v);
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v).slice(0, 30);
 }
 
 function describeShape(shape: readonly number[]): string {
@@ -79,7 +91,7 @@ function shapeOfSubmitted(v: unknown): number[] | null {
 /** Reads a submitted value against the part's expected shape, or says why it cannot be graded. */
 export function readValue(part: KeyPart, raw: unknown): { value: ReadValue; transposed?: boolean } | { invalid: string } {
   if (part.kind === 'choice') {
-    if (typeof raw !== 'string') return { invalid: `should be one of the choices (${(part.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}), not ${typeof raw === 'object' ? 'a list' : String(raw)}` };
+    if (typeof raw !== 'string') return { invalid: `should be one of the choices (${(part.choices ?? []).map((c) => JSON.stringify(c)).join(', ')}), not ${preview(raw)}` };
     const match = (part.choices ?? []).find((c) => c.toLowerCase() === raw.trim().toLowerCase());
     return match ? { value: match } : { invalid: `is not one of the choices (${(part.choices ?? []).map((c) => JSON.stringify(c)).join(', ')})` };
   }
@@ -89,7 +101,7 @@ export function readValue(part: KeyPart, raw: unknown): { value: ReadValue; tran
     const flat = entries(raw);
     if (Array.isArray(raw) && flat.length !== 1) return { invalid: `should be a single number, not ${describeShape(shapeOfSubmitted(raw) ?? [flat.length])}` };
     const n = readNumber(flat[0]);
-    return n === null ? { invalid: `is not a number (${JSON.stringify(flat[0])?.slice(0, 30)})` } : { value: n };
+    return n === null ? { invalid: `is not a number (${preview(flat[0])})` } : { value: n };
   }
   const got = shapeOfSubmitted(raw);
   if (got === null) return { invalid: `should be ${describeShape(expected)}; its rows have different lengths` };
@@ -104,7 +116,7 @@ export function readValue(part: KeyPart, raw: unknown): { value: ReadValue; tran
   const values = entries(candidate);
   const numbers = values.map(readNumber);
   const bad = numbers.findIndex((n) => n === null);
-  if (bad >= 0) return { invalid: `entry ${bad + 1} is not a number (${JSON.stringify(values[bad])?.slice(0, 30)})` };
+  if (bad >= 0) return { invalid: `entry ${bad + 1} is not a number (${preview(values[bad])})` };
   if (expected.length === 1) return { value: numbers as number[] };
   const rows = transposed ? expected[1]! : expected[0]!, cols = transposed ? expected[0]! : expected[1]!;
   const m = Array.from({ length: rows }, (_, i) => (numbers as number[]).slice(i * cols, (i + 1) * cols));
@@ -168,7 +180,10 @@ export function markPart(part: KeyPart, raw: unknown, ctx: MarkContext): PartRes
       ? result(part, 'partial', round(max * 0.5), 'Correct entries, but transposed: rows are the H outputs (units), columns what they are computed from.', value)
       : result(part, 'correct', max, 'Correct.', value);
   }
-  const best = result(part, share > 0 ? 'partial' : 'incorrect', round(max * share), share > 0 ? `${Math.round(share * 100)}% of the entries are right.` : 'Incorrect.', value);
+  // a transposed answer earns at most half, whatever path the credit comes by
+  const factor = read.transposed ? 0.5 : 1;
+  const transposedNote = read.transposed ? ' The matrix is given transposed.' : '';
+  const best = result(part, share > 0 ? 'partial' : 'incorrect', round(max * share * factor), (share > 0 ? `${Math.round(share * 100)}% of the entries are right.` : 'Incorrect.') + transposedNote, value);
 
   // carry: follow-through from the student's own earlier answers
   const deps = ctx.spec?.dependsOn;
@@ -182,11 +197,11 @@ export function markPart(part: KeyPart, raw: unknown, ctx: MarkContext): PartRes
     }
     if (usable) {
       const recomputed = ctx.spec.followThrough(earlier);
-      if (recomputed !== null && agreement(recomputed, value, tol) === 1 && max > best.score) {
-        best.status = 'correct';
-        best.score = max;
+      if (recomputed !== null && agreement(recomputed, value, tol) === 1 && max * factor > best.score) {
+        best.status = factor === 1 ? 'correct' : 'partial';
+        best.score = round(max * factor);
         best.carried = true;
-        best.feedback = `Correct from your earlier answer${deps.length > 1 ? 's' : ''} (${deps.map((k) => `(${k})`).join(', ')}): the error was carried forward, not repeated.`;
+        best.feedback = `Correct from your earlier answer${deps.length > 1 ? 's' : ''} (${deps.map((k) => `(${k})`).join(', ')}): the error was carried forward, not repeated.${transposedNote}`;
       }
     }
   }

@@ -8,8 +8,11 @@ import { escapeHtml } from '../render/math.js';
 import type { GradeResult } from './grade.js';
 
 function csvField(v: string | number): string {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  let s = String(v);
+  // a text field a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is quoted
+  // as text, so a submitted "student" cannot become a formula in the teacher's gradebook
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Part ids in first-seen order across all results (one bank: the same for every worksheet). */

@@ -39,7 +39,7 @@ export const MAX_BATCH_BODY = 32 << 20; // up to 1000 submissions
 export const MAX_BATCH = 1000;
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly title: string, message: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(readonly status: number, readonly title: string, message: string, readonly extra: Record<string, unknown> = {}, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
@@ -49,7 +49,7 @@ const TITLES: Record<number, string> = {
   413: 'Payload Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error',
 };
 
-const fail = (status: number, detail: string, extra: Record<string, unknown> = {}) => new HttpError(status, TITLES[status] ?? 'Error', detail, extra);
+const fail = (status: number, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) => new HttpError(status, TITLES[status] ?? 'Error', detail, extra, headers);
 
 function send(res: ServerResponse, status: number, body: string, type: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
@@ -67,7 +67,7 @@ const json = (res: ServerResponse, status: number, value: unknown) => send(res, 
 
 function problem(res: ServerResponse, e: HttpError): void {
   send(res, e.status, JSON.stringify({ type: 'about:blank', title: e.title, status: e.status, detail: e.message, ...e.extra }), 'application/problem+json; charset=utf-8',
-    e.status === 401 ? { 'www-authenticate': 'Bearer realm="gradsheet"' } : {});
+    { ...(e.status === 401 ? { 'www-authenticate': 'Bearer realm="gradsheet"' } : {}), ...e.headers });
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -84,10 +84,11 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 function isTeacher(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) throw fail(403, 'This server was started without a teacher token (--token-file or GRADSHEET_TOKEN), so teacher routes are closed.');
   const header = req.headers.authorization;
   if (!header) throw fail(401, 'This route needs the teacher token: send "Authorization: Bearer <token>".');
   const m = /^Bearer\s+(.+)$/i.exec(header);
-  if (!m || !token) throw fail(403, token ? 'The token is not the teacher token.' : 'This server was started without a teacher token (--token-file or GRADSHEET_TOKEN), so teacher routes are closed.');
+  if (!m) throw fail(403, 'The token is not the teacher token.');
   const given = Buffer.from(m[1]!.trim()), expected = Buffer.from(token);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail(403, 'The token is not the teacher token.');
   return true;
@@ -117,14 +118,21 @@ export function worksheetView(variant: KeyVariant, digits: number): unknown {
   };
 }
 
-const CODE_SHAPE = /^[0-9A-Z]{4}-[0-9A-Z]{4}$/;
+/** Crockford base 32, as codes are written (no I, L, O, U) */
+const CODE_SHAPE = /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
 
 export function createHandler(o: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const css = katexCss();
   const worksheetCache = new Map<string, string>();
   const findVariant = (raw: string): KeyVariant => {
-    const code = normaliseCode(decodeURIComponent(raw));
-    if (!CODE_SHAPE.test(code)) throw fail(404, `There is no worksheet with the code "${raw.slice(0, 20)}".`);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      throw fail(404, 'There is no worksheet with that code.');
+    }
+    const code = normaliseCode(decoded);
+    if (!CODE_SHAPE.test(code)) throw fail(404, `There is no worksheet with the code "${decoded.slice(0, 20)}".`);
     const found = o.grader.variant(code, null);
     if ('error' in found) throw fail(404, `There is no worksheet with the code ${code}.`);
     return found.variant;
@@ -135,7 +143,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const only = (...methods: string[]) => {
-      if (!methods.includes(method)) throw fail(405, `${path} answers ${methods.join(' and ')}, not ${method}.`);
+      if (!methods.includes(method)) throw fail(405, `${path.slice(0, 80)} answers ${methods.join(' and ')}, not ${method}.`, {}, { allow: methods.join(', ') });
     };
 
     if (path === '/' || path === '/index.html') {
@@ -177,8 +185,16 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       only('POST');
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json') throw fail(415, `Send the submission as application/json, not ${type || 'no content type'}.`);
-      const batch = req.headers.authorization !== undefined;
-      const text = await readBody(req, batch ? MAX_BATCH_BODY : MAX_BODY);
+      // the larger limit only for a caller whose token checks out
+      let teacher = false;
+      if (req.headers.authorization !== undefined) {
+        try {
+          teacher = isTeacher(req, o.token);
+        } catch {
+          teacher = false;
+        }
+      }
+      const text = await readBody(req, teacher ? MAX_BATCH_BODY : MAX_BODY);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -194,7 +210,10 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       const issues = submissionIssues(body as Record<string, unknown>);
       if (issues.length) throw fail(400, `The submission is not valid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}.`, { errors: issues });
       const result = o.grader.grade(body);
-      if (result.errors.length && result.max === 0) throw fail(404, result.errors[0]!, { result });
+      if (result.reason) {
+        const status = result.reason === 'unknown-code' ? 404 : result.reason === 'wrong-student' ? 403 : 400;
+        throw fail(status, result.errors[result.errors.length - 1]!, { result });
+      }
       return json(res, 200, result);
     }
     throw fail(404, `There is nothing at ${path.slice(0, 80)}.`);
