@@ -223,11 +223,11 @@ describe('gradsheet grade and check', () => {
 });
 
 describe('hostile submissions (from a review)', () => {
-  it('reads a million-digit string in linear time, as invalid', () => {
-    const start = performance.now();
+  it('reads a million-digit string as invalid (a backtracking pattern would hang here past the test timeout)', () => {
     const p = partOf(grader.grade(submit({ 'q1.a': '1'.repeat(1_000_000) + 'x' })), 'q1.a');
     expect(p.status).toBe('invalid');
-    expect(performance.now() - start).toBeLessThan(2000);
+    // and a long but well-formed literal is refused too: over 64 characters is not a typed number
+    expect(partOf(grader.grade(submit({ 'q1.a': '0.' + '1'.repeat(80) })), 'q1.a').status).toBe('invalid');
   });
 
   it('survives answers and formats nested 50,000 deep', () => {

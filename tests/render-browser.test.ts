@@ -241,17 +241,14 @@ describe('PdfRenderer', () => {
     });
   });
 
-  it('renders thirty two-page documents with a pool of two (timing printed)', async () => {
+  it('renders thirty two-page documents through a pool of two, each with its own pages', async () => {
     const doc = (n: number) => ({
       body: Array.from({ length: 2 }, (_, p) => `<section style="${p === 0 ? 'break-after: page' : ''}"><h2>Sheet ${n}, page ${p + 1}</h2>` +
         Array.from({ length: 6 }, (_, q) => `<p>Question ${q + 1}: ${MATH}</p>`).join('') + '</section>').join(''),
     });
-    const started = performance.now();
+    // (the speed of this lives in `npm run bench`, not in a test)
     const pdfs = await Promise.all(Array.from({ length: 30 }, (_, n) => renderer.render(doc(n), { format: 'A4', footerTemplate: '<div style="font-size: 9px">Sheet <span class="pageNumber"></span></div>' })));
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`pdf engine: 30 two-page documents in ${seconds.toFixed(2)} s with a pool of 2 (${((seconds * 1000) / 30).toFixed(0)} ms each)`);
-    expect(pdfInfo(save(pdfs[29]!)).pages).toBe(2);
-    expect(seconds).toBeLessThan(60);
+    for (const pdf of [pdfs[0]!, pdfs[29]!]) expect(pdfInfo(save(pdf)).pages).toBe(2);
   });
 });
 
