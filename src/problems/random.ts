@@ -37,7 +37,10 @@ export function snap(value: number, grid: Grid): number {
     decimals = Math.min(decimalsOf(grid.step) + decimalsOf(grid.min), 12);
     gridDecimals.set(grid, decimals);
   }
-  return Number(value.toFixed(decimals));
+  // k / 10^d is correctly rounded, so it is the same double as parsing the decimal k·10^−d
+  // (what toFixed did, through a string, on every draw)
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
 }
 
 /** A uniformly drawn grid point; `nonZero` skips 0 (a zero weight makes a question trivial). */
