@@ -81,7 +81,7 @@ for (const type of PROBLEM_TYPES) {
       it(`typesets every prompt, given line and worked-solution step with KaTeX in strict mode (${label})`, () => {
         for (const q of questions.slice(0, 3)) {
           mathOf(q.built.intro).forEach(typesetsStrictly);
-          q.built.given.forEach(typesetsStrictly);
+          q.built.given().forEach(typesetsStrictly);
           for (const p of q.parts) {
             mathOf(p.spec.prompt).forEach(typesetsStrictly);
             if (p.spec.symbol) typesetsStrictly(p.spec.symbol);

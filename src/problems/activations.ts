@@ -105,7 +105,7 @@ export const activationsType: ProblemType<ActivationsParams> = {
     });
     return {
       intro: 'Recall $\\sinh x = \\frac{e^x - e^{-x}}{2}$, $\\cosh x = \\frac{e^x + e^{-x}}{2}$, $\\tanh x = \\frac{\\sinh x}{\\cosh x}$ and $\\sigma(x) = \\frac{1}{1 + e^{-x}}$. Compute each quantity at the given points.',
-      given: [inst.x.map((x, n) => `x_{${n + 1}} = ${texGiven(x)}`).join(',\\quad ')],
+      given: () => [inst.x.map((x, n) => `x_{${n + 1}} = ${texGiven(x)}`).join(',\\quad ')],
       parts,
     };
   },

@@ -166,24 +166,28 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
       ],
     });
 
-    const fw = exactCellFactors(inst);
-    const given = lstmGiven(inst);
-    given.push(`\\text{at } t = ${tau}:\\quad c_{${tau - 1}} = ${texVector(fw.c[tau - 2]!, d)},\\quad o_{${tau - 1}} = ${texVector(fw.o[tau - 2]!, d)},\\quad ` +
-      `f_{${tau}} = ${texVector(fw.f[tau - 1]!, d)},\\quad i_{${tau}} = ${texVector(fw.i[tau - 1]!, d)},\\quad g_{${tau}} = ${texVector(fw.g[tau - 1]!, d)}`);
-    const perLine = H === 1 ? 5 : 3;
-    const factorLines = (label: string, name: string, mats: readonly Mat[]) => {
-      const items = Array.from({ length: T - 1 }, (_, n) => `\\partial ${name}_{${n + 2}}/\\partial ${name}_{${n + 1}} = ${texMatrix(mats[n + 1]!, d)}`);
-      const lines: string[] = [];
-      for (let start = 0; start < items.length; start += perLine) lines.push(`${start === 0 ? `\\text{${label}: }` : ''}${items.slice(start, start + perLine).join(',\\quad ')}`);
-      return lines;
+    // built only when called: rendering calls it, drawing and grading do not
+    const givenLines = (): string[] => {
+      const fw = exactCellFactors(inst);
+      const given = lstmGiven(inst);
+      given.push(`\\text{at } t = ${tau}:\\quad c_{${tau - 1}} = ${texVector(fw.c[tau - 2]!, d)},\\quad o_{${tau - 1}} = ${texVector(fw.o[tau - 2]!, d)},\\quad ` +
+        `f_{${tau}} = ${texVector(fw.f[tau - 1]!, d)},\\quad i_{${tau}} = ${texVector(fw.i[tau - 1]!, d)},\\quad g_{${tau}} = ${texVector(fw.g[tau - 1]!, d)}`);
+      const perLine = H === 1 ? 5 : 3;
+      const factorLines = (label: string, name: string, mats: readonly Mat[]) => {
+        const items = Array.from({ length: T - 1 }, (_, n) => `\\partial ${name}_{${n + 2}}/\\partial ${name}_{${n + 1}} = ${texMatrix(mats[n + 1]!, d)}`);
+        const lines: string[] = [];
+        for (let start = 0; start < items.length; start += perLine) lines.push(`${start === 0 ? `\\text{${label}: }` : ''}${items.slice(start, start + perLine).join(',\\quad ')}`);
+        return lines;
+      };
+      given.push(...factorLines('LSTM', 'c', fw.dc_dc_prev), ...factorLines('RNN', 's', rnnExact.ds_ds_prev));
+      return given;
     };
-    given.push(...factorLines('LSTM', 'c', fw.dc_dc_prev), ...factorLines('RNN', 's', rnnExact.ds_ds_prev));
     return {
       intro: `${LSTM_EQUATIONS} The total cell Jacobian of the notes is ` +
         '$\\partial c_t/\\partial c_{t-1} = f_t + o_{t-1}(1 - \\tanh^2 c_{t-1})[c_{t-1}\\sigma\'(a^f_t)W_{hf} + g_t\\sigma\'(a^i_t)W_{hi} + i_t\\tanh\'(a^g_t)W_{hg}]$ ' +
         `(written for one unit; with several units it is a matrix). For comparison, ${COMPARABLE_RNN}. ` +
         `The LSTM below runs for $T = ${T}$ steps; its per-step factors and those of the comparable RNN are given (rounded).`,
-      given,
+      given: givenLines,
       parts,
     };
   },

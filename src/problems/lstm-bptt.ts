@@ -193,19 +193,23 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
       },
     });
 
-    const given = lstmGiven(inst);
-    if (params.giveForward) {
-      const r = lstmClosedForm(inst);
-      given.push(...lstmForwardLines(r, d));
-      given.push(summed
-        ? r.yhat.map((v, t) => `\\hat y_{${t + 1}} = ${texVector(v, d)}`).join(',\\quad ')
-        : `\\hat y_{${T}} = ${texVector(r.yhat[T - 1]!, d)}`);
-    }
+    // built only when called: rendering calls it, drawing and grading do not
+    const givenLines = (): string[] => {
+      const given = lstmGiven(inst);
+      if (params.giveForward) {
+        const r = lstmClosedForm(inst);
+        given.push(...lstmForwardLines(r, d));
+        given.push(summed
+          ? r.yhat.map((v, t) => `\\hat y_{${t + 1}} = ${texVector(v, d)}`).join(',\\quad ')
+          : `\\hat y_{${T}} = ${texVector(r.yhat[T - 1]!, d)}`);
+      }
+      return given;
+    };
     return {
       intro: `${LSTM_EQUATIONS} ${lstmLossSentence(inst)} The weight $${weightTeX(wrt)}$ is used at every step; write $${weightTeX(wrt)}^{(k)}$ for its use at step $k$. ` +
         `Compute each per-step term, from $k = ${T}$ back to $k = 1$ along every path from the loss to that use, and their sum.` +
         (params.giveForward ? ' The forward values (rounded) are given.' : ''),
-      given,
+      given: givenLines,
       parts,
     };
   },

@@ -192,19 +192,23 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       },
     });
 
-    const given = lstmGiven(inst);
-    if (params.giveForward) {
-      const fw = lstmForward(inst);
-      given.push(...lstmForwardLines(fw, d));
-      const states = rnnExact.s.map((v, t) => `s_{${t + 1}} = ${texVector(v, d)}`);
-      for (let start = 0; start < T; start += 5) given.push(`\\text{RNN: }${states.slice(start, start + 5).join(',\\quad ')}`);
-    }
+    // built only when called: rendering calls it, drawing and grading do not
+    const givenLines = (): string[] => {
+      const given = lstmGiven(inst);
+      if (params.giveForward) {
+        const fw = lstmForward(inst);
+        given.push(...lstmForwardLines(fw, d));
+        const states = rnnExact.s.map((v, t) => `s_{${t + 1}} = ${texVector(v, d)}`);
+        for (let start = 0; start < T; start += 5) given.push(`\\text{RNN: }${states.slice(start, start + 5).join(',\\quad ')}`);
+      }
+      return given;
+    };
     return {
       intro: `${LSTM_EQUATIONS} The cell-to-cell Jacobian $\\partial c_t/\\partial c_{t-1}$ (for $t \\ge 2$) holds $o_{t-1}$ fixed: ` +
         `it is the direct term $\\mathrm{diag}(f_t)$ plus the paths through $h_{t-1} = o_{t-1} \\odot \\tanh(c_{t-1})$ into $f_t$, $i_t$ and $g_t$. ` +
         `For comparison, ${COMPARABLE_RNN}.` +
         (params.giveForward ? ' The forward values of both (rounded) are given.' : ''),
-      given,
+      given: givenLines,
       parts,
     };
   },

@@ -184,7 +184,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
 
     return {
       intro: `${LSTM_EQUATIONS} ${lstmLossSentence(inst)} Compute the forward pass${T > 1 ? `, step by step for $t = 1, \\dots, ${T}$` : ''}.`,
-      given: lstmGiven(inst),
+      given: () => lstmGiven(inst),
       parts,
     };
   },

@@ -78,7 +78,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
             : `\\frac{\\partial L_{${T}}}{\\partial V} = (o_{${T}} - y_{${T}})\\, s_{${T}}^\\top = ${texMatrix(sol(s).dL_dV, d)}`,
         }],
       });
-      return { intro: intro(inst, 'V'), get given() { return given(inst, params, d); }, parts };
+      return { intro: intro(inst, 'V'), given: () => given(inst, params, d), parts };
     }
 
     const rows = H, cols = wrt === 'U' ? D : wrt === 'W' ? H : 1;
@@ -133,7 +133,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         return [{ text: 'The weight is shared by every step, so the gradient is the sum of the per-step terms:', math: `\\frac{\\partial ${L}}{\\partial ${wrt}} = ${terms.join(' + ')} = ${total}` }];
       },
     });
-    return { intro: intro(inst, wrt), get given() { return given(inst, params, d); }, parts };
+    return { intro: intro(inst, wrt), given: () => given(inst, params, d), parts };
   },
 };
 

@@ -93,7 +93,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
     });
     return {
       intro: `A recurrent network computes $\\theta_t = U x_t + W s_{t-1} + b$, $s_t = \\tanh(\\theta_t)$, $o_t = V s_t + c$. ${lossSentence(inst)} Compute the forward pass.`,
-      given: rnnGiven(inst),
+      given: () => rnnGiven(inst),
       parts,
     };
   },

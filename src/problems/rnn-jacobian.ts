@@ -85,13 +85,17 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
         },
       });
     }
-    const fwd = rnnForward(inst);
-    const states = fwd.s.map((s, j) => `s_{${j + 1}} = ${texVector(s, d)}`);
-    const given = rnnGiven(inst);
-    for (let start = 0; start < states.length; start += 4) given.push(states.slice(start, start + 4).join(',\\quad '));
+    // built only when called: rendering calls it, drawing and grading do not
+    const givenLines = (): string[] => {
+      const fwd = rnnForward(inst);
+      const states = fwd.s.map((s, j) => `s_{${j + 1}} = ${texVector(s, d)}`);
+      const given = rnnGiven(inst);
+      for (let start = 0; start < states.length; start += 4) given.push(states.slice(start, start + 4).join(',\\quad '));
+      return given;
+    };
     return {
       intro: `A recurrent network computes $s_t = \\tanh(U x_t + W s_{t-1} + b)$. Its forward pass gives the states below. Compute the Jacobians $\\partial s_j / \\partial s_{j-1}$ for $j = ${k + 1}, \\dots, ${t}$${t - k >= 2 ? ' and their product, the factor that carries a gradient from step ' + t + ' back to step ' + k : ''}.`,
-      given,
+      given: givenLines,
       parts,
     };
   },

@@ -110,13 +110,17 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
     // mistake the grader can name on these instances
     const steered = p.regime === 'exploding' || p.regime === 'neither';
     const mistakes = steered ? (['w-power-plus-one', 'w-power-minus-one'] as const) : (['missing-tanh-prime', 'tanh-prime-as-tanh', 'w-power-plus-one', 'w-power-minus-one'] as const);
-    const given = rnnGiven(inst);
-    const states = fwd.s.map((s, j) => `s_{${j + 1}} = ${texNumber(s[0]!, d)}`);
-    for (let start = 0; start < T; start += 5) given.push(states.slice(start, start + 5).join(',\\quad '));
+    // built only when called: rendering calls it, drawing and grading do not
+    const givenLines = (): string[] => {
+      const given = rnnGiven(inst);
+      const states = fwd.s.map((s, j) => `s_{${j + 1}} = ${texNumber(s[0]!, d)}`);
+      for (let start = 0; start < T; start += 5) given.push(states.slice(start, start + 5).join(',\\quad '));
+      return given;
+    };
     return {
       intro: `A scalar recurrent network runs for $T = ${T}$ steps: $s_t = \\tanh(U x_t + W s_{t-1} + b)$, $o_t = V s_t + c$, $L_{${T}} = \\tfrac12 (y_{${T}} - o_{${T}})^2$. ` +
         `Each per-step term $\\partial L_{${T}}/\\partial U^{(k)}$ carries the factor $\\prod_{j=k+1}^{${T}} \\partial s_j/\\partial s_{j-1}$ with $\\partial s_j/\\partial s_{j-1} = (1 - s_j^2)\\,W$. The forward states are given.`,
-      given,
+      given: givenLines,
       parts: [
         {
           key: 'a',

@@ -67,10 +67,10 @@ export interface BuiltQuestion {
   /** the question's statement, above its parts */
   intro: RichText;
   /**
-   * the data the student is given, as TeX lines (parameters, inputs, targets, states); may be a
-   * getter, since only rendering reads it and most draws are never rendered
+   * the data the student is given, as TeX lines (parameters, inputs, targets, states); a function,
+   * since only rendering needs it and most draws are never rendered
    */
-  readonly given: string[];
+  given: () => string[];
   parts: PartSpec[];
 }
 

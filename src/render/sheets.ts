@@ -89,7 +89,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
       title: q.title,
       points: parts.reduce((a, p) => a + p.points, 0),
       introHtml: renderRich(built.intro),
-      givenHtml: built.given.map((line) => renderTex(line, true)),
+      givenHtml: built.given().map((line) => renderTex(line, true)),
       parts,
       chartSvg: withAnswers ? chartFor(q.type, solution) : '',
     };

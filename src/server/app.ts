@@ -104,7 +104,7 @@ export function worksheetView(variant: KeyVariant, digits: number): unknown {
         id: q.id,
         title: q.title,
         introHtml: built ? renderRich(built.intro) : '',
-        givenHtml: built ? built.given.map((line) => renderTex(line, true)) : [],
+        givenHtml: built ? built.given().map((line) => renderTex(line, true)) : [],
         parts: q.parts.map((p, i) => ({
           id: p.id,
           kind: p.kind,
