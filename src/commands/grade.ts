@@ -6,18 +6,7 @@ import { readSubmissions } from '../grade/bulk.js';
 import { PartStatistics, gradebookHeader, gradebookRow, reportHtml } from '../grade/report.js';
 import { writeAtomic } from './files.js';
 import { KEY_OPTIONS, loadGrader } from './key-source.js';
-
-function progress(total: number): (done: number) => void {
-  if (!process.stderr.isTTY || total < 200) return () => {};
-  let last = -1;
-  return (done) => {
-    const pct = Math.floor((100 * done) / total);
-    if (pct === last && done !== total) return;
-    last = pct;
-    const width = 30, filled = Math.round((done / total) * width);
-    process.stderr.write(`\rGrading [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
-  };
-}
+import { progress } from './progress.js';
 
 /** `gradsheet grade --submissions PATH (--key key.json | --bank B --secret-file F) --out DIR [--duplicates last|best] [--reveal]` */
 export async function runGrade(argv: string[]): Promise<number> {
@@ -28,7 +17,7 @@ export async function runGrade(argv: string[]): Promise<number> {
   if (policy !== 'last' && policy !== 'best') throw new GradsheetError('usage', `--duplicates should be last or best, not "${policy}".`);
   const { grader, title } = await loadGrader(values, 'grade');
   const items = readSubmissions(values.submissions);
-  const tick = progress(items.length);
+  const tick = progress(items.length, 'Grading', 200);
   // One pass, keeping text rather than result objects: 100,000 results with their parts held as
   // objects made garbage collection the largest cost of a bulk run.
   const lines: string[] = [];

@@ -10,15 +10,7 @@ import { loadTemplates } from '../render/templates.js';
 import { CLASS_OPTIONS, loadClass } from './class.js';
 import { packageDir, writeAtomic } from './files.js';
 import { assertDistinctCodes } from './generate.js';
-
-/** A progress bar on a terminal (stderr), nothing when redirected. */
-function progress(total: number, label: string): (done: number) => void {
-  if (!process.stderr.isTTY) return () => {};
-  return (done) => {
-    const width = 30, filled = Math.round((done / total) * width);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
-  };
-}
+import { progress } from './progress.js';
 
 /** File names from student ids: the code first (unique), then a readable, safe form of the id. */
 function sheetFile(code: string, student: string): string {

@@ -4,14 +4,13 @@
  * Every submission yields a result, however malformed: what cannot be graded is said in `errors`
  * in a plain sentence, with score 0.
  */
-import { GradsheetError } from '../errors.js';
 import type { Bank } from '../problems/bank.js';
 import type { KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
 import type { PartSpec } from '../problems/types.js';
 import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
 import { keyVariant } from '../problems/key.js';
-import { entries, markPart, preview, type PartResult, type ReadValue } from './mark.js';
+import { entries, markPart, preview, round, type PartResult, type ReadValue } from './mark.js';
 
 export interface GradeResult {
   format: 'gradsheet.result/1';
@@ -167,11 +166,4 @@ export class Grader {
   }
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
 
-/** The error for a key file that is not a gradsheet key. */
-export function notAKey(path: string, why: string): GradsheetError {
-  return new GradsheetError('invalid-input', `${path} is not a gradsheet answer key: ${why}.`);
-}

@@ -220,6 +220,7 @@ export function markPart(part: KeyPart, raw: unknown, ctx: MarkContext): PartRes
   return best;
 }
 
-function round(x: number): number {
+/** Points to three decimals, so partial credit adds up without binary noise. */
+export function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }

@@ -15,13 +15,6 @@ function csvField(v: string | number): string {
   return /[",\r\n']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Part ids in first-seen order across all results (one bank: the same for every worksheet). */
-export function partColumns(results: readonly GradeResult[]): string[] {
-  const ids = new Set<string>();
-  for (const r of results) for (const p of r.parts) if (p.max > 0) ids.add(p.id);
-  return [...ids];
-}
-
 /** The gradebook's header row: student,worksheet,score,max,percent, then one column per part id. */
 export function gradebookHeader(parts: readonly string[]): string {
   return ['student', 'worksheet', 'score', 'max', 'percent', ...parts].map(csvField).join(',');
@@ -32,11 +25,6 @@ export function gradebookRow(r: GradeResult, parts: readonly string[]): string {
   const byId = new Map(r.parts.map((p) => [p.id, p.score]));
   const percent = r.max > 0 ? Math.round((1000 * r.score) / r.max) / 10 : 0;
   return [r.student ?? '', r.worksheet ?? '', r.score, r.max, percent, ...parts.map((id) => byId.get(id) ?? '')].map(csvField).join(',');
-}
-
-export function gradebookCsv(results: readonly GradeResult[]): string {
-  const parts = partColumns(results);
-  return [gradebookHeader(parts), ...results.map((r) => gradebookRow(r, parts))].join('\r\n') + '\r\n';
 }
 
 /** Per-part statistics gathered one result at a time, so a bulk run need not keep its results. */

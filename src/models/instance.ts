@@ -5,7 +5,6 @@
  * mismatch is reported at the field that disagrees, with the dimension it should have had.
  */
 import { z } from 'zod';
-import type { InputIssue } from '../errors.js';
 import { invalidInput, toInputIssues } from '../validation.js';
 
 export type Vec = number[];
@@ -141,12 +140,6 @@ export const instanceSchema = z.discriminatedUnion('model', [rnnSchema, lstmSche
 export function dims(inst: NetworkInstance): Dims {
   const H = inst.model === 'rnn' ? inst.W.length : inst.Whf.length;
   return { D: inst.x[0]!.length, H, K: inst.y[0]!.length, T: inst.x.length };
-}
-
-/** Issues with one instance, under `root` (`$` for a lone instance, `$[i]` in an array). */
-export function instanceIssues(input: unknown, root = '$'): InputIssue[] {
-  const result = instanceSchema.safeParse(input);
-  return result.success ? [] : toInputIssues(result.error, input, root);
 }
 
 /** Parses one instance or throws a GradsheetError whose message names each problem's JSON path. */

@@ -57,12 +57,6 @@ export function matMul(a: Mat, b: Mat): Mat {
   return out;
 }
 
-export function transpose(m: Mat): Mat {
-  const out = zeros(m[0]!.length, m.length);
-  for (let i = 0; i < m.length; i++) for (let j = 0; j < m[i]!.length; j++) out[j]![i] = m[i]![j]!;
-  return out;
-}
-
 /** diag(d) · m: scales row i by d[i]. */
 export function diagTimes(d: Vec, m: Mat): Mat {
   const out: Mat = [];
@@ -112,10 +106,6 @@ export function addMat(a: Mat, b: Mat): Mat {
   const out: Mat = [];
   for (let i = 0; i < a.length; i++) out.push(addVec(a[i]!, b[i]!));
   return out;
-}
-
-export function scaleMat(a: Mat, s: number): Mat {
-  return a.map((row) => row.map((v) => v * s));
 }
 
 export function sumMats(ms: readonly Mat[], rows: number, cols: number): Mat {

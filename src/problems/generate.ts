@@ -77,17 +77,6 @@ export function mistakeValues(spec: PartSpec, sol: Solution): { id: MistakeId; v
 }
 
 /**
- * Builds the parts of an accepted instance (no checks): what the grader does when it
- * regenerates a variant from a key.
- */
-export function buildQuestion(type: AnyProblemType, instance: Instance, params: unknown, style: SheetStyle, tolerance: (spec: PartSpec) => Tolerance): GeneratedQuestion {
-  const solution = solve(instance);
-  const built = type.build(instance, params, style);
-  const parts = built.parts.map((spec) => ({ spec, answer: spec.answer(solution), tolerance: tolerance(spec), mistakes: mistakeValues(spec, solution) }));
-  return { instance, solution, built, parts };
-}
-
-/**
  * The checks that reject most draws, cheapest first and stopping at the first failure: answers
  * finite, then the by-hand rounding of each part. (The mistakes are checked on the full build.)
  */
