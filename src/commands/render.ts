@@ -5,7 +5,7 @@ import { prettyJson } from '../json.js';
 import { answerKey } from '../problems/key.js';
 import { generateKeyVariants } from '../problems/variants.js';
 import { PdfRenderer } from '../render/browser.js';
-import { concatenatePdfs, keyDocuments, renderPdf, worksheetDocument } from '../render/class-set.js';
+import { concatenatePdfs, keyDocuments, renderPdf, standaloneHtml, worksheetDocument } from '../render/class-set.js';
 import { loadTemplates } from '../render/templates.js';
 import { CLASS_OPTIONS, loadClass } from './class.js';
 import { packageDir, writeAtomic } from './files.js';
@@ -41,8 +41,12 @@ export async function runRender(argv: string[]): Promise<number> {
   const sheets = variants.map((v) => worksheetDocument(templates, cls.bank, v, paper));
   const key = keyDocuments(templates, cls.bank, variants, paper);
   if (values.html) {
-    for (let i = 0; i < variants.length; i++) await writeAtomic(join(out, 'html', sheetFile(variants[i]!.code, variants[i]!.student).replace(/\.pdf$/, '.html')), sheets[i]!.standalone);
-    await writeAtomic(join(out, 'html', 'answer-key.html'), key.standalone);
+    for (let i = 0; i < variants.length; i++) {
+      const v = variants[i]!;
+      await writeAtomic(join(out, 'html', sheetFile(v.code, v.student).replace(/\.pdf$/, '.html')), standaloneHtml(templates, `${cls.bank.title} — ${v.code}`, sheets[i]!.html));
+    }
+    const keyBody = key.cover.html + key.keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
+    await writeAtomic(join(out, 'html', 'answer-key.html'), standaloneHtml(templates, `Answer key — ${cls.bank.title}`, keyBody));
   }
 
   const renderer = await launching;

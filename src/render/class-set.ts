@@ -13,14 +13,13 @@ import type { Templates } from './templates.js';
 
 export interface RenderedDocument {
   html: string;
-  /** a standalone HTML file (KaTeX CSS and fonts inlined), for --html */
-  standalone: string;
   pdf: PdfPageOptions;
 }
 
 const MARGIN = { top: '17mm', bottom: '14mm', left: '14mm', right: '14mm' };
 
-function standalone(t: Templates, title: string, body: string): string {
+/** A standalone HTML file (KaTeX CSS and fonts inlined), for --html; built only then. */
+export function standaloneHtml(t: Templates, title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${title.replace(/[&<>"]/g, '')}</title>` +
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:">` +
     `<style>${katexCss()}</style><style>${t.css}</style></head><body>${body}</body></html>`;
@@ -31,7 +30,6 @@ export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant,
   const html = t.worksheet(view);
   return {
     html,
-    standalone: standalone(t, `${bank.title} — ${variant.code}`, html),
     pdf: { format: paper, headerTemplate: t.header(view), footerTemplate: t.footer(view), margin: MARGIN },
   };
 }
@@ -39,22 +37,20 @@ export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant,
 /**
  * The answer key as documents: the cover sheet (class list), then one document per worksheet, so
  * each key page's running header names the worksheet and student it belongs to. The PDFs are
- * concatenated afterwards; the HTML version is one file.
+ * concatenated afterwards; with --html the command writes them as one file.
  */
-export function keyDocuments(t: Templates, bank: Bank, variants: readonly KeyVariant[], paper: Paper): { cover: RenderedDocument; keys: RenderedDocument[]; standalone: string } {
+export function keyDocuments(t: Templates, bank: Bank, variants: readonly KeyVariant[], paper: Paper): { cover: RenderedDocument; keys: RenderedDocument[] } {
   const coverHtml = t.cover(coverView(bank, variants));
   const coverLabel = { course: bank.course ?? '', bankTitle: `Answer key — ${bank.title}`, name: 'teacher only', code: bank.id };
   const doc = (html: string, label: object): RenderedDocument => ({
     html,
-    standalone: '',
     pdf: { format: paper, headerTemplate: t.header(label), footerTemplate: t.footer(label), margin: MARGIN },
   });
   const keys = variants.map((v) => {
     const view = sheetView(bank, v, true);
     return doc(t.key(view), { ...view, bankTitle: `Answer key — ${bank.title}` });
   });
-  const all = coverHtml + keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
-  return { cover: doc(coverHtml, coverLabel), keys, standalone: standalone(t, `Answer key — ${bank.title}`, all) };
+  return { cover: doc(coverHtml, coverLabel), keys };
 }
 
 export async function renderPdf(renderer: PdfRenderer, t: Templates, doc: RenderedDocument): Promise<Uint8Array> {
