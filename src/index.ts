@@ -1,9 +1,11 @@
 /** gradsheet's public API, listed explicitly. */
 export { GradsheetError, isGradsheetError } from './errors.js';
 export type { ErrorCode, InputIssue } from './errors.js';
-export { parseInstance, instanceSchema, dims, LSTM_WEIGHTS, LSTM_BIASES, LSTM_GATES } from './models/instance.js';
+export { dims, isWellFormedInstance, LSTM_WEIGHTS, LSTM_BIASES, LSTM_GATES } from './models/instance.js';
+export { parseInstance, instanceSchema } from './models/instance-schema.js';
 export type { Instance, RnnInstance, LstmInstance, Mat, Vec, LossKind, Gate, LstmWeight, LstmBias } from './models/instance.js';
-export { solve, solveInput, solveToJson } from './models/solve.js';
+export { solve, solutionJson } from './models/solve.js';
+export { solveInput, solveToJson } from './models/solve-input.js';
 export type { Solution } from './models/solve.js';
 export { solveRnn, rnnForward, rnnClosedForm, rnnStateJacobians, jacobianProduct } from './models/rnn.js';
 export type { RnnSolution, RnnForward, RnnGradients } from './models/rnn.js';

@@ -1,21 +1,11 @@
 /**
- * The instance contract of MATH.md §4: zod schemas, shape checks and the parsed types.
- * Dimensions are read from the data itself — D from x_1, K from y_1, H from the recurrent weight
- * (W for the RNN, W_hf for the LSTM) — and every other field is checked against them, so a
- * mismatch is reported at the field that disagrees, with the dimension it should have had.
+ * The instance contract of MATH.md §4: the parsed types and a fast well-formedness check. The
+ * zod schemas that decide validity and word the errors are in instance-schema.ts, which the
+ * `solve` command loads only when some input is not well formed.
  */
-import { z } from 'zod';
-import { invalidInput, toInputIssues } from '../validation.js';
-
 export type Vec = number[];
 export type Mat = number[][];
 export type LossKind = 'last' | 'sum';
-
-const num = z.number();
-const vec = z.array(num).min(1);
-const mat = z.array(vec).min(1);
-const seq = z.array(vec).min(1);
-const loss = z.enum(['last', 'sum']).optional();
 
 export interface RnnInstance {
   model: 'rnn';
@@ -50,105 +40,48 @@ export type Instance = NetworkInstance | ActivationsInstance;
 
 interface Dims { D: number; H: number; K: number; T: number }
 
-type Ctx = z.core.$RefinementCtx;
-
-/** Checks one field's shape; `rows`/`cols` name where the expected size comes from. */
-function expectShape(ctx: Ctx, value: Mat, key: string, rows: [number, string], cols: [number, string]): void {
-  if (value.length !== rows[0]) {
-    ctx.addIssue({ code: 'custom', path: [key], message: `should have ${rows[0]} ${rows[0] === 1 ? 'row' : 'rows'} (${rows[1]}), not ${value.length}` });
-    return;
-  }
-  value.forEach((row, r) => {
-    if (row.length !== cols[0]) {
-      ctx.addIssue({ code: 'custom', path: [key, r], message: `should have ${cols[0]} ${cols[0] === 1 ? 'column' : 'columns'} (${cols[1]}), not ${row.length}` });
-    }
-  });
-}
-
-function expectLength(ctx: Ctx, value: Vec, key: string, length: [number, string]): void {
-  if (value.length !== length[0]) {
-    ctx.addIssue({ code: 'custom', path: [key], message: `should have ${length[0]} ${length[0] === 1 ? 'entry' : 'entries'} (${length[1]}), not ${value.length}` });
-  }
-}
-
-function expectSequences(ctx: Ctx, data: { x: Vec[]; y: Vec[] }): { D: number; K: number; T: number } {
-  const T = data.x.length;
-  const D = data.x[0]!.length;
-  const K = data.y[0]!.length;
-  if (data.y.length !== T) {
-    ctx.addIssue({ code: 'custom', path: ['y'], message: `should have one target per time step, ${T} (the length of x), not ${data.y.length}` });
-  }
-  data.x.forEach((xt, t) => {
-    if (xt.length !== D) ctx.addIssue({ code: 'custom', path: ['x', t], message: `should have ${D} entries (D, the length of x[0]), not ${xt.length}` });
-  });
-  data.y.forEach((yt, t) => {
-    if (yt.length !== K) ctx.addIssue({ code: 'custom', path: ['y', t], message: `should have ${K} entries (K, the length of y[0]), not ${yt.length}` });
-  });
-  return { D, K, T };
-}
-
-/**
- * Shape checks need every array to have at least one entry (D, K, H are read off the first);
- * zod still runs refinements after a too-small issue, so they wait until the arrays are sound,
- * and an empty array is reported once, by the schema.
- */
-function allNonEmpty(data: Record<string, unknown>): boolean {
-  return Object.values(data).every((v) => !Array.isArray(v) || (v.length > 0 && v.every((row) => !Array.isArray(row) || row.length > 0)));
-}
-
-const rnnSchema = z
-  .object({ model: z.literal('rnn'), U: mat, W: mat, V: mat, b: vec, c: vec, s0: vec, x: seq, y: seq, loss })
-  .superRefine((data, ctx) => {
-    if (!allNonEmpty(data)) return;
-    const { D, K } = expectSequences(ctx, data);
-    const H = data.W.length;
-    const h: [number, string] = [H, 'H, the number of rows of W'];
-    expectShape(ctx, data.W, 'W', h, [H, 'H, W is square']);
-    expectShape(ctx, data.U, 'U', h, [D, 'D, the length of each x_t']);
-    expectShape(ctx, data.V, 'V', [K, 'K, the length of each y_t'], h);
-    expectLength(ctx, data.b, 'b', h);
-    expectLength(ctx, data.s0, 's0', h);
-    expectLength(ctx, data.c, 'c', [K, 'K, the length of each y_t']);
-  });
-
-const lstmShape = {
-  model: z.literal('lstm'),
-  Wxf: mat, Wxi: mat, Wxg: mat, Wxo: mat, Whf: mat, Whi: mat, Whg: mat, Who: mat,
-  bf: vec, bi: vec, bg: vec, bo: vec,
-  V: mat, by: vec, h0: vec, c0: vec, x: seq, y: seq, loss,
-};
-
-const lstmSchema = z.object(lstmShape).superRefine((data, ctx) => {
-  if (!allNonEmpty(data)) return;
-  const { D, K } = expectSequences(ctx, data);
-  const H = data.Whf.length;
-  const h: [number, string] = [H, 'H, the number of rows of Whf'];
-  for (const w of LSTM_WEIGHTS) {
-    expectShape(ctx, data[w], w, h, w.startsWith('Wx') ? [D, 'D, the length of each x_t'] : [H, 'H, recurrent weights are square']);
-  }
-  for (const b of LSTM_BIASES) expectLength(ctx, data[b], b, h);
-  expectShape(ctx, data.V, 'V', [K, 'K, the length of each y_t'], h);
-  expectLength(ctx, data.by, 'by', [K, 'K, the length of each y_t']);
-  expectLength(ctx, data.h0, 'h0', h);
-  expectLength(ctx, data.c0, 'c0', h);
-});
-
-const activationsSchema = z.object({ model: z.literal('activations'), x: z.array(num).min(1) });
-
-export const instanceSchema = z.discriminatedUnion('model', [rnnSchema, lstmSchema, activationsSchema]);
-
 export function dims(inst: NetworkInstance): Dims {
   const H = inst.model === 'rnn' ? inst.W.length : inst.Whf.length;
   return { D: inst.x[0]!.length, H, K: inst.y[0]!.length, T: inst.x.length };
 }
 
-/** Parses one instance or throws a GradsheetError whose message names each problem's JSON path. */
-export function parseInstance(input: unknown, root = '$'): Instance {
-  const result = instanceSchema.safeParse(input);
-  // the input itself, not zod's copy of it: the schema has no defaults or transforms, and a batch
-  // of thousands of instances kept twice over measurably slows garbage collection
-  if (result.success) return input as Instance;
-  throw invalidInput(instanceLabel(root), toInputIssues(result.error, input, root), result.error);
+function isNumberVec(v: unknown, length: number): boolean {
+  if (!Array.isArray(v) || v.length !== length || length === 0) return false;
+  for (let i = 0; i < length; i++) if (typeof v[i] !== 'number') return false;
+  return true;
+}
+
+function isNumberMat(v: unknown, rows: number, cols: number): boolean {
+  if (!Array.isArray(v) || v.length !== rows || rows === 0) return false;
+  for (let r = 0; r < rows; r++) if (!isNumberVec(v[r], cols)) return false;
+  return true;
+}
+
+const DIMENSION_KEYS = { rnn: 'W', lstm: 'Whf' } as const;
+
+/**
+ * True only for instances the schema of instance-schema.ts accepts (never the reverse: anything
+ * it does not vouch for goes to zod, which decides and words the errors). Zod's generic walk over
+ * thousands of instances cost about as much as solving them, and loading zod itself ~0.1 s of a
+ * `solve` run; this is one pass of plain loops.
+ */
+export function isWellFormedInstance(input: unknown): boolean {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return false;
+  const o = input as Record<string, unknown>;
+  const model = o.model;
+  if (model === 'activations') return isNumberVec(o.x, Array.isArray(o.x) ? o.x.length : 0);
+  if (model !== 'rnn' && model !== 'lstm') return false;
+  if (o.loss !== undefined && o.loss !== 'last' && o.loss !== 'sum') return false;
+  const x = o.x, y = o.y, rec = o[DIMENSION_KEYS[model]];
+  if (!Array.isArray(x) || !Array.isArray(y) || !Array.isArray(rec) || !Array.isArray(x[0]) || !Array.isArray(y[0])) return false;
+  const T = x.length, D = (x[0] as unknown[]).length, K = (y[0] as unknown[]).length, H = rec.length;
+  if (!isNumberMat(x, T, D) || !isNumberMat(y, T, K) || !isNumberMat(o.V, K, H)) return false;
+  if (model === 'rnn') {
+    return isNumberMat(o.U, H, D) && isNumberMat(o.W, H, H) && isNumberVec(o.b, H) && isNumberVec(o.s0, H) && isNumberVec(o.c, K);
+  }
+  for (const w of LSTM_WEIGHTS) if (!isNumberMat(o[w], H, w.startsWith('Wx') ? D : H)) return false;
+  for (const b of LSTM_BIASES) if (!isNumberVec(o[b], H)) return false;
+  return isNumberVec(o.by, K) && isNumberVec(o.h0, H) && isNumberVec(o.c0, H);
 }
 
 /** "instance" for a lone one, "instance 3 of the array" for `$[2]`. */

@@ -6,7 +6,7 @@
  *   backwards through the gates).
  * The cell-to-cell Jacobian ∂c_t/∂c_{t−1} (direct f_t, and total) is the formula of MATH.md §3.
  */
-import * as ad from '../engine/autodiff.js';
+import { sharedTape, type NodeId } from '../engine/autodiff.js';
 import {
   LSTM_BIASES, LSTM_GATES, LSTM_WEIGHTS, dims,
   type Gate, type LstmBias, type LstmInstance, type LstmWeight, type Mat, type Vec,
@@ -138,46 +138,54 @@ function lstmResult(
 /** The engine's solution: forward values, every gradient, and per-use terms of every weight. */
 export function solveLstm(inst: LstmInstance): LstmSolution {
   const { T } = dims(inst);
-  const params = {} as Record<LstmWeight | LstmBias, ad.Node>;
-  for (const w of LSTM_WEIGHTS) params[w] = ad.matrix(inst[w]);
-  for (const b of LSTM_BIASES) params[b] = ad.vector(inst[b]);
-  const uses = Object.fromEntries([...LSTM_WEIGHTS, ...LSTM_BIASES].map((p) => [p, [] as ad.Node[]])) as Record<LstmWeight | LstmBias, ad.Node[]>;
-  const V = ad.matrix(inst.V), by = ad.vector(inst.by), h0 = ad.vector(inst.h0), c0 = ad.vector(inst.c0);
-  const nodes = { af: [], ai: [], ag: [], ao: [], f: [], i: [], g: [], o: [], c: [], m: [], h: [], yhat: [] } as Record<keyof Omit<LstmForward, 'losses' | 'loss'>, ad.Node[]>;
-  const lossNodes: ad.Node[] = [];
+  const tp = sharedTape();
+  tp.reset();
+  const params = {} as Record<LstmWeight | LstmBias, NodeId>;
+  for (const w of LSTM_WEIGHTS) params[w] = tp.matrix(inst[w]);
+  for (const b of LSTM_BIASES) params[b] = tp.vector(inst[b]);
+  const uses = {} as Record<LstmWeight | LstmBias, NodeId[]>;
+  for (const p of [...LSTM_WEIGHTS, ...LSTM_BIASES]) uses[p] = [];
+  const V = tp.matrix(inst.V), by = tp.vector(inst.by), h0 = tp.vector(inst.h0), c0 = tp.vector(inst.c0);
+  const nodes: Record<keyof Omit<LstmForward, 'losses' | 'loss'>, NodeId[]> = { af: [], ai: [], ag: [], ao: [], f: [], i: [], g: [], o: [], c: [], m: [], h: [], yhat: [] };
+  const lossNodes: NodeId[] = [];
+  const use = (p: LstmWeight | LstmBias) => {
+    const u = tp.use(params[p]);
+    uses[p].push(u);
+    return u;
+  };
   let h = h0, c = c0;
   for (let t = 0; t < T; t++) {
-    const x = ad.vector(inst.x[t]!);
+    const x = tp.vector(inst.x[t]!);
     const preActivation = (gate: Gate) => {
-      const [wx, wh, b] = gateWeights(gate).map((p: LstmWeight | LstmBias) => {
-        const u = ad.use(params[p]);
-        uses[p].push(u);
-        return u;
-      }) as [ad.Node, ad.Node, ad.Node];
-      return ad.add(ad.add(ad.matmul(wx, x), ad.matmul(wh, h)), b);
+      const [wx, wh, b] = GATE_PARAMS[gate];
+      return tp.add(tp.add(tp.matmul(use(wx), x), tp.matmul(use(wh), h)), use(b));
     };
     const af = preActivation('f'), ai = preActivation('i'), ag = preActivation('g'), ao = preActivation('o');
-    const f = ad.sigmoid(af), i = ad.sigmoid(ai), g = ad.tanh(ag), o = ad.sigmoid(ao);
-    c = ad.add(ad.mul(f, c), ad.mul(i, g));
-    const m = ad.tanh(c);
-    h = ad.mul(o, m);
-    const yhat = ad.add(ad.matmul(V, h), by);
-    lossNodes.push(ad.halfSquaredNorm(ad.sub(ad.vector(inst.y[t]!), yhat)));
-    const step = { af, ai, ag, ao, f, i, g, o, c, m, h, yhat };
-    for (const key of Object.keys(nodes) as (keyof typeof nodes)[]) nodes[key].push(step[key]);
+    const f = tp.sigmoid(af), i = tp.sigmoid(ai), g = tp.tanh(ag), o = tp.sigmoid(ao);
+    c = tp.add(tp.mul(f, c), tp.mul(i, g));
+    const m = tp.tanh(c);
+    h = tp.mul(o, m);
+    const yhat = tp.add(tp.matmul(V, h), by);
+    lossNodes.push(tp.halfSquaredNorm(tp.sub(tp.vector(inst.y[t]!), yhat)));
+    nodes.af.push(af); nodes.ai.push(ai); nodes.ag.push(ag); nodes.ao.push(ao);
+    nodes.f.push(f); nodes.i.push(i); nodes.g.push(g); nodes.o.push(o);
+    nodes.c.push(c); nodes.m.push(m); nodes.h.push(h); nodes.yhat.push(yhat);
   }
-  const root = ad.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
-  ad.backward(root);
-  const col = (n: ad.Node) => ad.toArray(n.value);
-  const fw = Object.fromEntries(Object.entries(nodes).map(([k, ns]) => [k, ns.map(col)])) as unknown as LstmForward;
-  fw.losses = lossNodes.map((n) => n.value[0]!);
-  fw.loss = root.value[0]!;
+  const root = tp.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
+  tp.backward(root);
+  const cols = (ns: NodeId[]) => ns.map((n) => tp.valueArray(n));
+  const fw: LstmForward = {
+    af: cols(nodes.af), ai: cols(nodes.ai), ag: cols(nodes.ag), ao: cols(nodes.ao),
+    f: cols(nodes.f), i: cols(nodes.i), g: cols(nodes.g), o: cols(nodes.o),
+    c: cols(nodes.c), m: cols(nodes.m), h: cols(nodes.h), yhat: cols(nodes.yhat),
+    losses: lossNodes.map((n) => tp.scalar(n)), loss: tp.scalar(root),
+  };
   const steps = {} as ParamSteps;
-  for (const w of LSTM_WEIGHTS) steps[w] = uses[w].map((u) => u.gradRows());
-  for (const b of LSTM_BIASES) steps[b] = uses[b].map((u) => ad.toArray(u.grad));
+  for (const w of LSTM_WEIGHTS) steps[w] = uses[w].map((u) => tp.gradRows(u));
+  for (const b of LSTM_BIASES) steps[b] = uses[b].map((u) => tp.gradArray(u));
   const jac = lstmCellJacobians(inst, fw);
-  const result = lstmResult(fw, steps, (p) => (p.startsWith('W') ? params[p].gradRows() : ad.toArray(params[p].grad)), {
-    dL_dV: V.gradRows(), dL_dby: ad.toArray(by.grad), dL_dh0: ad.toArray(h0.grad), dL_dc0: ad.toArray(c0.grad),
+  const result = lstmResult(fw, steps, (p) => (p.startsWith('W') ? tp.gradRows(params[p]) : tp.gradArray(params[p])), {
+    dL_dV: tp.gradRows(V), dL_dby: tp.gradArray(by), dL_dh0: tp.gradArray(h0), dL_dc0: tp.gradArray(c0),
   });
   return Object.assign(result, { model: 'lstm' as const, dc_dc_prev_direct: jac.direct, dc_dc_prev: jac.total });
 }

@@ -7,7 +7,7 @@
  *   multiplied out as matrices.
  * Tests hold them against each other and against central finite differences.
  */
-import * as ad from '../engine/autodiff.js';
+import { sharedTape, type NodeId } from '../engine/autodiff.js';
 import { EXACT, rounders, type Convention } from './convention.js';
 import type { LossKind, Mat, RnnInstance, Vec } from './instance.js';
 import { dims } from './instance.js';
@@ -102,42 +102,44 @@ export function shiftPower(product: Mat, W: Mat, conv: Convention): Mat {
 /** The engine's solution: forward values and every gradient, with per-use (per-step) terms. */
 export function solveRnn(inst: RnnInstance): RnnSolution {
   const { T } = dims(inst);
-  const U = ad.matrix(inst.U), W = ad.matrix(inst.W), V = ad.matrix(inst.V);
-  const b = ad.vector(inst.b), c = ad.vector(inst.c), s0 = ad.vector(inst.s0);
-  const uses = { U: [] as ad.Node[], W: [] as ad.Node[], b: [] as ad.Node[] };
-  const thetaNodes: ad.Node[] = [], sNodes: ad.Node[] = [], oNodes: ad.Node[] = [], lossNodes: ad.Node[] = [];
+  const tp = sharedTape();
+  tp.reset();
+  const U = tp.matrix(inst.U), W = tp.matrix(inst.W), V = tp.matrix(inst.V);
+  const b = tp.vector(inst.b), c = tp.vector(inst.c), s0 = tp.vector(inst.s0);
+  const uses: { U: NodeId[]; W: NodeId[]; b: NodeId[] } = { U: [], W: [], b: [] };
+  const thetaNodes: NodeId[] = [], sNodes: NodeId[] = [], oNodes: NodeId[] = [], lossNodes: NodeId[] = [];
   let prev = s0;
   for (let t = 0; t < T; t++) {
-    const Ut = ad.use(U), Wt = ad.use(W), bt = ad.use(b);
+    const Ut = tp.use(U), Wt = tp.use(W), bt = tp.use(b);
     uses.U.push(Ut); uses.W.push(Wt); uses.b.push(bt);
-    const theta = ad.add(ad.add(ad.matmul(Ut, ad.vector(inst.x[t]!)), ad.matmul(Wt, prev)), bt);
-    const s = ad.tanh(theta);
-    const o = ad.add(ad.matmul(V, s), c);
-    lossNodes.push(ad.halfSquaredNorm(ad.sub(ad.vector(inst.y[t]!), o)));
+    const theta = tp.add(tp.add(tp.matmul(Ut, tp.vector(inst.x[t]!)), tp.matmul(Wt, prev)), bt);
+    const s = tp.tanh(theta);
+    const o = tp.add(tp.matmul(V, s), c);
+    lossNodes.push(tp.halfSquaredNorm(tp.sub(tp.vector(inst.y[t]!), o)));
     thetaNodes.push(theta); sNodes.push(s); oNodes.push(o);
     prev = s;
   }
-  const root = ad.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
-  ad.backward(root);
-  const col = (n: ad.Node) => ad.toArray(n.value);
-  const s = sNodes.map(col);
+  const root = tp.sum(lossSteps(inst.loss, T).map((t) => lossNodes[t]!));
+  tp.backward(root);
+  const col = (n: NodeId) => tp.valueArray(n);
+  const theta = thetaNodes.map(col), s = sNodes.map(col);
   return {
     model: 'rnn',
-    theta: thetaNodes.map(col),
+    theta,
     s,
     o: oNodes.map(col),
-    losses: lossNodes.map((n) => n.value[0]!),
-    loss: root.value[0]!,
-    dL_dU: U.gradRows(),
-    dL_dW: W.gradRows(),
-    dL_dV: V.gradRows(),
-    dL_db: ad.toArray(b.grad),
-    dL_dc: ad.toArray(c.grad),
-    dL_ds0: ad.toArray(s0.grad),
-    dL_dU_by_step: uses.U.map((n) => n.gradRows()),
-    dL_dW_by_step: uses.W.map((n) => n.gradRows()),
-    dL_db_by_step: uses.b.map((n) => ad.toArray(n.grad)),
-    ds_ds_prev: rnnStateJacobians(inst, { theta: thetaNodes.map(col), s }),
+    losses: lossNodes.map((n) => tp.scalar(n)),
+    loss: tp.scalar(root),
+    dL_dU: tp.gradRows(U),
+    dL_dW: tp.gradRows(W),
+    dL_dV: tp.gradRows(V),
+    dL_db: tp.gradArray(b),
+    dL_dc: tp.gradArray(c),
+    dL_ds0: tp.gradArray(s0),
+    dL_dU_by_step: uses.U.map((n) => tp.gradRows(n)),
+    dL_dW_by_step: uses.W.map((n) => tp.gradRows(n)),
+    dL_db_by_step: uses.b.map((n) => tp.gradArray(n)),
+    ds_ds_prev: rnnStateJacobians(inst, { theta, s }),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import { GradsheetError } from '../errors.js';
 import { solveActivations, type ActivationsSolution } from './activations.js';
-import { instanceLabel, parseInstance, type Instance } from './instance.js';
+import { instanceLabel, type Instance } from './instance.js';
 import { solveLstm, type LstmSolution } from './lstm.js';
 import { solveRnn, type RnnSolution } from './rnn.js';
 
@@ -14,11 +14,6 @@ export function solve(inst: Instance): Solution {
   if (inst.model === 'rnn') return solveRnn(inst);
   if (inst.model === 'lstm') return solveLstm(inst);
   return solveActivations(inst);
-}
-
-/** Validates raw JSON input (one instance at the JSON path `root`) and solves it. */
-export function solveInput(input: unknown, root = '$'): Solution {
-  return solve(parseInstance(input, root));
 }
 
 /**
@@ -33,14 +28,6 @@ const PRINTED: Record<Solution['model'], readonly string[]> = {
     'dL_dbf', 'dL_dbi', 'dL_dbg', 'dL_dbo', 'dL_dV', 'dL_dby', 'dL_dWhf_by_step', 'dc_dc_prev_direct', 'dc_dc_prev'],
   activations: ['model', 'x', 'sinh', 'cosh', 'tanh', 'tanh_prime', 'sigmoid', 'sigmoid_prime'],
 };
-
-/**
- * Validates and solves raw JSON input and returns the solution as JSON text (full double
- * precision). `root` is the JSON path the input sits at, used in error messages.
- */
-export function solveToJson(input: unknown, root = '$', options: { all?: boolean } = {}): string {
-  return solutionJson(parseInstance(input, root), root, options);
-}
 
 /** The solution of a validated instance as JSON text; an overflow is an error naming the key. */
 export function solutionJson(inst: Instance, root = '$', options: { all?: boolean } = {}): string {
