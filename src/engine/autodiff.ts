@@ -36,17 +36,19 @@ function grown<A extends Float64Array | Int32Array>(array: A, needed: number): A
 
 export class Tape {
   /** per record: op, inputs a and b (for `sum`: start and count in `terms`), shape, storage offset */
-  private ops = new Int32Array(256);
-  private as = new Int32Array(256);
-  private bs = new Int32Array(256);
-  private rowCount = new Int32Array(256);
-  private colCount = new Int32Array(256);
-  private offsets = new Int32Array(256);
+  // Sized for an LSTM with H = 4 over 50 steps, so the solvers' tape rarely grows: growing swaps
+  // the arrays under code V8 has optimised for the old ones, and it deoptimises.
+  private ops = new Int32Array(4096);
+  private as = new Int32Array(4096);
+  private bs = new Int32Array(4096);
+  private rowCount = new Int32Array(4096);
+  private colCount = new Int32Array(4096);
+  private offsets = new Int32Array(4096);
   private terms = new Int32Array(64);
   /** every record's value, at its offset */
-  values = new Float64Array(4096);
+  values = new Float64Array(1 << 15);
   /** every record's gradient, at the same offset; filled by `backward` */
-  grads = new Float64Array(4096);
+  grads = new Float64Array(1 << 15);
   private count = 0;
   private used = 0;
   private termCount = 0;
