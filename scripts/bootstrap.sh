@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what gradsheet needs, once, on a fresh Debian machine; a no-op when it is all there.
-#  - Debian packages: Chromium (renders the PDFs; Puppeteer's own download cannot work here),
+#  - Debian packages: Chromium and its headless shell (render the PDFs; Puppeteer's own download
+#    cannot work here),
 #    poppler-utils (the PDF tests read pages back), and the fonts text outside math is set in.
 #  - npm packages from the lockfile, when node_modules is missing or older than the lockfile.
 #  - dist/, the bundled CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(chromium poppler-utils fonts-dejavu-core fonts-liberation fonts-wqy-zenhei)
+apt_packages=(chromium chromium-headless-shell poppler-utils fonts-dejavu-core fonts-liberation fonts-wqy-zenhei)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

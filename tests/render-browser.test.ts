@@ -12,7 +12,8 @@ import { build } from 'esbuild';
 import katex from 'katex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGradsheetError } from '../src/errors.js';
-import { CHROMIUM_CANDIDATES, PdfRenderer, findChromium, katexCss, type PdfPageOptions, type RenderInput } from '../src/render/browser.js';
+import { CHROMIUM_CANDIDATES, PdfRenderer, findChromium, isHeadlessShell, katexCss, type PdfPageOptions, type RenderInput } from '../src/render/browser.js';
+import { cssString } from '../src/render/templates.js';
 import { ROOT } from './support/cli.js';
 
 const MATH = katex.renderToString("\\frac{\\partial L_3}{\\partial U} = \\sum_k \\tanh'(\\theta_k)", { output: 'html' });
@@ -88,6 +89,14 @@ describe('findChromium', () => {
 
   it("finds Debian's Chromium when the variable is unset", () => {
     expect(CHROMIUM_CANDIDATES).toContain(findChromium({}));
+  });
+
+  it("prefers Debian's headless shell, and knows a shell from a full browser by its name", () => {
+    expect(CHROMIUM_CANDIDATES[0]).toBe('/usr/bin/chromium-headless-shell');
+    expect(isHeadlessShell('/usr/bin/chromium-headless-shell')).toBe(true);
+    expect(isHeadlessShell('/opt/chrome-headless-shell-linux64/chrome-headless-shell')).toBe(true);
+    expect(isHeadlessShell('/usr/bin/chromium')).toBe(false);
+    expect(isHeadlessShell('/usr/bin/google-chrome')).toBe(false);
   });
 
   it('says how to install Chromium when there is none', () => {
@@ -249,6 +258,45 @@ describe('PdfRenderer', () => {
     // (the speed of this lives in `npm run bench`, not in a test)
     const pdfs = await Promise.all(Array.from({ length: 30 }, (_, n) => renderer.render(doc(n), { format: 'A4', footerTemplate: '<div style="font-size: 9px">Sheet <span class="pageNumber"></span></div>' })));
     for (const pdf of [pdfs[0]!, pdfs[29]!]) expect(pdfInfo(save(pdf)).pages).toBe(2);
+  });
+});
+
+describe('the running header and footer (CSS page-margin boxes)', () => {
+  const NAMES = ['Ann Lee', 'Bo "B" Ode', 'back\\slash', '</style><img src=x onerror=alert(1)>', 'Zoë Ñúñez', '王小明', "O'Brien; }{ @page"];
+
+  it('quotes any text as a CSS string with nothing in it that could end the string, the rule or the style element', () => {
+    for (const name of NAMES) {
+      const css = cssString(name);
+      expect(css.startsWith('"') && css.endsWith('"')).toBe(true);
+      const inner = css.slice(1, -1);
+      expect(inner).not.toMatch(/["<\n]/);
+      // every backslash starts a hex escape ended by a space
+      expect(inner.replace(/\\[0-9a-f]{1,6} /g, '')).not.toContain('\\');
+    }
+    expect(cssString('a"b')).toBe('"a\\22 b"');
+    expect(cssString('<')).toBe('"\\3c "');
+  });
+
+  it('prints every name exactly as written in the margins of every page, with the right page count', async () => {
+    await using renderer = await PdfRenderer.launch({ pages: 1 });
+    for (const name of NAMES) {
+      const head = `@page { @top-left { content: ${cssString(name)}; } @bottom-right { content: "page " counter(page) " of " counter(pages); } }`;
+      const path = save(await renderer.render({ head, body: '<p style="break-after: page">one</p><p>two</p>' }, { format: 'A4', margin: { top: '20mm', bottom: '20mm' } }));
+      for (const page of [1, 2]) {
+        const text = pageText(path, page);
+        expect(text, name).toContain(name);
+        expect(text, name).toContain(`page ${page} of 2`);
+      }
+    }
+  });
+});
+
+describe.skipIf(!existsSync('/usr/bin/chromium'))('the full Chromium, when the headless shell is not installed', () => {
+  it('renders math with the KaTeX fonts embedded, in its own headless mode', async () => {
+    await using renderer = await PdfRenderer.launch({ executablePath: '/usr/bin/chromium', pages: 1 });
+    const path = save(await renderer.render({ body: `<p>Fallback ${MATH}</p>` }, { format: 'A4' }));
+    expect(allText(path)).toContain('Fallback');
+    expect(fontNames(path).some((name) => name.includes('KaTeX_Math'))).toBe(true);
   });
 });
 

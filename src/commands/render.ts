@@ -1,16 +1,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
-import { prettyJson } from '../json.js';
-import { answerKey } from '../problems/key.js';
-import { generateKeyVariants } from '../problems/variants.js';
 import { PdfRenderer } from '../render/browser.js';
-import { concatenatePdfs, keyDocuments, renderPdf, standaloneHtml, worksheetDocument } from '../render/class-set.js';
-import { loadTemplates } from '../render/templates.js';
-import { CLASS_OPTIONS, loadClass } from './class.js';
-import { packageDir, writeAtomic } from './files.js';
-import { assertDistinctCodes } from './generate.js';
-import { progress } from './progress.js';
+import { CLASS_OPTIONS, checkClassOptions } from './class-options.js';
 
 /** File names from student ids: the code first (unique), then a readable, safe form of the id. */
 function sheetFile(code: string, student: string): string {
@@ -26,52 +18,80 @@ export async function runRender(argv: string[]): Promise<number> {
   const paperName = (values.paper ?? 'a4').toLowerCase();
   if (paperName !== 'a4' && paperName !== 'letter') throw new GradsheetError('usage', `--paper should be a4 or letter, not "${values.paper}".`);
   const paper = paperName === 'a4' ? 'A4' : 'Letter';
-  const cls = await loadClass(values, 'render');
-  for (const p of cls.rosterProblems) process.stderr.write(`gradsheet render: skipped ${p.message}\n`);
+  checkClassOptions(values, 'render');
   const out = values.out;
 
-  // Chromium starts (seconds) while the variants are drawn and the HTML is built
+  // Chromium takes seconds to start: it starts first, while the rest of gradsheet loads (KaTeX,
+  // Handlebars, zod, pdf-lib are imported only now) and the variants are drawn.
   const launching = PdfRenderer.launch();
   launching.catch(() => {});
-  const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
-  assertDistinctCodes(variants);
-  await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
-
-  const templates = loadTemplates(join(packageDir(), 'templates'));
-  const sheets = variants.map((v) => worksheetDocument(templates, cls.bank, v, paper));
-  const key = keyDocuments(templates, cls.bank, variants, paper);
-  if (values.html) {
-    for (let i = 0; i < variants.length; i++) {
-      const v = variants[i]!;
-      await writeAtomic(join(out, 'html', sheetFile(v.code, v.student).replace(/\.pdf$/, '.html')), standaloneHtml(templates, `${cls.bank.title} — ${v.code}`, sheets[i]!.html));
-    }
-    const keyBody = key.cover.html + key.keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
-    await writeAtomic(join(out, 'html', 'answer-key.html'), standaloneHtml(templates, `Answer key — ${cls.bank.title}`, keyBody));
-  }
-
-  const renderer = await launching;
+  let renderer: PdfRenderer | undefined;
   try {
+    const [{ prettyJson }, { answerKey }, { generateKeyVariants }, classSet, { loadTemplates }, { loadClass }, files, { assertDistinctCodes }, { progress }] = await Promise.all([
+      import('../json.js'), import('../problems/key.js'), import('../problems/variants.js'), import('../render/class-set.js'),
+      import('../render/templates.js'), import('./class.js'), import('./files.js'), import('./generate.js'), import('./progress.js'),
+    ]);
+    const { PdfConcatenation, keyCoverDocument, keyDocument, renderPdf, standaloneHtml, worksheetDocument } = classSet;
+    const { packageDir, writeAtomic } = files;
+    const cls = await loadClass(values, 'render');
+    for (const p of cls.rosterProblems) process.stderr.write(`gradsheet render: skipped ${p.message}\n`);
+    const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
+    assertDistinctCodes(variants);
+    await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
+    const templates = loadTemplates(join(packageDir(), 'templates'));
+    const sheet = (i: number) => worksheetDocument(templates, cls.bank, variants[i]!, paper);
+    const keyCover = () => keyCoverDocument(templates, cls.bank, variants, paper);
+    const key = (i: number) => keyDocument(templates, cls.bank, variants[i]!, paper);
+    if (values.html) {
+      for (let i = 0; i < variants.length; i++) {
+        const v = variants[i]!, doc = sheet(i);
+        await writeAtomic(join(out, 'html', sheetFile(v.code, v.student).replace(/\.pdf$/, '.html')), standaloneHtml(templates, `${cls.bank.title} — ${v.code}`, doc.html, doc.head));
+      }
+      const cover = keyCover();
+      const keyBody = cover.html + variants.map((_, i) => `<div class="page-break"></div>${key(i).html}`).join('');
+      await writeAtomic(join(out, 'html', 'answer-key.html'), standaloneHtml(templates, `Answer key — ${cls.bank.title}`, keyBody, cover.head));
+    }
+
+    renderer = await launching;
+    const pages = renderer.poolSize;
     const tick = progress(withKey ? 2 * variants.length + 1 : variants.length, 'Rendering');
     let done = 0;
-    const render = async (doc: Parameters<typeof renderPdf>[2]) => {
-      const pdf = await renderPdf(renderer, templates, doc);
-      tick(++done);
-      return pdf;
+    // Each document's HTML is built just before it is printed, one more than the pool holds, so a
+    // page never waits for HTML and building it overlaps Chromium's work instead of delaying it.
+    const renderEach = async (count: number, build: (i: number) => Parameters<typeof renderPdf>[2], use: (i: number, pdf: Uint8Array) => Promise<void>) => {
+      let next = 0, failed = false;
+      await Promise.all(Array.from({ length: Math.min(pages + 1, count) }, async () => {
+        while (next < count && !failed) {
+          const i = next++;
+          try {
+            const pdf = await renderPdf(renderer!, templates, build(i));
+            tick(++done);
+            await use(i, pdf);
+          } catch (e) {
+            failed = true; // the others stop after their current document
+            throw e;
+          }
+        }
+      }));
     };
-    const pdfs = await Promise.all(sheets.map(async (doc, i) => {
-      const pdf = await render(doc);
+    // the class set is assembled while later sheets are still printing, not after
+    const classPdf = new PdfConcatenation(variants.length);
+    await renderEach(variants.length, sheet, async (i, pdf) => {
       await writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf);
-      return pdf;
-    }));
+      await classPdf.set(i, pdf);
+    });
     if (withKey) {
-      const keyPdfs = await Promise.all([key.cover, ...key.keys].map(render));
-      await writeAtomic(join(out, 'answer-key.pdf'), await concatenatePdfs(keyPdfs));
+      const keyPdf = new PdfConcatenation(variants.length + 1);
+      await renderEach(variants.length + 1, (i) => (i === 0 ? keyCover() : key(i - 1)), (i, pdf) => keyPdf.set(i, pdf));
+      await writeAtomic(join(out, 'answer-key.pdf'), await keyPdf.save());
     }
-    await writeAtomic(join(out, 'class-set.pdf'), await concatenatePdfs(pdfs));
+    await writeAtomic(join(out, 'class-set.pdf'), await classPdf.save());
+    const skipped = cls.rosterProblems.length ? ` (${cls.rosterProblems.length} roster ${cls.rosterProblems.length === 1 ? 'line' : 'lines'} skipped)` : '';
+    process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${withKey ? `${join(out, 'answer-key.pdf')} ` : ''}and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
+    return 0;
   } finally {
-    await renderer.close();
+    if (renderer) await renderer.close();
+    // failed before the browser was needed: the message goes out now, the browser once it is up
+    else void launching.then((r) => r.close(), () => undefined);
   }
-  const skipped = cls.rosterProblems.length ? ` (${cls.rosterProblems.length} roster ${cls.rosterProblems.length === 1 ? 'line' : 'lines'} skipped)` : '';
-  process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${withKey ? `${join(out, 'answer-key.pdf')} ` : ''}and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
-  return 0;
 }

@@ -4,7 +4,7 @@
  * HTML comes from the templates; PDFs from one Chromium (PdfRenderer); the combined PDF is the
  * students' PDFs concatenated with pdf-lib rather than printed a second time.
  */
-import { PDFDocument } from 'pdf-lib';
+import type { PDFDocument } from 'pdf-lib';
 import type { Bank } from '../problems/bank.js';
 import type { KeyVariant } from '../problems/key.js';
 import { katexCss, type PdfPageOptions, type PdfRenderer } from './browser.js';
@@ -13,16 +13,18 @@ import type { Templates } from './templates.js';
 
 export interface RenderedDocument {
   html: string;
+  /** the document's own CSS: its running header and footer */
+  head: string;
   pdf: PdfPageOptions;
 }
 
 const MARGIN = { top: '17mm', bottom: '14mm', left: '14mm', right: '14mm' };
 
 /** A standalone HTML file (KaTeX CSS and fonts inlined), for --html; built only then. */
-export function standaloneHtml(t: Templates, title: string, body: string): string {
+export function standaloneHtml(t: Templates, title: string, body: string, pageCss = ''): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${title.replace(/[&<>"]/g, '')}</title>` +
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:; img-src data:">` +
-    `<style>${katexCss()}</style><style>${t.css}</style></head><body>${body}</body></html>`;
+    `<style>${katexCss()}</style><style>${t.css}${pageCss}</style></head><body>${body}</body></html>`;
 }
 
 export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper): RenderedDocument {
@@ -30,40 +32,80 @@ export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant,
   const html = t.worksheet(view);
   return {
     html,
-    pdf: { format: paper, headerTemplate: t.header(view), footerTemplate: t.footer(view), margin: MARGIN },
+    head: t.page(view),
+    pdf: { format: paper, margin: MARGIN },
   };
 }
 
 /**
- * The answer key as documents: the cover sheet (class list), then one document per worksheet, so
- * each key page's running header names the worksheet and student it belongs to. The PDFs are
- * concatenated afterwards; with --html the command writes them as one file.
+ * The answer key as documents: the cover sheet (class list), then one document per worksheet
+ * (`keyDocument`), so each key page's running header names the worksheet and student it belongs
+ * to. The PDFs are concatenated afterwards; with --html the command writes them as one file.
  */
+export function keyCoverDocument(t: Templates, bank: Bank, variants: readonly KeyVariant[], paper: Paper): RenderedDocument {
+  const label = { course: bank.course ?? '', bankTitle: `Answer key — ${bank.title}`, name: 'teacher only', code: bank.id };
+  return { html: t.cover(coverView(bank, variants)), head: t.page(label), pdf: { format: paper, margin: MARGIN } };
+}
+
+/** One worksheet's answers and worked solutions. */
+export function keyDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper): RenderedDocument {
+  const view = sheetView(bank, variant, true);
+  return { html: t.key(view), head: t.page({ ...view, bankTitle: `Answer key — ${bank.title}` }), pdf: { format: paper, margin: MARGIN } };
+}
+
+/** The cover and every worksheet's key (`keyCoverDocument`, `keyDocument`). */
 export function keyDocuments(t: Templates, bank: Bank, variants: readonly KeyVariant[], paper: Paper): { cover: RenderedDocument; keys: RenderedDocument[] } {
-  const coverHtml = t.cover(coverView(bank, variants));
-  const coverLabel = { course: bank.course ?? '', bankTitle: `Answer key — ${bank.title}`, name: 'teacher only', code: bank.id };
-  const doc = (html: string, label: object): RenderedDocument => ({
-    html,
-    pdf: { format: paper, headerTemplate: t.header(label), footerTemplate: t.footer(label), margin: MARGIN },
-  });
-  const keys = variants.map((v) => {
-    const view = sheetView(bank, v, true);
-    return doc(t.key(view), { ...view, bankTitle: `Answer key — ${bank.title}` });
-  });
-  return { cover: doc(coverHtml, coverLabel), keys };
+  return { cover: keyCoverDocument(t, bank, variants, paper), keys: variants.map((v) => keyDocument(t, bank, v, paper)) };
 }
 
 export async function renderPdf(renderer: PdfRenderer, t: Templates, doc: RenderedDocument): Promise<Uint8Array> {
-  return renderer.render({ head: t.css, body: doc.html }, doc.pdf);
+  return renderer.render({ head: t.css + doc.head, body: doc.html }, doc.pdf);
+}
+
+/**
+ * PDFs joined in order while they arrive in any order: each is appended as soon as all before it
+ * are in, so the work overlaps the printing of later documents. pdf-lib is loaded on first use
+ * (it takes ~0.3 s to import).
+ */
+export class PdfConcatenation {
+  readonly #pending = new Map<number, Uint8Array>();
+  #next = 0;
+  #out: Promise<PDFDocument> | undefined;
+  #appending: Promise<void> = Promise.resolve();
+
+  constructor(readonly count: number) {}
+
+  /** Supplies document `index` (0-based); resolves once everything that could be appended is. */
+  set(index: number, bytes: Uint8Array): Promise<void> {
+    this.#pending.set(index, bytes);
+    this.#appending = this.#appending.then(() => this.#appendReady());
+    return this.#appending;
+  }
+
+  async #appendReady(): Promise<void> {
+    for (let bytes = this.#pending.get(this.#next); bytes !== undefined; bytes = this.#pending.get(this.#next)) {
+      this.#pending.delete(this.#next);
+      this.#next += 1;
+      this.#out ??= import('pdf-lib').then(({ PDFDocument }) => PDFDocument.create());
+      const out = await this.#out;
+      const { PDFDocument } = await import('pdf-lib');
+      const doc = await PDFDocument.load(bytes);
+      for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
+    }
+  }
+
+  /** The joined PDF; every document must have been supplied. */
+  async save(): Promise<Uint8Array> {
+    await this.#appending;
+    if (this.#next !== this.count || !this.#out) throw new Error(`PdfConcatenation: ${this.#next} of ${this.count} documents supplied in order`);
+    return (await this.#out).save();
+  }
 }
 
 /** Concatenates PDFs in order. */
 export async function concatenatePdfs(pdfs: readonly Uint8Array[]): Promise<Uint8Array> {
-  const out = await PDFDocument.create();
-  for (const bytes of pdfs) {
-    const doc = await PDFDocument.load(bytes);
-    const pages = await out.copyPages(doc, doc.getPageIndices());
-    for (const page of pages) out.addPage(page);
-  }
-  return out.save();
+  const joined = new PdfConcatenation(pdfs.length);
+  // a failure surfaces from save(); the individual promises would only repeat it
+  pdfs.forEach((bytes, i) => joined.set(i, bytes).catch(() => undefined));
+  return joined.save();
 }

@@ -12,8 +12,8 @@ export interface Templates {
   worksheet: Handlebars.TemplateDelegate;
   key: Handlebars.TemplateDelegate;
   cover: Handlebars.TemplateDelegate;
-  header: Handlebars.TemplateDelegate;
-  footer: Handlebars.TemplateDelegate;
+  /** CSS: the running header and footer (@page margin boxes) of one document */
+  page: Handlebars.TemplateDelegate;
   css: string;
 }
 
@@ -22,6 +22,9 @@ export function loadTemplates(dir: string): Templates {
   hb.registerHelper('raw', (html: unknown) => new hb.SafeString(typeof html === 'string' ? html : ''));
   hb.registerHelper('plural', (n: number, one: string, many: string) => (n === 1 ? one : many));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('cssString', (text: unknown) => new hb.SafeString(cssString(typeof text === 'string' ? text : '')));
+  // "course · title": the non-empty ones of its arguments (the last is Handlebars' options)
+  hb.registerHelper('join', (...args: unknown[]) => args.slice(0, -1).filter((a) => typeof a === 'string' && a !== '').join(' · '));
   const partials = join(dir, 'partials');
   for (const file of readdirSync(partials).filter((f) => f.endsWith('.hbs'))) {
     hb.registerPartial(file.slice(0, -4), readFileSync(join(partials, file), 'utf8'));
@@ -31,8 +34,20 @@ export function loadTemplates(dir: string): Templates {
     worksheet: compile('worksheet'),
     key: compile('key'),
     cover: compile('cover'),
-    header: compile('header'),
-    footer: compile('footer'),
+    page: compile('page.css'),
     css: readFileSync(join(dir, 'sheet.css'), 'utf8'),
   };
+}
+
+/**
+ * A CSS string literal of any text: letters, digits, spaces and harmless punctuation as they are,
+ * everything else as a hex escape — so quotes, backslashes, newlines and `<` (which could close
+ * the <style> element of an HTML file) never reach the CSS as themselves.
+ */
+export function cssString(text: string): string {
+  let out = '"';
+  for (const ch of text) {
+    out += /^[\p{L}\p{N} .,:;!?·()_+=@#%*-]$/u.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16)} `;
+  }
+  return `${out}"`;
 }
