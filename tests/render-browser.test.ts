@@ -13,7 +13,7 @@ import katex from 'katex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGradsheetError } from '../src/errors.js';
 import { CHROMIUM_CANDIDATES, PdfRenderer, findChromium, isHeadlessShell, katexCss, type PdfPageOptions, type RenderInput } from '../src/render/browser.js';
-import { cssString } from '../src/render/templates.js';
+import { clip, cssString, loadTemplates } from '../src/render/templates.js';
 import { ROOT } from './support/cli.js';
 
 const MATH = katex.renderToString("\\frac{\\partial L_3}{\\partial U} = \\sum_k \\tanh'(\\theta_k)", { output: 'html' });
@@ -275,6 +275,15 @@ describe('the running header and footer (CSS page-margin boxes)', () => {
     }
     expect(cssString('a"b')).toBe('"a\\22 b"');
     expect(cssString('<')).toBe('"\\3c "');
+  });
+
+  it('shortens long titles and names with an ellipsis, so the two halves of the header never meet', () => {
+    expect(clip('Ann Lee', 32)).toBe('Ann Lee');
+    expect(clip('A very long name Maximiliana Konstantinopoulou', 20)).toBe('A very long name Ma…');
+    expect(Array.from(clip('王'.repeat(50), 10))).toHaveLength(10);
+    const css = loadTemplates(join(ROOT, 'templates')).page({ course: 'Deep Learning', bankTitle: 'T'.repeat(200), name: 'N'.repeat(200), code: 'ABCD-EFGH' });
+    expect(css).toContain(`"Deep Learning · ${'T'.repeat(59)}…"`);
+    expect(css).toContain(`"${'N'.repeat(31)}… · ABCD-EFGH"`);
   });
 
   it('prints every name exactly as written in the margins of every page, with the right page count', async () => {

@@ -23,6 +23,8 @@ export function loadTemplates(dir: string): Templates {
   hb.registerHelper('plural', (n: number, one: string, many: string) => (n === 1 ? one : many));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('cssString', (text: unknown) => new hb.SafeString(cssString(typeof text === 'string' ? text : '')));
+  // text cut to at most n characters, the cut marked with an ellipsis
+  hb.registerHelper('clip', (text: unknown, n: number) => clip(typeof text === 'string' ? text : '', n));
   // "course · title": the non-empty ones of its arguments (the last is Handlebars' options)
   hb.registerHelper('join', (...args: unknown[]) => args.slice(0, -1).filter((a) => typeof a === 'string' && a !== '').join(' · '));
   const partials = join(dir, 'partials');
@@ -39,6 +41,12 @@ export function loadTemplates(dir: string): Templates {
   };
 }
 
+/** `text` cut to at most `n` characters (code points), ending in "…" when cut. */
+export function clip(text: string, n: number): string {
+  const chars = Array.from(text);
+  return chars.length <= n ? text : `${chars.slice(0, n - 1).join('').trimEnd()}…`;
+}
+
 /**
  * A CSS string literal of any text: letters, digits, spaces and harmless punctuation as they are,
  * everything else as a hex escape — so quotes, backslashes, newlines and `<` (which could close
@@ -47,7 +55,7 @@ export function loadTemplates(dir: string): Templates {
 export function cssString(text: string): string {
   let out = '"';
   for (const ch of text) {
-    out += /^[\p{L}\p{N} .,:;!?·()_+=@#%*-]$/u.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16)} `;
+    out += /^[\p{L}\p{N} .,:;!?·…()_+=@#%*-]$/u.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16)} `;
   }
   return `${out}"`;
 }
