@@ -32,7 +32,7 @@ function mutate(rng: Rng, inst: Record<string, Json>, other: Record<string, Json
       const action = Math.floor(rng() * 6);
       if (action === 0) arr.pop();
       else if (action === 1) arr.push(typeof arr[0] === 'number' ? 0.5 : structuredClone(arr[0]));
-      else if (action === 2) arr[i] = pick(rng, ['0.5', null, true, [0.5], {}]);
+      else if (action === 2) arr[i] = pick(rng, ['0.5', null, true, [0.5], {}, Infinity, -Infinity, NaN]);
       else if (action === 3) arr.length = 0;
       else if (action === 4) arr[i] = Array.isArray(arr[i]) ? 0.5 : [arr[i]];
       else arr.splice(i, 1);
@@ -73,7 +73,8 @@ describe('the fast instance check', () => {
   });
 
   it('leaves non-objects and other models to the schema', () => {
-    for (const v of [null, 1, 'rnn', [], [{ model: 'rnn' }], { model: 'activations', x: [] }, { model: 'activations', x: ['1'] }]) {
+    for (const v of [null, 1, 'rnn', [], [{ model: 'rnn' }], { model: 'activations', x: [] }, { model: 'activations', x: ['1'] },
+      { model: 'activations', x: [NaN] }, { model: 'activations', x: [JSON.parse('1e999') as number] }, { model: 'activations', x: [-Infinity] }]) {
       expect(isWellFormedInstance(v)).toBe(false);
       expect(instanceSchema.safeParse(v).success).toBe(false);
     }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGradsheetError } from '../src/errors.js';
 import { CHROMIUM_CANDIDATES, PdfRenderer, findChromium, isHeadlessShell, katexCss, type PdfPageOptions, type RenderInput } from '../src/render/browser.js';
 import { clip, cssString, loadTemplates } from '../src/render/templates.js';
+import { PdfConcatenation, concatenatePdfs } from '../src/render/class-set.js';
 import { ROOT } from './support/cli.js';
 
 const MATH = katex.renderToString("\\frac{\\partial L_3}{\\partial U} = \\sum_k \\tanh'(\\theta_k)", { output: 'html' });
@@ -37,22 +38,13 @@ function pdfInfo(path: string): { pages: number; width: number; height: number }
   return { pages: Number(/Pages:\s+(\d+)/.exec(info)![1]), width: Number(size[1]), height: Number(size[2]) };
 }
 
-/** Live (not zombie) processes in a process group. PID 1 of a container may never reap Chromium's zombies; they are dead. */
+/** Live (not zombie) processes in a process group, as ps sees them. PID 1 of a container may never reap Chromium's zombies; they are dead. */
 function liveProcessesInGroup(pgid: number): number[] {
-  const live: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // pid (comm) state ppid pgrp ...; comm may contain spaces, so split after its closing parenthesis.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') live.push(Number(entry));
-  }
-  return live;
+  return execFileSync('ps', ['-eo', 'pid=,pgid=,stat='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([pid, group, stat]) => pid && Number(group) === pgid && !stat!.startsWith('Z'))
+    .map(([pid]) => Number(pid));
 }
 
 /** The temporary profile Chromium was started with, read from its command line. */
@@ -239,6 +231,25 @@ describe('PdfRenderer', () => {
     }, { format: 'A4' });
     await expect(broken).rejects.toMatchObject({ code: 'browser', message: expect.stringMatching(/^Fonts did not load in Chromium: Broken/) });
     expect(allText(await render({ body: `<p>Recovered ${MATH}</p>` }))).toContain('Recovered');
+  });
+
+  it('checks the fonts of each document on its own: hidden math needs none, shown math needs KaTeX_Main, on a fresh page or a used one', async () => {
+    await using fresh = await PdfRenderer.launch({ pages: 1 });
+    const hidden = { body: `<p>Words only</p><div style="display:none">${MATH}</div>` };
+    expect(allText(save(await fresh.render(hidden, { format: 'A4' })))).toContain('Words only');
+    const shown = save(await fresh.render({ body: `<p>Math ${MATH}</p>` }, { format: 'A4' }));
+    expect(fontNames(shown).some((name) => name.includes('KaTeX_Main'))).toBe(true);
+    expect(allText(save(await fresh.render(hidden, { format: 'A4' })))).toContain('Words only');
+  });
+
+  it('joins no PDFs into a blank one, and PDFs that arrive out of order in their order', async () => {
+    const { PDFDocument } = await import('pdf-lib');
+    expect((await PDFDocument.load(await concatenatePdfs([]))).getPageCount()).toBe(1); // pdf-lib's blank page
+    const docs = await Promise.all([1, 2, 3].map((n) => renderer.render({ body: `<p>Part ${n}</p>` }, { format: 'A4' })));
+    const joined = new PdfConcatenation(3);
+    await Promise.all([joined.set(2, docs[2]!), joined.set(0, docs[0]!), joined.set(1, docs[1]!)]);
+    const path = save(await joined.save());
+    expect([1, 2, 3].map((p) => pageText(path, p).trim())).toEqual(['Part 1', 'Part 2', 'Part 3']);
   });
 
   it('renders ten documents at once through a pool of two pages, each PDF with its own content', async () => {

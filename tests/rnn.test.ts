@@ -118,3 +118,19 @@ describe('the RNN solver (MATH.md §2)', () => {
     expect(Math.abs(jacobianProduct(sol.ds_ds_prev, 1, 6)[0]![0]!)).toBeGreaterThan(1);
   });
 });
+
+describe('a loss the instance does not count', () => {
+  it('does not touch the gradients, even when it overflows (loss "last": L_1 here is infinite)', () => {
+    const inst: RnnInstance = {
+      model: 'rnn', U: [[1]], W: [[0]], V: [[-1.5e308]], b: [0], c: [0.25], s0: [0],
+      x: [[1], [0]], y: [[1.5e308], [0.1]], loss: 'last',
+    };
+    const sol = solveRnn(inst);
+    expect(sol.losses[0]).toBe(Infinity);
+    expect(sol.loss).toBeCloseTo(0.5 * 0.15 ** 2, 15);
+    // s_2 = tanh(0) = 0, o_2 = c: only c and V (through s_2 = 0) see the error o_2 − y_2 = 0.15
+    expect(sol.dL_dc[0]).toBeCloseTo(0.15, 15);
+    expect(sol.dL_dV).toEqual([[0]]);
+    for (const g of [sol.dL_dU, sol.dL_dW, [sol.dL_db], [sol.dL_ds0]]) for (const row of g) for (const v of row) expect(Number.isFinite(v)).toBe(true);
+  });
+});

@@ -45,6 +45,8 @@ export class Tape {
   private colCount = new Int32Array(4096);
   private offsets = new Int32Array(4096);
   private terms = new Int32Array(64);
+  /** during `backward`: 1 for the records the root depends on */
+  private reached = new Int32Array(4096);
   /** every record's value, at its offset */
   values = new Float64Array(1 << 15);
   /** every record's gradient, at the same offset; filled by `backward` */
@@ -230,6 +232,12 @@ export class Tape {
   backward(root: NodeId, seed?: ArrayLike<number>): void {
     const g = this.grads, v = this.values;
     g.fill(0, 0, this.used);
+    // Only records the root depends on are swept: another record's gradient is zero, but zero
+    // times an infinite value (a loss the root does not count, say) would still be NaN.
+    this.reached = grown(this.reached, this.count);
+    const reached = this.reached;
+    reached.fill(0, 0, root + 1);
+    reached[root] = 1;
     const o = this.offsets[root]!;
     if (seed) {
       if (seed.length !== this.size(root)) throw new RangeError('backward: seed size differs from root');
@@ -239,7 +247,13 @@ export class Tape {
       g[o] = 1;
     }
     for (let id = root; id >= 0; id--) {
+      if (reached[id] === 0) continue;
       const a = this.as[id]!, b = this.bs[id]!;
+      if (this.ops[id] === Op.Sum) for (let k = a; k < a + b; k++) reached[this.terms[k]!] = 1;
+      else {
+        if (a >= 0) reached[a] = 1;
+        if (b >= 0) reached[b] = 1;
+      }
       const out = this.offsets[id]!, n = this.size(id);
       const oa = a >= 0 ? this.offsets[a]! : 0, ob = b >= 0 ? this.offsets[b]! : 0;
       switch (this.ops[id] as Op) {

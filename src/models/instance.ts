@@ -47,7 +47,8 @@ export function dims(inst: NetworkInstance): Dims {
 
 function isNumberVec(v: unknown, length: number): boolean {
   if (!Array.isArray(v) || v.length !== length || length === 0) return false;
-  for (let i = 0; i < length; i++) if (typeof v[i] !== 'number') return false;
+  // finite: JSON.parse turns 1e999 into Infinity, which the schema (rightly) refuses
+  for (let i = 0; i < length; i++) if (!Number.isFinite(v[i])) return false;
   return true;
 }
 

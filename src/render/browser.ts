@@ -20,7 +20,7 @@
  * render then swaps the body, so a font is loaded at most once per page, not per document, and
  * only once some document uses it (loading all twenty faces up front cost ~1 s of start-up).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -121,6 +121,9 @@ export interface PdfRendererOptions {
   timeoutMs?: number;
 }
 
+/** The first Chromium that prints CSS page-margin boxes (@top-left … @bottom-right). */
+export const MIN_CHROMIUM = 131;
+
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
@@ -218,6 +221,12 @@ export class PdfRenderer implements AsyncDisposable {
     live.add(renderer);
     installExitHandlers();
     try {
+      // The running header and footer are CSS page-margin boxes, which Chromium prints from 131 on.
+      const version = await browser.version();
+      const major = Number(/\/(\d+)\./.exec(version)?.[1] ?? NaN);
+      if (major < MIN_CHROMIUM) {
+        throw new GradsheetError('browser', `${executablePath} is ${version}, too old to print the running header and footer; gradsheet needs Chromium ${MIN_CHROMIUM} or newer (Debian's chromium package is).`);
+      }
       // The tab Chromium starts with is not one of ours (it has JavaScript on); it only costs a renderer process.
       const initial = await browser.pages();
       // Open the whole pool now, so a broken setup fails here and the first render is not slow.
@@ -256,7 +265,7 @@ export class PdfRenderer implements AsyncDisposable {
       const state = await page.evaluate(swapContentInPage, html.head ?? '', html.body, token);
       const t1 = Date.now();
       if (state.failedFonts.length > 0 || !state.katexLoaded) {
-        throw new GradsheetError('browser', `Fonts did not load in Chromium: ${state.failedFonts.join(', ') || 'no KaTeX font loaded for the math'}.`);
+        throw new GradsheetError('browser', `Fonts did not load in Chromium: ${state.failedFonts.join(', ') || 'KaTeX_Main did not load for the math'}.`);
       }
       const header = pdf.headerTemplate;
       const footer = pdf.footerTemplate;
@@ -296,6 +305,11 @@ export class PdfRenderer implements AsyncDisposable {
       : Promise.resolve();
     this.#kill();
     await withTimeout(exited, 5_000).catch(() => undefined);
+    // the rest of the group dies a moment later than the process we started; wait for it too
+    const pid = this.pid;
+    for (let waited = 0; pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     this.killNow();
   }
 
@@ -405,6 +419,33 @@ export class PdfRenderer implements AsyncDisposable {
   }
 }
 
+/**
+ * How many processes of a process group are still alive (zombies are dead: a container's PID 1
+ * may never reap them). Read from /proc; where there is none, 0.
+ */
+function liveProcessesInGroup(pgid: number): number {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  let live = 0;
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // pid (comm) state ppid pgrp ...; comm may contain spaces, so split after its closing parenthesis
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') live += 1;
+  }
+  return live;
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -437,9 +478,12 @@ async function swapContentInPage(css: string, body: string, token: string): Prom
   await document.fonts.ready;
   const faces = Array.from(document.fonts as unknown as Iterable<FontFace>);
   // A face loads when a document first uses it, so every face this one needed is now loaded (or
-  // failed); unused ones stay unloaded. Math must have brought in at least one KaTeX face.
+  // failed); unused ones stay unloaded. Math that is laid out sets its text in KaTeX_Main (the
+  // .katex element's own font, whose metrics every line of math needs), which must be loaded.
   const failedFonts = faces.filter((face) => face.status === 'error' || face.status === 'loading').map((face) => `${face.family} ${face.weight} ${face.style}`);
-  const katexLoaded = document.querySelector('.katex') === null ||
-    faces.some((face) => face.status === 'loaded' && face.family.replace(/"/g, '').startsWith('KaTeX_'));
+  const maths = document.querySelectorAll('.katex');
+  let mathShown = false;
+  for (let i = 0; i < maths.length && !mathShown; i += 1) mathShown = maths[i]!.getClientRects().length > 0;
+  const katexLoaded = !mathShown || document.fonts.check('12px KaTeX_Main');
   return { failedFonts, katexLoaded };
 }

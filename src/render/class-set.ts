@@ -97,6 +97,7 @@ export class PdfConcatenation {
   /** The joined PDF; every document must have been supplied. */
   async save(): Promise<Uint8Array> {
     await this.#appending;
+    if (this.count === 0) return (await import('pdf-lib')).PDFDocument.create().then((empty) => empty.save());
     if (this.#next !== this.count || !this.#out) throw new Error(`PdfConcatenation: ${this.#next} of ${this.count} documents supplied in order`);
     return (await this.#out).save();
   }
