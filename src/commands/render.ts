@@ -39,16 +39,20 @@ export async function runRender(argv: string[]): Promise<number> {
     assertDistinctCodes(variants);
     await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
     const templates = loadTemplates(join(packageDir(), 'templates'));
-    const sheet = (i: number) => worksheetDocument(templates, cls.bank, variants[i]!, paper);
-    const keyCover = () => keyCoverDocument(templates, cls.bank, variants, paper);
-    const key = (i: number) => keyDocument(templates, cls.bank, variants[i]!, paper);
+    let sheet = (i: number) => worksheetDocument(templates, cls.bank, variants[i]!, paper);
+    let keyCover = () => keyCoverDocument(templates, cls.bank, variants, paper);
+    let key = (i: number) => keyDocument(templates, cls.bank, variants[i]!, paper);
     if (values.html) {
+      // built once here, for the HTML files, and printed from the same documents below
+      const sheets = variants.map((_, i) => sheet(i)), cover = keyCover(), keys = variants.map((_, i) => key(i));
+      sheet = (i) => sheets[i]!;
+      keyCover = () => cover;
+      key = (i) => keys[i]!;
       for (let i = 0; i < variants.length; i++) {
-        const v = variants[i]!, doc = sheet(i);
-        await writeAtomic(join(out, 'html', sheetFile(v.code, v.student).replace(/\.pdf$/, '.html')), standaloneHtml(templates, `${cls.bank.title} — ${v.code}`, doc.html, doc.head));
+        const v = variants[i]!;
+        await writeAtomic(join(out, 'html', sheetFile(v.code, v.student).replace(/\.pdf$/, '.html')), standaloneHtml(templates, `${cls.bank.title} — ${v.code}`, sheets[i]!.html, sheets[i]!.head));
       }
-      const cover = keyCover();
-      const keyBody = cover.html + variants.map((_, i) => `<div class="page-break"></div>${key(i).html}`).join('');
+      const keyBody = cover.html + keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
       await writeAtomic(join(out, 'html', 'answer-key.html'), standaloneHtml(templates, `Answer key — ${cls.bank.title}`, keyBody, cover.head));
     }
 

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import type { Convention } from '../models/convention.js';
-import type { LstmInstance, Mat } from '../models/instance.js';
+import { dims, type LstmInstance, type Mat } from '../models/instance.js';
 import { lstmCellJacobians, lstmForward, type LstmForward, type LstmSolution } from '../models/lstm.js';
 import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
 import type { Solution } from '../models/solve.js';
@@ -101,7 +101,7 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
     lstmRegimeMiss(sol, params.regime) ?? unclear(instance as LstmInstance, sol as LstmSolution, params.step ?? (instance as LstmInstance).x.length),
   build(instance, params, style) {
     const inst = instance as LstmInstance;
-    const T = inst.x.length, H = inst.Whf.length;
+    const { T, H } = dims(inst);
     const tau = params.step ?? T;
     const d = style.digits;
     const sol = (s: unknown) => s as LstmSolution;

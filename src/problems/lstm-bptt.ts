@@ -9,7 +9,7 @@
  * Follow-through: the total from the student's own per-step terms.
  */
 import { z } from 'zod';
-import { LSTM_GATES, LSTM_WEIGHTS, type Gate, type LstmInstance, type LstmWeight, type Mat, type Vec } from '../models/instance.js';
+import { dims, LSTM_GATES, LSTM_WEIGHTS, type Gate, type LstmInstance, type LstmWeight, type Mat, type Vec } from '../models/instance.js';
 import { addVec, diag, diagTimes, hadamard, matMul, matTVec, subVec } from '../models/linalg.js';
 import { lstmClosedForm, type LstmSolution } from '../models/lstm.js';
 import { lossSteps } from '../models/rnn.js';
@@ -72,7 +72,7 @@ export interface LstmBackwardStep {
  * worked solution prints are the ones its formulas give. Entry t−1 is step t.
  */
 export function lstmBackwardByRoutes(inst: LstmInstance, r: LstmSolution): LstmBackwardStep[] {
-  const T = inst.x.length, H = inst.Whf.length;
+  const { T, H } = dims(inst);
   const counted = new Set(lossSteps(inst.loss, T));
   const steps: LstmBackwardStep[] = new Array(T);
   const oneMinusSq = (v: Vec) => v.map((x) => 1 - x * x);
@@ -115,7 +115,7 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
   accept: (_inst, sol, params) => lstmRegimeMiss(sol, params.regime),
   build(instance, params, style) {
     const inst = instance as LstmInstance;
-    const T = inst.x.length, H = inst.Whf.length, D = inst.x[0]!.length, K = inst.V.length;
+    const { T, H, D, K } = dims(inst);
     const d = style.digits;
     const sol = (s: unknown) => s as LstmSolution;
     const summed = inst.loss === 'sum';
@@ -238,7 +238,7 @@ const dd = (num: string, den: string) => `\\frac{\\partial ${num}}{\\partial ${d
 
 /** One per-step term, along the notes' paths, with the error reaching step k evaluated. */
 function termSolution(inst: LstmInstance, r: LstmSolution, routes: LstmBackwardStep[], wrt: LstmWeight, k: number, d: number): SolutionStep[] {
-  const T = inst.x.length, H = inst.Whf.length, D = inst.x[0]!.length, K = inst.V.length;
+  const { T, H, D, K } = dims(inst);
   const summed = inst.loss === 'sum';
   const L = lossSymbol(inst);
   const G = wrt.slice(2) as Gate;

@@ -21,7 +21,7 @@
  * the student's own per-step totals.
  */
 import { z } from 'zod';
-import type { LstmInstance, Mat, Vec } from '../models/instance.js';
+import { dims, type LstmInstance, type Mat, type Vec } from '../models/instance.js';
 import { addMat, diag, hadamard, matMul } from '../models/linalg.js';
 import { lstmCellJacobians, lstmForward, type LstmSolution } from '../models/lstm.js';
 import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
@@ -62,7 +62,7 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
   accept: (_inst, sol, params) => lstmRegimeMiss(sol, params.regime),
   build(instance, params, style) {
     const inst = instance as LstmInstance;
-    const T = inst.x.length, H = inst.Whf.length;
+    const { T, H } = dims(inst);
     const s = params.step ?? T;
     const d = style.digits;
     const sol = (x: unknown) => x as LstmSolution;

@@ -5,7 +5,7 @@
  * c_{t−1}; h_t from their o_t and c_t; ŷ_T from their h_T; the loss L_T from their ŷ_T.
  */
 import { z } from 'zod';
-import type { Gate, LstmInstance } from '../models/instance.js';
+import { dims, type Gate, type LstmInstance } from '../models/instance.js';
 import { addVec, hadamard, matVec, sigmoid, subVec } from '../models/linalg.js';
 import { lstmForward, type LstmSolution } from '../models/lstm.js';
 import { asVectorAnswer, lossSymbol, partKey, perConvention, toVector, vectorKind } from './common.js';
@@ -45,7 +45,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
   accept: (_inst, sol, params) => lstmRegimeMiss(sol, params.regime),
   build(instance, _params, style) {
     const inst = instance as LstmInstance;
-    const T = inst.x.length, H = inst.Whf.length, D = inst.x[0]!.length, K = inst.V.length;
+    const { T, H, D, K } = dims(inst);
     const d = style.digits;
     const scalar = H === 1 && D === 1;
     const sol = (s: unknown) => s as LstmSolution;

@@ -5,7 +5,7 @@
  * Follow-through: the total from the student's own per-step terms.
  */
 import { z } from 'zod';
-import type { RnnInstance } from '../models/instance.js';
+import { dims, type RnnInstance } from '../models/instance.js';
 import { givenForward, rnnClosedForm, type RnnSolution } from '../models/rnn.js';
 import { asMatrixAnswer, asVectorAnswer, lossSentence, lossSymbol, matrixKind, partKey, perConvention, rnnGiven, toMatrix, vectorKind } from './common.js';
 import { texMatrix, texNumber, texVector } from './format.js';
@@ -39,7 +39,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
   generate: drawRnn,
   build(instance, params, style) {
     const inst = instance as RnnInstance;
-    const T = inst.x.length, H = inst.W.length, D = inst.U[0]!.length, K = inst.V.length;
+    const { T, H, D, K } = dims(inst);
     const d = style.digits;
     const sol = (s: unknown) => s as RnnSolution;
     const summed = inst.loss === 'sum';
@@ -159,7 +159,7 @@ function given(inst: RnnInstance, params: RnnBpttParams, digits: number): string
 
 /** One per-step term written out as in the notes, with its factors evaluated. */
 function termSolution(inst: RnnInstance, r: RnnSolution, wrt: 'U' | 'W' | 'b', k: number, d: number): { text?: string; math?: string }[] {
-  const T = inst.x.length, H = inst.W.length;
+  const { T, H } = dims(inst);
   const summed = inst.loss === 'sum';
   const term = wrt === 'b' ? texVector(r.dL_db_by_step[k - 1]!, d) : texMatrix(r[`dL_d${wrt}_by_step`][k - 1]!, d);
   const L = lossSymbol(inst);

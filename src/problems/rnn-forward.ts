@@ -2,7 +2,7 @@
  * rnn.forward — the forward pass of MATH.md §2 by hand: s_1 … s_T, o_T and the loss.
  * Follow-through: each s_t from the student's s_{t−1}, o_T from their s_T, the loss from their o_T.
  */
-import type { RnnInstance } from '../models/instance.js';
+import { dims, type RnnInstance } from '../models/instance.js';
 import { addVec, matVec, subVec } from '../models/linalg.js';
 import { rnnForward, type RnnSolution } from '../models/rnn.js';
 import { asVectorAnswer, lossSentence, lossSymbol, partKey, perConvention, rnnGiven, toVector, vectorKind } from './common.js';
@@ -20,7 +20,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
   generate: drawRnn,
   build(instance, _params, style) {
     const inst = instance as RnnInstance;
-    const T = inst.x.length, H = inst.W.length, K = inst.V.length;
+    const { T, H, K } = dims(inst);
     const d = style.digits;
     const sol = (s: unknown) => s as RnnSolution;
     const parts: PartSpec[] = [];

@@ -86,9 +86,9 @@ export class PdfConcatenation {
     for (let bytes = this.#pending.get(this.#next); bytes !== undefined; bytes = this.#pending.get(this.#next)) {
       this.#pending.delete(this.#next);
       this.#next += 1;
-      this.#out ??= import('pdf-lib').then(({ PDFDocument }) => PDFDocument.create());
-      const out = await this.#out;
       const { PDFDocument } = await import('pdf-lib');
+      this.#out ??= PDFDocument.create();
+      const out = await this.#out;
       const doc = await PDFDocument.load(bytes);
       for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
     }
