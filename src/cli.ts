@@ -4,6 +4,9 @@
  * loaded only when it runs, so `gradsheet solve` does not pay for Puppeteer or KaTeX.
  */
 import { runCli } from './commands/main.js';
+import { trace } from './trace.js';
+
+trace('gradsheet loaded');
 
 // `gradsheet solve big.json | head` closes the pipe early: that is the reader's choice, not an error
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { PdfRenderer } from '../render/browser.js';
+import { trace } from '../trace.js';
 import { CLASS_OPTIONS, checkClassOptions } from './class-options.js';
 
 /** File names from student ids: the code first (unique), then a readable, safe form of the id. */
@@ -33,12 +34,14 @@ export async function runRender(argv: string[]): Promise<number> {
     ]);
     const { PdfConcatenation, keyCoverDocument, keyDocument, renderPdf, standaloneHtml, worksheetDocument } = classSet;
     const { packageDir, writeAtomic } = files;
+    trace('modules loaded');
     const cls = await loadClass(values, 'render');
     for (const p of cls.rosterProblems) process.stderr.write(`gradsheet render: skipped ${p.message}\n`);
     const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
     assertDistinctCodes(variants);
     await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
     const templates = loadTemplates(join(packageDir(), 'templates'));
+    trace('variants drawn, key.json written, templates loaded');
     let sheet = (i: number) => worksheetDocument(templates, cls.bank, variants[i]!, paper);
     let keyCover = () => keyCoverDocument(templates, cls.bank, variants, paper);
     let key = (i: number) => keyDocument(templates, cls.bank, variants[i]!, paper);
@@ -57,6 +60,7 @@ export async function runRender(argv: string[]): Promise<number> {
     }
 
     renderer = await launching;
+    trace('rendering');
     const pages = renderer.poolSize;
     const tick = progress(withKey ? 2 * variants.length + 1 : variants.length, 'Rendering');
     let done = 0;
@@ -90,6 +94,7 @@ export async function runRender(argv: string[]): Promise<number> {
       await writeAtomic(join(out, 'answer-key.pdf'), await keyPdf.save());
     }
     await writeAtomic(join(out, 'class-set.pdf'), await classPdf.save());
+    trace('class set written');
     const skipped = cls.rosterProblems.length ? ` (${cls.rosterProblems.length} roster ${cls.rosterProblems.length === 1 ? 'line' : 'lines'} skipped)` : '';
     process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${withKey ? `${join(out, 'answer-key.pdf')} ` : ''}and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
     return 0;

@@ -20,51 +20,15 @@
  * render then swaps the body, so a font is loaded at most once per page, not per document, and
  * only once some document uses it (loading all twenty faces up front cost ~1 s of start-up).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import puppeteer, { type Browser, type HTTPRequest, type Page, type PDFMargin } from 'puppeteer';
+import { dirname, join } from 'node:path';
+import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin } from 'puppeteer-core/internal/puppeteer-core-browser.js';
 import { GradsheetError } from '../errors.js';
+import { findChromium, isHeadlessShell, killGroup, liveProcessesInGroup, startChromium, type ChromiumProcess } from './chromium.js';
+import { trace } from '../trace.js';
 
-/**
- * Where Debian (and Google) put a browser, in the order they are tried. Debian's
- * chromium-headless-shell (the same Chromium, without the browser's UI: Puppeteer's "shell" mode)
- * comes first: it renders a class set about 1.7× as fast as /usr/bin/chromium here, whose new
- * headless mode still runs much of the browser around the page.
- */
-export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium-headless-shell', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'] as const;
-
-/** Whether a binary is a headless shell (launched in Puppeteer's 'shell' mode) rather than a full browser. */
-export function isHeadlessShell(executablePath: string): boolean {
-  return /headless[-_]shell$/.test(basename(executablePath));
-}
-
-/** The Chromium binary to render with: `GRADSHEET_CHROMIUM` if set (it must exist), else the first candidate that exists. */
-export function findChromium(env: NodeJS.ProcessEnv = process.env, candidates: readonly string[] = CHROMIUM_CANDIDATES): string {
-  const chosen = env.GRADSHEET_CHROMIUM;
-  if (chosen !== undefined && chosen !== '') {
-    if (!isExecutableFile(chosen)) {
-      throw new GradsheetError('browser', `GRADSHEET_CHROMIUM is set to ${chosen}, which is not an executable file; point it at a Chrome/Chromium binary, or unset it to use the one in /usr/bin.`);
-    }
-    return chosen;
-  }
-  const found = candidates.find(isExecutableFile);
-  if (found === undefined) {
-    throw new GradsheetError('browser', "No Chromium found; install it with `apt-get install -y chromium` (the README's main command does this as root), or set GRADSHEET_CHROMIUM to a Chrome/Chromium binary.");
-  }
-  return found;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { CHROMIUM_CANDIDATES, findChromium, isHeadlessShell } from './chromium.js';
 
 let katexCssCache: string | undefined;
 
@@ -124,23 +88,15 @@ export interface PdfRendererOptions {
 /** The first Chromium that prints CSS page-margin boxes (@top-left … @bottom-right). */
 export const MIN_CHROMIUM = 131;
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-  // The network is switched off below the page: no host resolves and every proxied connection
-  // goes to a proxy that cannot resolve either. Interception alone misses prefetch/preconnect.
-  '--host-resolver-rules=MAP * ~NOTFOUND', '--proxy-server=http://gradsheet-no-network.invalid:9', '--proxy-bypass-list=<-loopback>',
-  // Chromium 15x's new headless mode still builds the omnibox popups (chrome://omnibox-popup.
-  // top-chrome) in a renderer of their own, which kept a core ~45% busy for the whole run.
-  '--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup',
-];
-
 const SHELL_HTML = (css: string): string =>
   '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="gradsheet-render" content="">' +
   `<style id="gradsheet-katex">${css}</style><style id="gradsheet-extra"></style></head><body></body></html>`;
 
-/** Renderers still holding a browser, closed synchronously on every way out of the process. */
-const live = new Set<PdfRenderer>();
+/** Every Chromium started and not yet closed (renderers, and browsers still starting), killed synchronously on every way out of the process. */
+interface Killable {
+  killNow(): void;
+}
+const live = new Set<Killable>();
 const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function onProcessExit(): void {
@@ -165,28 +121,37 @@ function uninstallExitHandlers(): void {
   for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
 }
 
-function forget(renderer: PdfRenderer): void {
+/** Kills a started Chromium's whole process group and removes its profile, synchronously. */
+function killChromium(chromium: ChromiumProcess): void {
+  chromium.transport.close();
+  killGroup(chromium.child.pid);
+  rmSync(chromium.profileDir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+function forget(renderer: Killable): void {
   if (live.delete(renderer) && live.size === 0) uninstallExitHandlers();
 }
 
 /** One Chromium and a pool of pages turning HTML into PDF bytes. Close it (or `await using` it) when done. */
 export class PdfRenderer implements AsyncDisposable {
   readonly #browser: Browser;
-  readonly #profileDir: string;
+  readonly #chromium: ChromiumProcess;
   readonly #poolSize: number;
   readonly #timeoutMs: number;
   readonly #onBlockedRequest: ((url: string) => void) | undefined;
   readonly #idle: Page[] = [];
   readonly #waiters: (() => void)[] = [];
   #pageCount = 0;
+  #opened = 0;
+  #browserSession: Promise<CDPSession> | undefined;
   #blocked = 0;
   #renders = 0;
   #closed = false;
   #crashed = false;
 
-  private constructor(browser: Browser, profileDir: string, options: PdfRendererOptions) {
+  private constructor(browser: Browser, chromium: ChromiumProcess, options: PdfRendererOptions) {
     this.#browser = browser;
-    this.#profileDir = profileDir;
+    this.#chromium = chromium;
     this.#poolSize = options.pages ?? 2;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#onBlockedRequest = options.onBlockedRequest;
@@ -198,41 +163,50 @@ export class PdfRenderer implements AsyncDisposable {
     });
   }
 
-  /** Starts Chromium and opens the page pool; fails with a `browser` error if Chromium cannot start. */
+  /**
+   * Starts Chromium, connects Puppeteer to it and opens the page pool; fails with a `browser`
+   * error if Chromium cannot start. Chromium is started before Puppeteer is even loaded.
+   */
   static async launch(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
     const pages = options.pages ?? 2;
     if (!Number.isInteger(pages) || pages < 1) throw new GradsheetError('usage', `The page pool needs a whole number of pages, at least 1, not ${pages}.`);
+    const timeoutMs = options.timeoutMs ?? 30_000;
     const executablePath = options.executablePath ?? findChromium();
-    const profileDir = mkdtempSync(join(tmpdir(), 'gradsheet-chromium-'));
+    trace('starting Chromium');
+    const chromium = startChromium(executablePath);
+    // Until the renderer exists, an exit (Ctrl-C included) still kills what was started.
+    const starting = { killNow: () => killChromium(chromium) };
+    live.add(starting);
+    installExitHandlers();
     let browser: Browser;
     try {
-      browser = await puppeteer.launch({
-        executablePath, pipe: true, headless: isHeadlessShell(executablePath) ? 'shell' : true, args: CHROMIUM_ARGS, userDataDir: profileDir,
-        // Our own handlers below also remove the profile, and keep the signal's default meaning.
-        handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
-        protocolTimeout: options.timeoutMs ?? 30_000, timeout: options.timeoutMs ?? 30_000,
-      });
+      const { connect } = await import('puppeteer-core/internal/puppeteer-core-browser.js');
+      trace('Puppeteer loaded');
+      browser = await withTimeout(connect({ transport: chromium.transport, protocolTimeout: timeoutMs }), timeoutMs);
     } catch (e) {
-      rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 });
-      const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      killChromium(chromium);
+      const detail = chromium.stderrTail() || (e instanceof Error ? e.message.split('\n')[0] : String(e));
       throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${detail}`, { cause: e });
+    } finally {
+      forget(starting);
     }
-    const renderer = new PdfRenderer(browser, profileDir, options);
+    trace('Chromium is up');
+    const renderer = new PdfRenderer(browser, chromium, options);
     live.add(renderer);
     installExitHandlers();
     try {
+      // Chromium is started without a tab (no URL on its command line): the pool's pages, opened
+      // now so that a broken setup fails here and the first render is not slow, are all it has.
+      const opening = Promise.all(Array.from({ length: pages }, () => renderer.#acquire()));
+      opening.catch(() => undefined);
       // The running header and footer are CSS page-margin boxes, which Chromium prints from 131 on.
       const version = await browser.version();
       const major = Number(/\/(\d+)\./.exec(version)?.[1] ?? NaN);
       if (major < MIN_CHROMIUM) {
         throw new GradsheetError('browser', `${executablePath} is ${version}, too old to print the running header and footer; gradsheet needs Chromium ${MIN_CHROMIUM} or newer (Debian's chromium package is).`);
       }
-      // The tab Chromium starts with is not one of ours (it has JavaScript on); it only costs a renderer process.
-      const initial = await browser.pages();
-      // Open the whole pool now, so a broken setup fails here and the first render is not slow.
-      const opened = await Promise.all(Array.from({ length: pages }, () => renderer.#acquire()));
-      await Promise.all(initial.map((page) => page.close()));
-      for (const page of opened) renderer.#release(page, true);
+      for (const page of await opening) renderer.#release(page, true);
+      trace(`page pool of ${pages} ready`);
     } catch (e) {
       await renderer.close();
       throw e;
@@ -247,7 +221,7 @@ export class PdfRenderer implements AsyncDisposable {
 
   /** The browser's process id (its process group holds every Chromium process of this renderer). */
   get pid(): number | undefined {
-    return this.#browser.process()?.pid;
+    return this.#chromium.child.pid;
   }
 
   /** How many requests pages tried to make and were refused, since launch. */
@@ -278,7 +252,7 @@ export class PdfRenderer implements AsyncDisposable {
         headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
         margin: pdf.margin, timeout: this.#timeoutMs,
       });
-      if (process.env.GRADSHEET_DEBUG) process.stderr.write(`render: swap ${t1 - t0} ms, pdf ${Date.now() - t1} ms\n`);
+      trace(`${token}: content (${html.head?.length ?? 0} + ${html.body.length} characters) in ${t1 - t0} ms, printed in ${Date.now() - t1} ms (${bytes.length} bytes)`);
       const still = await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[name="gradsheet-render"]')?.content ?? null);
       if (still !== token) throw new GradsheetError('browser', 'The page left its document while printing, so the PDF cannot be trusted.');
       healthy = true;
@@ -299,12 +273,8 @@ export class PdfRenderer implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#wakeAll();
-    const child = this.#browser.process();
-    const exited = child && child.exitCode === null && child.signalCode === null
-      ? new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      : Promise.resolve();
-    this.#kill();
-    await withTimeout(exited, 5_000).catch(() => undefined);
+    killGroup(this.pid);
+    await withTimeout(this.#chromium.exited(), 5_000).catch(() => undefined);
     // the rest of the group dies a moment later than the process we started; wait for it too
     const pid = this.pid;
     for (let waited = 0; pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
@@ -323,20 +293,8 @@ export class PdfRenderer implements AsyncDisposable {
    */
   killNow(): void {
     this.#closed = true;
-    this.#kill();
-    rmSync(this.#profileDir, { recursive: true, force: true, maxRetries: 3 });
+    killChromium(this.#chromium);
     forget(this);
-  }
-
-  /** SIGKILL to Chromium's whole process group (puppeteer starts it as a group leader). */
-  #kill(): void {
-    const pid = this.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
   }
 
   async #acquire(): Promise<Page> {
@@ -383,7 +341,7 @@ export class PdfRenderer implements AsyncDisposable {
   }
 
   async #openPage(): Promise<Page> {
-    const page = await this.#browser.newPage();
+    const page = isHeadlessShell(this.#chromium.executablePath) ? await this.#newFramelessPage() : await this.#browser.newPage();
     try {
       page.setDefaultTimeout(this.#timeoutMs);
       await page.setJavaScriptEnabled(false);
@@ -397,6 +355,24 @@ export class PdfRenderer implements AsyncDisposable {
       await page.close().catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * A page whose compositor draws only when asked (`enableBeginFrameControl`), and nothing asks:
+   * printing and layout do not need frames, and drawing frames of each document for the screen,
+   * with the hover hit-testing that comes with them, took about a third of Chromium's work per
+   * document. The PDFs are the same, pixel for pixel. Puppeteer's newPage() has no such option,
+   * so the target is created over the protocol and found by its (unique) address.
+   */
+  async #newFramelessPage(): Promise<Page> {
+    const url = `about:blank#gradsheet-page-${++this.#opened}`;
+    this.#browserSession ??= this.#browser.target().createCDPSession();
+    const session = await this.#browserSession;
+    const found = this.#browser.waitForTarget((target) => target.url() === url, { timeout: this.#timeoutMs });
+    await session.send('Target.createTarget', { url, enableBeginFrameControl: true });
+    const page = await (await found).page();
+    if (!page) throw new GradsheetError('browser', 'Chromium opened a tab that Puppeteer cannot drive as a page.');
+    return page;
   }
 
   #refuse(request: HTTPRequest): void {
@@ -417,33 +393,6 @@ export class PdfRenderer implements AsyncDisposable {
     const detail = e instanceof Error ? e.message.split('\n')[0] : String(e);
     return new GradsheetError('browser', `Chromium failed to render the PDF: ${detail}`, { cause: e });
   }
-}
-
-/**
- * How many processes of a process group are still alive (zombies are dead: a container's PID 1
- * may never reap them). Read from /proc; where there is none, 0.
- */
-function liveProcessesInGroup(pgid: number): number {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  let live = 0;
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // pid (comm) state ppid pgrp ...; comm may contain spaces, so split after its closing parenthesis
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') live += 1;
-  }
-  return live;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,0 +1,94 @@
+/**
+ * Starting Chromium without Puppeteer: the command line against Puppeteer's own defaults, and the
+ * DevTools pipe's framing against a stream that splits messages anywhere (UTF-8 sequences included).
+ */
+import { PassThrough } from 'node:stream';
+import { existsSync } from 'node:fs';
+import puppeteer from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import { PipeTransport, chromiumArgs, startChromium, killGroup } from '../src/render/chromium.js';
+
+const SHELL = '/usr/bin/chromium-headless-shell';
+
+describe('the command line gradsheet starts Chromium with', () => {
+  const ours = chromiumArgs(SHELL, '/tmp/profile');
+  const theirs = puppeteer.defaultArgs({ headless: 'shell', userDataDir: '/tmp/profile', args: [] });
+
+  it("has every one of Puppeteer's defaults but the two for tagged PDFs and outlines, and no initial tab", () => {
+    const features = (args: string[], flag: string) => args.filter((a) => a.startsWith(`${flag}=`)).flatMap((a) => a.slice(flag.length + 1).split(','));
+    const plain = (args: string[]) => args.filter((a) => a.startsWith('--') && !a.startsWith('--disable-features=') && !a.startsWith('--enable-features='));
+    const left = plain(theirs).filter((a) => !ours.includes(a));
+    expect(left).toEqual(['--export-tagged-pdf', '--generate-pdf-document-outline']);
+    // every feature Puppeteer disables stays disabled
+    expect(features(ours, '--disable-features')).toEqual(expect.arrayContaining(features(theirs, '--disable-features')));
+    expect(ours).toContain('--remote-debugging-pipe');
+    expect(ours.filter((a) => !a.startsWith('--'))).toEqual([]);
+  });
+
+  it('asks for begin-frame control in the headless shell only, and turns the omnibox popups off in the full browser only', () => {
+    const full = chromiumArgs('/usr/bin/chromium', '/tmp/profile');
+    expect(ours).toContain('--enable-begin-frame-control');
+    expect(full).not.toContain('--enable-begin-frame-control');
+    expect(full.find((a) => a.startsWith('--disable-features='))).toContain('WebUIOmniboxPopup');
+    expect(ours.find((a) => a.startsWith('--disable-features='))).not.toContain('WebUIOmniboxPopup');
+  });
+});
+
+describe('the DevTools pipe', () => {
+  function pipe() {
+    const toChromium = new PassThrough(), fromChromium = new PassThrough();
+    const transport = new PipeTransport(toChromium, fromChromium);
+    const received: string[] = [];
+    transport.onmessage = (m) => received.push(m);
+    return { transport, toChromium, fromChromium, received };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+
+  it('ends each message it sends with a NUL byte', () => {
+    const { transport, toChromium } = pipe();
+    transport.send('{"id":1}');
+    transport.send('{"id":2,"x":"é"}');
+    expect(toChromium.read().toString('utf8')).toBe('{"id":1}\0{"id":2,"x":"é"}\0');
+  });
+
+  it('hands on whole messages, in order, however the bytes are cut (inside a multi-byte character too)', async () => {
+    const messages = ['{"id":1,"result":{}}', '{"method":"x","params":{"s":"∂L₃/∂U — ünïcödé"}}', '{}', `{"big":"${'a'.repeat(70_000)}"}`];
+    const bytes = Buffer.from(messages.map((m) => `${m}\0`).join(''), 'utf8');
+    for (const cuts of [[], [1], [5, 6, 7], Array.from({ length: 200 }, (_, i) => i + 1), Array.from({ length: 200 }, (_, i) => i * 389 + 3)]) {
+      const { fromChromium, received } = pipe();
+      let start = 0;
+      for (const cut of [...cuts.filter((c) => c < bytes.length), bytes.length]) {
+        fromChromium.write(bytes.subarray(start, cut));
+        start = cut;
+      }
+      await settle();
+      expect(received).toEqual(messages);
+    }
+  });
+
+  it('reports the pipe closing, and sends nothing once closed', async () => {
+    const { transport, toChromium, fromChromium } = pipe();
+    let closed = false;
+    transport.onclose = () => { closed = true; };
+    fromChromium.destroy();
+    await settle();
+    expect(closed).toBe(true);
+    transport.send('{"id":3}');
+    expect(toChromium.read()).toBeNull();
+  });
+});
+
+describe.skipIf(!existsSync(SHELL))('a started Chromium', () => {
+  it('answers over the pipe, opens no tab of its own, and dies with its process group', async () => {
+    const chromium = startChromium(SHELL);
+    try {
+      const browser = await puppeteer.connect({ transport: chromium.transport });
+      expect(await browser.version()).toMatch(/Chrome\/\d+/);
+      expect(browser.targets().filter((t) => t.type() === 'page')).toEqual([]);
+    } finally {
+      killGroup(chromium.child.pid);
+      await chromium.exited();
+    }
+    expect(chromium.child.signalCode).toBe('SIGKILL');
+  });
+});
