@@ -17,7 +17,6 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: !process.env.GRADSHEET_NO_MINIFY,
-  keepNames: true,
   // dependencies' ES module builds: a dynamic import() of a CommonJS one loses its named exports in a split bundle
   mainFields: ['module', 'main'],
   sourcemap: true,

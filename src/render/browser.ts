@@ -281,6 +281,7 @@ export class PdfRenderer implements AsyncDisposable {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.killNow();
+    trace('Chromium closed');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
