@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
-import { PdfRenderer } from '../render/browser.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { KeyVariant } from '../problems/key.js';
+import { PdfRenderer, loadPuppeteer } from '../render/browser.js';
 import { trace } from '../trace.js';
 import { CLASS_OPTIONS, checkClassOptions } from './class-options.js';
 
@@ -28,6 +30,9 @@ export async function runRender(argv: string[]): Promise<number> {
   launching.catch(() => {});
   let renderer: PdfRenderer | undefined;
   try {
+    // Puppeteer first, so the handshake with Chromium runs while the rest loads; and between the
+    // steps below, the event loop gets a turn to answer Chromium as it opens the pages.
+    await loadPuppeteer().catch(() => undefined);
     const [{ prettyJson }, { answerKey }, { generateKeyVariants }, classSet, { loadTemplates }, { loadClass }, files, { assertDistinctCodes }, { progress }] = await Promise.all([
       import('../json.js'), import('../problems/key.js'), import('../problems/variants.js'), import('../render/class-set.js'),
       import('../render/templates.js'), import('./class.js'), import('./files.js'), import('./generate.js'), import('./progress.js'),
@@ -37,10 +42,16 @@ export async function runRender(argv: string[]): Promise<number> {
     trace('modules loaded');
     const cls = await loadClass(values, 'render');
     for (const p of cls.rosterProblems) process.stderr.write(`gradsheet render: skipped ${p.message}\n`);
-    const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
+    const variants: KeyVariant[] = [];
+    for (const student of cls.students) {
+      await yieldToEventLoop();
+      variants.push(...generateKeyVariants(cls.bank, cls.secret, [student]));
+    }
     assertDistinctCodes(variants);
-    await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
+    await yieldToEventLoop();
     const templates = loadTemplates(join(packageDir(), 'templates'));
+    await yieldToEventLoop();
+    await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
     trace('variants drawn, key.json written, templates loaded');
     let sheet = (i: number) => worksheetDocument(templates, cls.bank, variants[i]!, paper);
     let keyCover = () => keyCoverDocument(templates, cls.bank, variants, paper);

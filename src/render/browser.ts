@@ -121,6 +121,18 @@ function uninstallExitHandlers(): void {
   for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
 }
 
+let puppeteerModule: Promise<typeof import('puppeteer-core/internal/puppeteer-core-browser.js')> | undefined;
+
+/**
+ * Puppeteer, loaded once: its connect-only build, since gradsheet starts Chromium itself. A caller
+ * that has just started a launch can await this before loading anything else, so that the
+ * DevTools handshake is not left waiting behind unrelated modules.
+ */
+export function loadPuppeteer(): Promise<typeof import('puppeteer-core/internal/puppeteer-core-browser.js')> {
+  puppeteerModule ??= import('puppeteer-core/internal/puppeteer-core-browser.js');
+  return puppeteerModule;
+}
+
 /** Kills a started Chromium's whole process group and removes its profile, synchronously. */
 function killChromium(chromium: ChromiumProcess): void {
   chromium.transport.close();
@@ -180,7 +192,7 @@ export class PdfRenderer implements AsyncDisposable {
     installExitHandlers();
     let browser: Browser;
     try {
-      const { connect } = await import('puppeteer-core/internal/puppeteer-core-browser.js');
+      const { connect } = await loadPuppeteer();
       trace('Puppeteer loaded');
       browser = await withTimeout(connect({ transport: chromium.transport, protocolTimeout: timeoutMs }), timeoutMs);
     } catch (e) {
