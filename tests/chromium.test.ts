@@ -3,7 +3,7 @@
  * DevTools pipe's framing against a stream that splits messages anywhere (UTF-8 sequences included).
  */
 import { PassThrough } from 'node:stream';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
 import { PipeTransport, chromiumArgs, startChromium, killGroup } from '../src/render/chromium.js';
@@ -66,15 +66,28 @@ describe('the DevTools pipe', () => {
     }
   });
 
-  it('reports the pipe closing, and sends nothing once closed', async () => {
+  it('reports the pipe closing, to a handler set before or after, and refuses to send once closed', async () => {
     const { transport, toChromium, fromChromium } = pipe();
-    let closed = false;
-    transport.onclose = () => { closed = true; };
+    let before = 0, after = 0;
+    transport.onclose = () => { before += 1; };
     fromChromium.destroy();
     await settle();
-    expect(closed).toBe(true);
-    transport.send('{"id":3}');
+    expect(before).toBe(1);
+    // Puppeteer attaches its handler only once it has loaded, by when Chromium may be gone
+    transport.onclose = () => { after += 1; };
+    await settle();
+    expect(after).toBe(1);
+    expect(() => transport.send('{"id":3}')).toThrow(/closed/);
     expect(toChromium.read()).toBeNull();
+  });
+
+  it('hands on nothing more once it is closed from our side', async () => {
+    const { transport, fromChromium, received } = pipe();
+    fromChromium.write('{"id":1}\0');
+    transport.close();
+    fromChromium.write('{"id":2}\0');
+    await settle();
+    expect(received).toEqual([]);
   });
 });
 
@@ -88,7 +101,10 @@ describe.skipIf(!existsSync(SHELL))('a started Chromium', () => {
     } finally {
       killGroup(chromium.child.pid);
       await chromium.exited();
+      rmSync(chromium.profileDir, { recursive: true, force: true });
     }
     expect(chromium.child.signalCode).toBe('SIGKILL');
+    expect(chromium.hasExited()).toBe(true);
+    expect(chromium.exitDescription()).toBe('signal SIGKILL');
   });
 });

@@ -320,6 +320,35 @@ describe.skipIf(!existsSync('/usr/bin/chromium'))('the full Chromium, when the h
   });
 });
 
+describe('a Chromium that cannot start', () => {
+  function fakeBrowser(script: string): string {
+    const path = join(workDir, `fake-chromium-${++fileCount}`);
+    writeFileSync(path, script, { mode: 0o755 });
+    return path;
+  }
+  const tempProfiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith('gradsheet-chromium-')).sort();
+
+  it('that exits at once is reported with its exit code and last words, not after the timeout, and leaves no profile', async () => {
+    const before = tempProfiles();
+    const path = fakeBrowser("#!/bin/sh\necho '[0101/000000.000:ERROR:ozone_platform_x11.cc] Missing X server or $DISPLAY' >&2\nexit 127\n");
+    // a timeout far longer than the test's own: reaching it would fail the test, not pass it
+    const attempt = PdfRenderer.launch({ executablePath: path, timeoutMs: 120_000 });
+    await expect(attempt).rejects.toMatchObject({
+      code: 'browser',
+      message: `Chromium (${path}) did not start: it exited (exit code 127): [0101/000000.000:ERROR:ozone_platform_x11.cc] Missing X server or $DISPLAY.`,
+    });
+    expect(tempProfiles()).toEqual(before);
+  });
+
+  it('that cannot even be executed is reported with the reason', async () => {
+    const path = fakeBrowser('#!/nowhere/interpreter\n');
+    await expect(PdfRenderer.launch({ executablePath: path, timeoutMs: 120_000 })).rejects.toMatchObject({
+      code: 'browser',
+      message: expect.stringMatching(new RegExp(`^Chromium \\(${path}\\) did not start: it exited \\(spawn ${path} ENOENT\\)\\.$`)),
+    });
+  });
+});
+
 describe('closing the renderer', () => {
   it('close() leaves no Chromium process and no profile behind, and later renders fail with a browser error', async () => {
     const renderer = await PdfRenderer.launch({ pages: 1 });

@@ -124,6 +124,14 @@ describe('gradsheet render', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('says in one sentence, at once, why a browser that dies on start did not start', () => {
+    const fake = join(dir, 'dying-chromium');
+    writeFileSync(fake, "#!/bin/sh\necho 'cannot open shared object file' >&2\nexit 127\n", { mode: 0o755 });
+    const r = gradsheet(['render', '--bank', 'bptt-basics', '--seed', '1', '--out', join(dir, 'dying')], { env: { GRADSHEET_CHROMIUM: fake } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`gradsheet render: Chromium (${fake}) did not start: it exited (exit code 127): cannot open shared object file.\n`);
+  });
+
   it('refuses an unknown paper size', () => {
     const r = gradsheet(['render', '--bank', 'bptt-basics', '--seed', '1', '--out', dir, '--paper', 'a5']);
     expect(r.code).toBe(2);

@@ -192,15 +192,32 @@ export class PdfRenderer implements AsyncDisposable {
     installExitHandlers();
     let browser: Browser;
     try {
-      const { connect } = await loadPuppeteer();
-      trace('Puppeteer loaded');
-      browser = await withTimeout(connect({ transport: chromium.transport, protocolTimeout: timeoutMs }), timeoutMs);
+      // A Chromium that cannot run exits at once: that ends the wait, rather than a timeout.
+      const died = chromium.exited().then(() => Promise.reject(new Error('Chromium exited')));
+      died.catch(() => undefined);
+      const connecting = loadPuppeteer().then(({ connect }) => {
+        trace('Puppeteer loaded');
+        return connect({ transport: chromium.transport, protocolTimeout: timeoutMs });
+      });
+      connecting.then((b) => void b, () => undefined);
+      browser = await withTimeout(Promise.race([connecting, died]), timeoutMs);
     } catch (e) {
+      // the pipe closes a moment before the exit is reported: give the exit that moment
+      await withTimeout(chromium.exited(), 200).catch(() => undefined);
+      const exited = chromium.hasExited();
       killChromium(chromium);
-      const detail = chromium.stderrTail() || (e instanceof Error ? e.message.split('\n')[0] : String(e));
-      throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${detail}`, { cause: e });
+      // Chromium's standard error always holds harmless warnings: it is the reason only if it died
+      const reason = exited
+        ? [`it exited (${chromium.exitDescription()})`, chromium.stderrTail()].filter(Boolean).join(': ')
+        : (e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+      throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${reason.replace(/[.\s]*$/, '')}.`, { cause: e });
     } finally {
       forget(starting);
+    }
+    // The full browser opens a tab of its own (the shell, started without a URL, does not): it is
+    // not one of ours (JavaScript on, nothing intercepted), so it goes.
+    for (const target of browser.targets()) {
+      if (target.type() === 'page') void target.page().then((page) => page?.close(), () => undefined);
     }
     trace('Chromium is up');
     const renderer = new PdfRenderer(browser, chromium, options);
@@ -381,10 +398,14 @@ export class PdfRenderer implements AsyncDisposable {
     const url = `about:blank#gradsheet-page-${++this.#opened}`;
     this.#browserSession ??= this.#browser.target().createCDPSession();
     const session = await this.#browserSession;
-    const found = this.#browser.waitForTarget((target) => target.url() === url, { timeout: this.#timeoutMs });
-    await session.send('Target.createTarget', { url, enableBeginFrameControl: true });
-    const page = await (await found).page();
-    if (!page) throw new GradsheetError('browser', 'Chromium opened a tab that Puppeteer cannot drive as a page.');
+    const { targetId } = await session.send('Target.createTarget', { url, enableBeginFrameControl: true });
+    // waitForTarget also looks at the targets already known, so the new one cannot be missed
+    const target = await this.#browser.waitForTarget((t) => t.url() === url, { timeout: this.#timeoutMs });
+    const page = await target.page();
+    if (!page) {
+      await session.send('Target.closeTarget', { targetId }).catch(() => undefined);
+      throw new GradsheetError('browser', 'Chromium opened a tab that Puppeteer cannot drive as a page.');
+    }
     return page;
   }
 

@@ -82,6 +82,9 @@ export function chromiumArgs(executablePath: string, profileDir: string): string
     ...(isHeadlessShell(executablePath) ? ['--enable-begin-frame-control'] : []),
     `--user-data-dir=${profileDir}`,
     '--remote-debugging-pipe',
+    // The shell opens no tab without a URL; the full browser opens its new-tab page anyway, so it
+    // gets a blank one, which PdfRenderer closes.
+    ...(isHeadlessShell(executablePath) ? [] : ['about:blank']),
   ];
 }
 
@@ -93,8 +96,12 @@ export interface ChromiumProcess {
   readonly profileDir: string;
   /** The last lines Chromium wrote to standard error, for the message when it fails to start. */
   stderrTail(): string;
-  /** Resolves when the process has exited (immediately if it already has). */
+  /** Resolves when the process has exited or could not be spawned (immediately if so already). */
   exited(): Promise<void>;
+  /** Whether it has exited or could not be spawned. */
+  hasExited(): boolean;
+  /** How it ended: "exit code 127", "signal SIGKILL" or the spawn error. */
+  exitDescription(): string;
 }
 
 /** Starts Chromium with a fresh profile and a DevTools pipe; throws a `browser` error if it cannot be spawned. */
@@ -113,16 +120,20 @@ export function startChromium(executablePath: string): ChromiumProcess {
   child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString('utf8')).slice(-4000); });
   child.stderr!.on('error', () => undefined);
   let spawnError: Error | undefined;
-  child.on('error', (e) => { spawnError = e; });
+  let ended = false;
   const exit = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+    const end = () => { ended = true; resolve(); };
+    child.once('error', (e) => { spawnError = e; end(); });
+    if (child.exitCode !== null || child.signalCode !== null) end();
+    else child.once('exit', end);
   });
   const transport = new PipeTransport(child.stdio[3] as Writable, child.stdio[4] as Readable);
   return {
     executablePath, child, transport, profileDir,
-    stderrTail: () => (spawnError ? spawnError.message : stderr.trim().split('\n').slice(-3).join(' ')),
+    stderrTail: () => stderr.trim().split('\n').slice(-3).join(' '),
     exited: () => exit,
+    hasExited: () => ended,
+    exitDescription: () => spawnError?.message ?? (child.signalCode ? `signal ${child.signalCode}` : `exit code ${child.exitCode}`),
   };
 }
 
@@ -171,11 +182,13 @@ export function liveProcessesInGroup(pgid: number): number {
  */
 export class PipeTransport {
   onmessage?: (message: string) => void;
-  onclose?: () => void;
+  #onclose?: () => void;
   readonly #write: Writable;
   readonly #read: Readable;
   #pending: Buffer[] = [];
   #closed = false;
+  /** the read side has closed: Chromium is gone */
+  #ended = false;
 
   constructor(write: Writable, read: Readable) {
     this.#write = write;
@@ -183,14 +196,26 @@ export class PipeTransport {
     read.on('data', (chunk: Buffer) => this.#dispatch(chunk));
     read.on('close', () => {
       this.#closed = true;
-      this.onclose?.();
+      this.#ended = true;
+      this.#onclose?.();
     });
     read.on('error', () => undefined);
     write.on('error', () => undefined);
   }
 
+  /** Called when the pipe closes; set after it already has, it is called at once. */
+  get onclose(): (() => void) | undefined {
+    return this.#onclose;
+  }
+
+  set onclose(handler: (() => void) | undefined) {
+    this.#onclose = handler;
+    // Chromium can die before Puppeteer has loaded and attached its handler
+    if (this.#ended && handler) queueMicrotask(handler);
+  }
+
   send(message: string): void {
-    if (this.#closed) return;
+    if (this.#closed) throw new Error('the DevTools pipe to Chromium is closed');
     this.#write.write(message);
     this.#write.write('\0');
   }
@@ -223,7 +248,7 @@ export class PipeTransport {
     }
     if (start < chunk.length) this.#pending.push(chunk.subarray(start));
     setImmediate(() => {
-      for (const message of messages) this.onmessage?.(message);
+      for (const message of messages) if (!this.#closed || this.#ended) this.onmessage?.(message);
     });
   }
 }
