@@ -2,7 +2,7 @@
  * The HTML → PDF engine against a real Chromium, with the PDFs read back by poppler
  * (pdftotext, pdffonts, pdfinfo) and the processes read from /proc.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -250,6 +250,9 @@ describe('PdfRenderer', () => {
     await Promise.all([joined.set(2, docs[2]!), joined.set(0, docs[0]!), joined.set(1, docs[1]!)]);
     const path = save(await joined.save());
     expect([1, 2, 3].map((p) => pageText(path, p).trim())).toEqual(['Part 1', 'Part 2', 'Part 3']);
+    // Chromium's PDFs are joined by copying their objects, which poppler reads without complaint
+    expect(joined.usedPdfLib).toBe(false);
+    expect(spawnSync('pdfinfo', [path], { encoding: 'utf8' }).stderr).toBe('');
   });
 
   it('renders ten documents at once through a pool of two pages, each PDF with its own content', async () => {

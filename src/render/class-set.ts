@@ -8,6 +8,7 @@ import type { PDFDocument } from 'pdf-lib';
 import type { Bank } from '../problems/bank.js';
 import type { KeyVariant } from '../problems/key.js';
 import { katexCss, type PdfPageOptions, type PdfRenderer } from './browser.js';
+import { PdfJoiner, UnsupportedPdf } from './pdf-join.js';
 import { coverView, sheetView, type Paper } from './sheets.js';
 import type { Templates } from './templates.js';
 
@@ -64,12 +65,17 @@ export async function renderPdf(renderer: PdfRenderer, t: Templates, doc: Render
 
 /**
  * PDFs joined in order while they arrive in any order: each is appended as soon as all before it
- * are in, so the work overlaps the printing of later documents. pdf-lib is loaded on first use
- * (it takes ~0.3 s to import).
+ * are in, so the work overlaps the printing of later documents. Chromium's PDFs are joined by
+ * copying their objects (`PdfJoiner`, under 1 ms a worksheet); should one have a structure that
+ * cannot be copied so, everything is joined with pdf-lib instead (loaded then: ~0.3 s to import,
+ * ~8 ms a worksheet).
  */
 export class PdfConcatenation {
   readonly #pending = new Map<number, Uint8Array>();
+  /** every document appended so far, kept for pdf-lib should the joiner meet one it cannot copy */
+  readonly #appended: Uint8Array[] = [];
   #next = 0;
+  #joiner: PdfJoiner | undefined = new PdfJoiner();
   #out: Promise<PDFDocument> | undefined;
   #appending: Promise<void> = Promise.resolve();
 
@@ -82,26 +88,48 @@ export class PdfConcatenation {
     return this.#appending;
   }
 
+  /** Whether the general (pdf-lib) path is in use: some document could not be copied. */
+  get usedPdfLib(): boolean {
+    return this.#joiner === undefined;
+  }
+
   async #appendReady(): Promise<void> {
     for (let bytes = this.#pending.get(this.#next); bytes !== undefined; bytes = this.#pending.get(this.#next)) {
       this.#pending.delete(this.#next);
       this.#next += 1;
-      const { PDFDocument, ParseSpeeds } = await import('pdf-lib');
-      this.#out ??= PDFDocument.create();
-      const out = await this.#out;
-      // Fastest: parse without pausing every 100 objects (those pauses are timers, ~1 ms each)
-      const doc = await PDFDocument.load(bytes, { parseSpeed: ParseSpeeds.Fastest, updateMetadata: false });
-      for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
+      this.#appended.push(bytes);
+      if (this.#joiner) {
+        try {
+          this.#joiner.add(bytes);
+          continue;
+        } catch (e) {
+          if (!(e instanceof UnsupportedPdf)) throw e;
+          this.#joiner = undefined;
+          for (const earlier of this.#appended) await this.#appendWithPdfLib(earlier);
+          continue;
+        }
+      }
+      await this.#appendWithPdfLib(bytes);
     }
+  }
+
+  async #appendWithPdfLib(bytes: Uint8Array): Promise<void> {
+    const { PDFDocument, ParseSpeeds } = await import('pdf-lib');
+    this.#out ??= PDFDocument.create();
+    const out = await this.#out;
+    // Fastest: parse without pausing every 100 objects (those pauses are timers, ~1 ms each)
+    const doc = await PDFDocument.load(bytes, { parseSpeed: ParseSpeeds.Fastest, updateMetadata: false });
+    for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
   }
 
   /** The joined PDF; every document must have been supplied. */
   async save(): Promise<Uint8Array> {
     await this.#appending;
     if (this.count === 0) return (await import('pdf-lib')).PDFDocument.create().then((empty) => empty.save());
-    if (this.#next !== this.count || !this.#out) throw new Error(`PdfConcatenation: ${this.#next} of ${this.count} documents supplied in order`);
+    if (this.#next !== this.count) throw new Error(`PdfConcatenation: ${this.#next} of ${this.count} documents supplied in order`);
+    if (this.#joiner) return this.#joiner.finish();
     // no object streams: compressing them cost more time than the ~10% of file size they save
-    return (await this.#out).save({ useObjectStreams: false });
+    return (await this.#out!).save({ useObjectStreams: false });
   }
 }
 
