@@ -78,6 +78,7 @@ export class PdfConcatenation {
   #joiner: PdfJoiner | undefined = new PdfJoiner();
   #out: Promise<PDFDocument> | undefined;
   #appending: Promise<void> = Promise.resolve();
+  #saved: Promise<Uint8Array> | undefined;
 
   constructor(readonly count: number) {}
 
@@ -122,8 +123,18 @@ export class PdfConcatenation {
     for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
   }
 
-  /** The joined PDF; every document must have been supplied. */
-  async save(): Promise<Uint8Array> {
+  /** The joined PDF; every document must have been supplied. Saving again gives the same bytes. */
+  save(): Promise<Uint8Array> {
+    if (this.#saved === undefined) {
+      const saving = this.#save();
+      this.#saved = saving;
+      // a save that failed (documents missing) may be tried again once they are in
+      saving.catch(() => { if (this.#saved === saving) this.#saved = undefined; });
+    }
+    return this.#saved;
+  }
+
+  async #save(): Promise<Uint8Array> {
     await this.#appending;
     if (this.count === 0) return (await import('pdf-lib')).PDFDocument.create().then((empty) => empty.save());
     if (this.#next !== this.count) throw new Error(`PdfConcatenation: ${this.#next} of ${this.count} documents supplied in order`);

@@ -31,15 +31,30 @@ interface ParsedPdf {
   treeNodes: Set<number>;
 }
 
-const latin1 = (bytes: Uint8Array, start = 0, end = bytes.length) => Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+/** Bytes `start`..`end` as latin1 text (one character a byte); out of range is an unsupported file. */
+function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  if (!(start >= 0 && start <= end && end <= bytes.length)) throw new UnsupportedPdf('an offset outside the file');
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
 
 /** Parses the structure of one PDF (not its content). */
 function parse(bytes: Uint8Array): ParsedPdf {
+  try {
+    return parseStructure(bytes);
+  } catch (e) {
+    // damage this reader did not foresee is still just a file to leave to the general library
+    if (e instanceof UnsupportedPdf) throw e;
+    throw new UnsupportedPdf(`unreadable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function parseStructure(bytes: Uint8Array): ParsedPdf {
   const tail = latin1(bytes, Math.max(0, bytes.length - 1024));
   const start = /startxref\s+(\d+)\s+%%EOF\s*$/.exec(tail);
   if (!start) throw new UnsupportedPdf('no startxref at the end');
   const xrefAt = Number(start[1]);
-  const version = Number(/^%PDF-(\d\.\d)/.exec(latin1(bytes, 0, 16))?.[1] ?? NaN);
+  if (xrefAt >= bytes.length) throw new UnsupportedPdf('startxref points past the end');
+  const version = Number(/^%PDF-(\d\.\d)/.exec(latin1(bytes, 0, Math.min(16, bytes.length)))?.[1] ?? NaN);
   if (!Number.isFinite(version)) throw new UnsupportedPdf('no %PDF header');
   const xrefText = latin1(bytes, xrefAt);
   if (!xrefText.startsWith('xref')) throw new UnsupportedPdf('a cross-reference stream, not a table');
@@ -56,23 +71,25 @@ function parse(bytes: Uint8Array): ParsedPdf {
       if (!entry) throw new UnsupportedPdf('a malformed cross-reference entry');
       if (entry[3] === 'n') {
         if (entry[2] !== '00000') throw new UnsupportedPdf('an object of a generation other than 0');
-        offsets.set(first + k, Number(entry[1]));
+        const at = Number(entry[1]);
+        if (at >= xrefAt) throw new UnsupportedPdf('an object listed past the cross-reference table');
+        offsets.set(first + k, at);
       }
     }
     i += 1 + count;
   }
-  const trailer = dictionaryText(xrefText, trailerAt + 'trailer'.length);
-  if (/\/(Prev|XRefStm|Encrypt)\b/.test(trailer)) throw new UnsupportedPdf('an updated, hybrid or encrypted file');
-  const root = refOf(trailer, 'Root');
-  const info = topLevel(trailer).has('Info') ? refOf(trailer, 'Info') : undefined;
+  const trailer = topLevel(dictionaryText(xrefText, trailerAt + 'trailer'.length));
+  if (['Prev', 'XRefStm', 'Encrypt'].some((k) => trailer.has(k))) throw new UnsupportedPdf('an updated, hybrid or encrypted file');
+  const root = refTo(trailer.get('Root'), 'Root');
+  const info = trailer.has('Info') ? refTo(trailer.get('Info'), 'Info') : undefined;
 
-  // Objects lie one after another; each one's bytes end where the next (or the table) begins.
+  // Pass 1: each object's value (only the value is decoded and read, not any stream data after
+  // it: a font is ~10 kB), and where its stream data starts.
   const starts = [...offsets.entries()].sort((a, b) => a[1] - b[1]);
-  const objects = new Map<number, SourceObject>();
+  const heads = new Map<number, { head: string; valueEndAt: number; end: number; dataAt: number | undefined }>();
   starts.forEach(([num, at], i) => {
     const end = i + 1 < starts.length ? starts[i + 1]![1] : xrefAt;
     const raw = Buffer.from(bytes.buffer, bytes.byteOffset + at, end - at);
-    // only the value is decoded and read, not the stream data after it (a font is ~10 kB)
     const streamAt = raw.indexOf('stream');
     let text = latin1(bytes, at, streamAt >= 0 ? at + streamAt : end);
     const header = /^(\d+) 0 obj\b/.exec(text);
@@ -86,41 +103,67 @@ function parse(bytes: Uint8Array): ParsedPdf {
       text = latin1(bytes, at, end);
       valueEnd = endOfValue(text, body);
     }
-    const rest = raw.subarray(valueEnd);
-    if (/^\s*stream\r?\n/.test(latin1(rest, 0, Math.min(rest.length, 16)))) {
-      const streamEnd = raw.lastIndexOf('endstream');
-      if (streamEnd < valueEnd) throw new UnsupportedPdf(`object ${num} has a stream without endstream`);
-      objects.set(num, { head: text.slice(body, valueEnd), stream: bytes.subarray(at + valueEnd, at + streamEnd + 'endstream'.length) });
+    const after = latin1(bytes, at + valueEnd, Math.min(end, at + valueEnd + 16));
+    const stream = /^[\0\t\f ]*(?:\r\n|\r|\n)?[\0\t\n\f\r ]*stream(\r\n|\n)/.exec(after);
+    if (stream) {
+      heads.set(num, { head: text.slice(body, valueEnd), valueEndAt: at + valueEnd, end, dataAt: at + valueEnd + stream[0].length });
     } else {
-      if (!/^\s*endobj/.test(latin1(rest, 0, Math.min(rest.length, 16)))) throw new UnsupportedPdf(`object ${num} does not end with endobj`);
-      objects.set(num, { head: text.slice(body, valueEnd), stream: new Uint8Array(0) });
+      if (!/^\s*endobj/.test(after)) throw new UnsupportedPdf(`object ${num} does not end with endobj`);
+      heads.set(num, { head: text.slice(body, valueEnd), valueEndAt: at + valueEnd, end, dataAt: undefined });
     }
   });
+  // Pass 2: streams end where their /Length says (direct, or an object holding the number), and
+  // exactly "endstream" must follow; whatever lies after an object's endobj is not copied.
+  const objects = new Map<number, SourceObject>();
+  for (const [num, { head, valueEndAt, end, dataAt }] of heads) {
+    if (dataAt === undefined) {
+      objects.set(num, { head, stream: new Uint8Array(0) });
+      continue;
+    }
+    const lengthValue = topLevel(head).get('Length');
+    const lengthRef = lengthValue === undefined ? null : /^(\d+)\s+0\s+R$/.exec(lengthValue);
+    const lengthText = lengthRef ? heads.get(Number(lengthRef[1]))?.head.trim() : lengthValue;
+    if (lengthText === undefined || !/^\d+$/.test(lengthText)) throw new UnsupportedPdf(`object ${num} has a stream without a usable /Length`);
+    const dataEnd = dataAt + Number(lengthText);
+    const closing = dataEnd <= end ? /^(?:\r\n|\r|\n)?endstream/.exec(latin1(bytes, dataEnd, Math.min(end, dataEnd + 11))) : null;
+    if (!closing) throw new UnsupportedPdf(`object ${num} has a stream whose /Length does not lead to endstream`);
+    objects.set(num, { head, stream: bytes.subarray(valueEndAt, dataEnd + closing[0].length) });
+  }
 
   const catalog = objects.get(root);
-  if (!catalog || !/\/Type\s*\/Catalog\b/.test(catalog.head)) throw new UnsupportedPdf('the root is not a catalog');
+  if (!catalog || typeOf(catalog.head) !== 'Catalog') throw new UnsupportedPdf('the root is not a catalog');
   if (keysOf(catalog.head).some((k) => k !== 'Type' && k !== 'Pages')) throw new UnsupportedPdf('a catalog with more than pages (links, outline, tags…)');
   const dropped = new Set<number>([root]);
-  if (info !== undefined) dropped.add(info);
   const treeNodes = new Set<number>();
   const pages: number[] = [];
+  const seen = new Set<number>();
   const walk = (num: number, depth: number) => {
     const node = objects.get(num);
-    if (!node || depth > 64) throw new UnsupportedPdf('a broken page tree');
-    if (/\/Type\s*\/Pages\b/.test(node.head)) {
-      if (keysOf(node.head).some((k) => !['Type', 'Kids', 'Count', 'Parent'].includes(k))) throw new UnsupportedPdf('a page-tree node with attributes to inherit');
+    if (!node || depth > 64 || seen.has(num)) throw new UnsupportedPdf('a broken page tree');
+    seen.add(num);
+    const entries = topLevel(node.head);
+    const type = typeOf(node.head);
+    if (type === 'Pages' && entries.has('Kids')) {
+      if ([...entries.keys()].some((k) => !['Type', 'Kids', 'Count', 'Parent'].includes(k))) throw new UnsupportedPdf('a page-tree node with attributes to inherit');
       dropped.add(num);
       treeNodes.add(num);
-      const kids = topLevel(node.head).get('Kids');
-      if (kids === undefined || !kids.startsWith('[')) throw new UnsupportedPdf('a page-tree node without kids');
-      for (const kid of kids.matchAll(/(\d+)\s+0\s+R/g)) walk(Number(kid[1]), depth + 1);
-    } else if (/\/Type\s*\/Page\b/.test(node.head)) {
+      const kids = [...tokens(entries.get('Kids')!)].map((t) => t.text);
+      if (kids[0] !== '[' || kids[kids.length - 1] !== ']' || (kids.length - 2) % 3 !== 0) throw new UnsupportedPdf('a page-tree node whose kids are not a list of references');
+      for (let k = 1; k + 2 < kids.length; k += 3) {
+        if (!/^\d+$/.test(kids[k]!) || kids[k + 1] !== '0' || kids[k + 2] !== 'R') throw new UnsupportedPdf('a page-tree node whose kids are not a list of references');
+        walk(Number(kids[k]), depth + 1);
+      }
+    } else if (type === 'Page' && !entries.has('Kids')) {
       pages.push(num);
     } else {
       throw new UnsupportedPdf('a page tree with something other than pages in it');
     }
   };
-  walk(refOf(catalog.head, 'Pages'), 0);
+  walk(refTo(topLevel(catalog.head).get('Pages'), 'Pages'), 0);
+  if (info !== undefined) {
+    if (info === root || seen.has(info) || !objects.has(info)) throw new UnsupportedPdf('document information that is not a dictionary of its own');
+    dropped.add(info);
+  }
   return { version, objects, pages, dropped, treeNodes };
 }
 
@@ -131,6 +174,7 @@ export class PdfJoiner {
   readonly #pages: number[] = [];
   #length = 0;
   #version = 1.4;
+  #finished = false;
 
   constructor() {
     this.#emit(enc.encode('%PDF-1.7\n%\xE2\xE3\xCF\xD3\n'));
@@ -142,6 +186,7 @@ export class PdfJoiner {
 
   /** Appends every page of a PDF. Nothing is appended if it throws. */
   add(bytes: Uint8Array): void {
+    if (this.#finished) throw new Error('PdfJoiner.add() after finish()');
     const pdf = parse(bytes);
     const renumber = new Map<number, number>();
     let next = this.#offsets.length;
@@ -173,6 +218,8 @@ export class PdfJoiner {
 
   /** The joined PDF. */
   finish(): Uint8Array {
+    if (this.#finished) throw new Error('PdfJoiner.finish() was already called');
+    this.#finished = true;
     const kids = this.#pages.map((p) => `${p} 0 R`).join(' ');
     const tail: [number, string][] = [
       [1, `<</Type /Pages /Kids [${kids}] /Count ${this.#pages.length}>>`],
@@ -248,15 +295,24 @@ function* tokens(text: string, from = 0): Generator<Token> {
       i += 1;
     } else if (c === 0x29) {
       throw new UnsupportedPdf('a stray ")"');
+    } else if (c === 0x2f /* / */) {
+      i += 1;
+      while (i < n && CLASS[text.charCodeAt(i)] === 0) i += 1;
+    } else if ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e /* digit + - . */) {
+      // a number ends where its characters do, as readers take it: "0R" is 0, then R
+      i += 1;
+      while (i < n && ((text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) || text.charCodeAt(i) === 0x2e)) i += 1;
     } else {
-      i += 1; // a name's slash, or the first character of a number or keyword
-      while (i < n && CLASS[text.charCodeAt(i) & 0xff] === 0) i += 1;
+      i += 1; // a keyword
+      while (i < n && CLASS[text.charCodeAt(i)] === 0) i += 1;
     }
     yield { text: text.slice(start, i), start, end: i };
   }
 }
 
 const INTEGER = /^\d+$/;
+/** any number token: a reference made of one that is not a plain integer is refused, not misread */
+const NUMBER = /^[+-]?[\d.]+$/;
 
 /** Where the one PDF value starting at `from` ends (a reference `N G R` is one value). */
 function endOfValue(text: string, from: number): number {
@@ -290,12 +346,22 @@ function dictionaryText(text: string, from: number): string {
   return text.slice(open, endOfValue(text, open));
 }
 
-/** `/Name N 0 R` at the top level of a dictionary. */
-function refOf(dict: string, key: string): number {
-  const entry = topLevel(dict).get(key);
-  const m = entry === undefined ? null : /^(\d+)\s+0\s+R$/.exec(entry);
+/** The object number of a value that must be a reference `N 0 R`. */
+function refTo(value: string | undefined, key: string): number {
+  const m = value === undefined ? null : /^(\d+)\s+0\s+R$/.exec(value);
   if (!m) throw new UnsupportedPdf(`no /${key} reference`);
   return Number(m[1]);
+}
+
+/** A name token's name, its #xx escapes decoded (/Page#73 is /Pages). */
+function nameOf(token: string): string {
+  return token.slice(1).replace(/#([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** The /Type of a dictionary value, decoded ('' when it has none). */
+function typeOf(value: string): string {
+  const type = topLevel(value).get('Type');
+  return type?.startsWith('/') ? nameOf(type) : '';
 }
 
 /** The keys of a dictionary's top level, each with the text of its value. */
@@ -312,7 +378,7 @@ function topLevel(dict: string): Map<string, string> {
     const valueStart = (tokens(dict, key.end).next().value as Token | undefined)?.start;
     if (valueStart === undefined) throw new UnsupportedPdf('a key without a value');
     const valueEnd = endOfValue(dict, valueStart);
-    entries.set(key.text.slice(1), dict.slice(valueStart, valueEnd));
+    entries.set(nameOf(key.text), dict.slice(valueStart, valueEnd));
     at = valueEnd;
   }
 }
@@ -328,8 +394,8 @@ function rewriteRefs(text: string, to: (ref: number) => number): string {
   let copied = 0;
   for (let i = 0; i + 2 < list.length; i++) {
     const [a, g, r] = [list[i]!, list[i + 1]!, list[i + 2]!];
-    if (r.text === 'R' && INTEGER.test(a.text) && INTEGER.test(g.text)) {
-      if (g.text !== '0') throw new UnsupportedPdf('a reference to a generation other than 0');
+    if (r.text === 'R' && NUMBER.test(a.text) && NUMBER.test(g.text)) {
+      if (!INTEGER.test(a.text) || g.text !== '0') throw new UnsupportedPdf(`a reference written "${a.text} ${g.text} R"`);
       out += text.slice(copied, a.start) + String(to(Number(a.text)));
       copied = a.end;
       i += 2;
