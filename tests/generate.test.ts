@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { solveInput } from '../src/index.js';
@@ -7,8 +6,9 @@ import { parseBank } from '../src/problems/bank.js';
 import { parseRoster } from '../src/problems/roster.js';
 import { generateVariant, normaliseCode, variantCode } from '../src/problems/variants.js';
 import { gradsheet } from './support/cli.js';
+import { tempDir } from './support/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'gradsheet-gen-'));
+const tmp = () => tempDir('gradsheet-gen-');
 const readKey = (dir: string) => JSON.parse(readFileSync(join(dir, 'key.json'), 'utf8'));
 
 describe('gradsheet generate', () => {

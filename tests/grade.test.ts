@@ -1,11 +1,11 @@
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { answerKey, generateKeyVariants, parseBank, practiceSecret, practiceStudents, withinTolerance, type AnswerKey, type KeyVariant } from '../src/index.js';
 import { Grader } from '../src/grade/grade.js';
 import { MISTAKES } from '../src/problems/mistakes.js';
 import { gradsheet } from './support/cli.js';
+import { tempDir } from './support/tmp.js';
 
 const bank = parseBank(JSON.parse(readFileSync('question-banks/midterm.json', 'utf8')));
 const variants = generateKeyVariants(bank, practiceSecret('grade-test'), practiceStudents(3).map((id) => ({ id, name: id })));
@@ -146,7 +146,7 @@ describe('submissions that cannot be graded', () => {
 });
 
 describe('gradsheet grade and check', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gradsheet-grade-'));
+  const dir = tempDir('gradsheet-grade-');
   const keyFile = join(dir, 'key.json');
   writeFileSync(keyFile, JSON.stringify(key));
 
@@ -254,7 +254,7 @@ describe('hostile submissions (from a review)', () => {
 });
 
 describe('the gradebook (from a review)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gradsheet-gradebook-'));
+  const dir = tempDir('gradsheet-gradebook-');
   it('quotes text a spreadsheet would run as a formula, and keeps every row as wide as the header', () => {
     writeFileSync(join(dir, 'key.json'), JSON.stringify(key));
     const lines = ['{broken', JSON.stringify({ ...submit(exactAnswers(v)), student: '=HYPERLINK("http://x","y")' }), JSON.stringify(submit(exactAnswers(v)))];

@@ -20,15 +20,15 @@
  * PDF_JOIN_VERBOSE=1 logs whether each odd file was refused or accepted.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFString, StandardFonts } from 'pdf-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PdfConcatenation } from '../src/render/class-set.js';
 import { PdfJoiner, UnsupportedPdf } from '../src/render/pdf-join.js';
+import { tempDir } from './support/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gradsheet-pdf-join-adv-'));
+const dir = tempDir('gradsheet-pdf-join-adv-');
 let files = 0;
 
 function save(bytes: Uint8Array): string {

@@ -3,15 +3,15 @@
  * read back by poppler (pdfinfo, pdftotext) and checked against pdf-lib as a second reader.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
 import { PdfConcatenation } from '../src/render/class-set.js';
 import { PdfJoiner, UnsupportedPdf } from '../src/render/pdf-join.js';
+import { tempDir } from './support/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gradsheet-pdf-join-'));
+const dir = tempDir('gradsheet-pdf-join-');
 let files = 0;
 
 /** A PDF from numbered object values ("<<…>>", or a dictionary followed by a stream body). */

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { plainNumber } from '../src/problems/format.js';
 import type { AnswerKey } from '../src/problems/key.js';
 import { gradsheet } from './support/cli.js';
+import { tempDir } from './support/tmp.js';
 
 /** pdftotext of one page (or all), with KaTeX's minus and the spacing it splits glyphs with folded away. */
 function pdfText(file: string, page?: number): string {
@@ -30,7 +30,7 @@ function printedAnswers(key: AnswerKey): { id: string; text: string }[] {
 }
 
 describe('gradsheet render', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gradsheet-render-'));
+  const dir = tempDir('gradsheet-render-');
   const roster = join(dir, 'roster.csv');
   let key: AnswerKey;
   let sheets: string[];
