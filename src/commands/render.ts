@@ -106,7 +106,6 @@ export async function runRender(argv: string[]): Promise<number> {
     }
     await writeAtomic(join(out, 'class-set.pdf'), await classPdf.save());
     trace('class set written');
-
     const skipped = cls.rosterProblems.length ? ` (${cls.rosterProblems.length} roster ${cls.rosterProblems.length === 1 ? 'line' : 'lines'} skipped)` : '';
     process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${withKey ? `${join(out, 'answer-key.pdf')} ` : ''}and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
     return 0;

@@ -85,6 +85,9 @@ export interface PdfRendererOptions {
   timeoutMs?: number;
 }
 
+/** How long any one browser call may take, unless `timeoutMs` says otherwise. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+
 /** The first Chromium that prints CSS page-margin boxes (@top-left … @bottom-right). */
 export const MIN_CHROMIUM = 131;
 
@@ -165,7 +168,7 @@ export class PdfRenderer implements AsyncDisposable {
     this.#browser = browser;
     this.#chromium = chromium;
     this.#poolSize = options.pages ?? 2;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#onBlockedRequest = options.onBlockedRequest;
     browser.on('disconnected', () => {
       if (this.#closed) return;
@@ -182,7 +185,7 @@ export class PdfRenderer implements AsyncDisposable {
   static async launch(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
     const pages = options.pages ?? 2;
     if (!Number.isInteger(pages) || pages < 1) throw new GradsheetError('usage', `The page pool needs a whole number of pages, at least 1, not ${pages}.`);
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const executablePath = options.executablePath ?? findChromium();
     trace('starting Chromium');
     const chromium = startChromium(executablePath);
@@ -199,7 +202,7 @@ export class PdfRenderer implements AsyncDisposable {
         trace('Puppeteer loaded');
         return connect({ transport: chromium.transport, protocolTimeout: timeoutMs });
       });
-      connecting.then((b) => void b, () => undefined);
+      connecting.catch(() => undefined);
       browser = await withTimeout(Promise.race([connecting, died]), timeoutMs);
     } catch (e) {
       // the pipe closes a moment before the exit is reported: give the exit that moment
@@ -224,8 +227,8 @@ export class PdfRenderer implements AsyncDisposable {
     live.add(renderer);
     installExitHandlers();
     try {
-      // Chromium is started without a tab (no URL on its command line): the pool's pages, opened
-      // now so that a broken setup fails here and the first render is not slow, are all it has.
+      // The pool's pages, opened now so that a broken setup fails here and the first render is not
+      // slow, are the only tabs (the headless shell starts with none; the full browser's is being closed).
       const opening = Promise.all(Array.from({ length: pages }, () => renderer.#acquire()));
       opening.catch(() => undefined);
       // The running header and footer are CSS page-margin boxes, which Chromium prints from 131 on.

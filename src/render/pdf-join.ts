@@ -105,12 +105,8 @@ function parseStructure(bytes: Uint8Array): ParsedPdf {
     }
     const after = latin1(bytes, at + valueEnd, Math.min(end, at + valueEnd + 16));
     const stream = /^[\0\t\f ]*(?:\r\n|\r|\n)?[\0\t\n\f\r ]*stream(\r\n|\n)/.exec(after);
-    if (stream) {
-      heads.set(num, { head: text.slice(body, valueEnd), valueEndAt: at + valueEnd, end, dataAt: at + valueEnd + stream[0].length });
-    } else {
-      if (!/^\s*endobj/.test(after)) throw new UnsupportedPdf(`object ${num} does not end with endobj`);
-      heads.set(num, { head: text.slice(body, valueEnd), valueEndAt: at + valueEnd, end, dataAt: undefined });
-    }
+    if (!stream && !/^\s*endobj/.test(after)) throw new UnsupportedPdf(`object ${num} does not end with endobj`);
+    heads.set(num, { head: text.slice(body, valueEnd), valueEndAt: at + valueEnd, end, dataAt: stream ? at + valueEnd + stream[0].length : undefined });
   });
   // Pass 2: streams end where their /Length says (direct, or an object holding the number), and
   // exactly "endstream" must follow; whatever lies after an object's endobj is not copied.
@@ -121,8 +117,8 @@ function parseStructure(bytes: Uint8Array): ParsedPdf {
       continue;
     }
     const lengthValue = topLevel(head).get('Length');
-    const lengthRef = lengthValue === undefined ? null : /^(\d+)\s+0\s+R$/.exec(lengthValue);
-    const lengthText = lengthRef ? heads.get(Number(lengthRef[1]))?.head.trim() : lengthValue;
+    const lengthRef = refIn(lengthValue);
+    const lengthText = lengthRef !== undefined ? heads.get(lengthRef)?.head.trim() : lengthValue;
     if (lengthText === undefined || !/^\d+$/.test(lengthText)) throw new UnsupportedPdf(`object ${num} has a stream without a usable /Length`);
     const dataEnd = dataAt + Number(lengthText);
     const closing = dataEnd <= end ? /^(?:\r\n|\r|\n)?endstream/.exec(latin1(bytes, dataEnd, Math.min(end, dataEnd + 11))) : null;
@@ -130,9 +126,10 @@ function parseStructure(bytes: Uint8Array): ParsedPdf {
     objects.set(num, { head, stream: bytes.subarray(valueEndAt, dataEnd + closing[0].length) });
   }
 
-  const catalog = objects.get(root);
-  if (!catalog || typeOf(catalog.head) !== 'Catalog') throw new UnsupportedPdf('the root is not a catalog');
-  if (keysOf(catalog.head).some((k) => k !== 'Type' && k !== 'Pages')) throw new UnsupportedPdf('a catalog with more than pages (links, outline, tags…)');
+  const catalogObject = objects.get(root);
+  const catalog = catalogObject && topLevel(catalogObject.head);
+  if (!catalog || typeOf(catalog) !== 'Catalog') throw new UnsupportedPdf('the root is not a catalog');
+  if ([...catalog.keys()].some((k) => k !== 'Type' && k !== 'Pages')) throw new UnsupportedPdf('a catalog with more than pages (links, outline, tags…)');
   const dropped = new Set<number>([root]);
   const treeNodes = new Set<number>();
   const pages: number[] = [];
@@ -142,7 +139,7 @@ function parseStructure(bytes: Uint8Array): ParsedPdf {
     if (!node || depth > 64 || seen.has(num)) throw new UnsupportedPdf('a broken page tree');
     seen.add(num);
     const entries = topLevel(node.head);
-    const type = typeOf(node.head);
+    const type = typeOf(entries);
     if (type === 'Pages' && entries.has('Kids')) {
       if ([...entries.keys()].some((k) => !['Type', 'Kids', 'Count', 'Parent'].includes(k))) throw new UnsupportedPdf('a page-tree node with attributes to inherit');
       dropped.add(num);
@@ -159,7 +156,7 @@ function parseStructure(bytes: Uint8Array): ParsedPdf {
       throw new UnsupportedPdf('a page tree with something other than pages in it');
     }
   };
-  walk(refTo(topLevel(catalog.head).get('Pages'), 'Pages'), 0);
+  walk(refTo(catalog.get('Pages'), 'Pages'), 0);
   if (info !== undefined) {
     if (info === root || seen.has(info) || !objects.has(info)) throw new UnsupportedPdf('document information that is not a dictionary of its own');
     dropped.add(info);
@@ -346,11 +343,17 @@ function dictionaryText(text: string, from: number): string {
   return text.slice(open, endOfValue(text, open));
 }
 
+/** The object number of a value that is a reference `N 0 R`, else undefined. */
+function refIn(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : /^(\d+)\s+0\s+R$/.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The object number of a value that must be a reference `N 0 R`. */
 function refTo(value: string | undefined, key: string): number {
-  const m = value === undefined ? null : /^(\d+)\s+0\s+R$/.exec(value);
-  if (!m) throw new UnsupportedPdf(`no /${key} reference`);
-  return Number(m[1]);
+  const ref = refIn(value);
+  if (ref === undefined) throw new UnsupportedPdf(`no /${key} reference`);
+  return ref;
 }
 
 /** A name token's name, its #xx escapes decoded (/Page#73 is /Pages). */
@@ -358,9 +361,9 @@ function nameOf(token: string): string {
   return token.slice(1).replace(/#([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** The /Type of a dictionary value, decoded ('' when it has none). */
-function typeOf(value: string): string {
-  const type = topLevel(value).get('Type');
+/** The /Type of a dictionary's entries, decoded ('' when it has none). */
+function typeOf(entries: Map<string, string>): string {
+  const type = entries.get('Type');
   return type?.startsWith('/') ? nameOf(type) : '';
 }
 
@@ -381,10 +384,6 @@ function topLevel(dict: string): Map<string, string> {
     entries.set(nameOf(key.text), dict.slice(valueStart, valueEnd));
     at = valueEnd;
   }
-}
-
-function keysOf(value: string): string[] {
-  return [...topLevel(value).keys()];
 }
 
 /** The text with every reference `N 0 R` renumbered by `to` (strings are left as they are). */
