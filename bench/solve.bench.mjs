@@ -4,7 +4,8 @@
  *
  * Both sides are timed as a user would run them — a fresh process reading the instance file and
  * writing every solution to a file — so start-up (Node + bundle, Python + `import torch`), JSON
- * parsing and serialisation all count. Best of several runs, to measure the code rather than
+ * parsing and serialisation all count. gradsheet runs as its bin (dist/cli.js through its
+ * `#!` line, with the Node options it sets there), as `npx gradsheet` runs it. Best of several runs, to measure the code rather than
  * scheduler noise. bench/check-torch-agrees.mjs verifies that the two compute the same numbers.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -61,7 +62,7 @@ export default async function solveBench() {
     writeInstances(file, N, SEED);
 
     const gsOut = join(dir, 'gradsheet.json');
-    const gs = await bestOf(GRADSHEET_RUNS, process.execPath, ['dist/cli.js', 'solve', file], gsOut);
+    const gs = await bestOf(GRADSHEET_RUNS, join(root, 'dist', 'cli.js'), ['solve', file], gsOut);
     expectSolutions(gsOut, 'gradsheet');
     console.log(`  gradsheet solve: best ${gs.best.toFixed(2)} s of ${GRADSHEET_RUNS} (${fmt(gs.times)})`);
 

@@ -2,8 +2,11 @@
  * `GRADSHEET_DEBUG=1`: a timeline on standard error, seconds since the process started, for finding
  * where a slow run spends its time. Off (one property read) otherwise.
  */
+import { writeSync } from 'node:fs';
+
 const on = Boolean(process.env.GRADSHEET_DEBUG);
 
 export function trace(label: string): void {
-  if (on) process.stderr.write(`[${process.uptime().toFixed(3)} s] ${label}\n`);
+  // written at once, from any thread (a worker's process.stderr goes through the main thread)
+  if (on) writeSync(2, `[${process.uptime().toFixed(3)} s, ${process.resourceUsage().minorPageFault} page faults] ${label}\n`);
 }

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { solveRnn, solveToJson, type RnnInstance } from '../src/index.js';
-import { gradsheet } from './support/cli.js';
+import { CLI, gradsheet } from './support/cli.js';
+import { tempDir } from './support/tmp.js';
 import { randomLstm, randomRnn, randomShape, rngFor } from './support/random-instances.js';
 
 const example = JSON.parse(readFileSync('examples/rnn-t3.json', 'utf8')) as RnnInstance;
@@ -111,5 +114,60 @@ describe('gradsheet solve', () => {
     const r = gradsheet(['solve', '-'], { input: JSON.stringify({ ...example, V: [[1e308]], c: [1e308] }) });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/overflows/);
+  });
+
+  describe('large batches (solved on the main thread, printed on a second one)', () => {
+    const dir = tempDir('gradsheet-solve-');
+    const rng = rngFor('cli-threaded');
+    const mixed = (n: number): unknown[] => Array.from({ length: n }, (_, k) => {
+      if (k % 50 === 7) return { model: 'activations', x: [k / 10 - 2, 0, 1.5] };
+      return (k % 2 ? randomLstm : randomRnn)(rng, randomShape(rng, k % 3 !== 0, 25));
+    });
+    /** What one-instance-at-a-time solving prints, joined the way `solve` prints an array. */
+    const oneByOne = (instances: unknown[]): string => `[${instances.map((inst) => solveToJson(inst)).join(',\n')}]\n`;
+
+    it('prints a large file byte for byte as one instance at a time would', () => {
+      const instances = mixed(700);
+      const file = join(dir, 'large.json');
+      writeFileSync(file, JSON.stringify(instances));
+      expect(statSync(file).size).toBeGreaterThan(256 * 1024); // the printing thread starts before reading
+      const r = gradsheet(['solve', file]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(oneByOne(instances));
+    });
+
+    it('prints a solution too large for the shared memory, in its place', () => {
+      const instances = mixed(300);
+      // an LSTM with H = 8, T = 200: three sequences of 8×8 matrices alone are 38,400 numbers
+      instances.splice(150, 0, randomLstm(rng, { D: 2, H: 8, K: 2, T: 200, loss: 'sum' }));
+      const r = gradsheet(['solve', '-'], { input: JSON.stringify(instances) });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(oneByOne(instances));
+    });
+
+    it('names the instance that overflows in a large batch, with exit code 2', () => {
+      const instances = mixed(600);
+      instances[451] = { ...example, V: [[1e308]], c: [1e308] };
+      const r = gradsheet(['solve', '-'], { input: JSON.stringify(instances) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^gradsheet solve: The instance 452 of the array overflows: (o|loss|dL_d\w+) is not a finite number/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+
+    it('stops quietly when the reader closes the pipe early', () => {
+      const file = join(dir, 'for-head.json');
+      writeFileSync(file, JSON.stringify(mixed(800)));
+      const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" solve "${file}" | head -c 100 > /dev/null`], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    });
+
+    it('prints --all for a large batch as one instance at a time would', () => {
+      const instances = mixed(300);
+      const r = gradsheet(['solve', '--all', '-'], { input: JSON.stringify(instances) });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`[${instances.map((inst) => solveToJson(inst, '$', { all: true })).join(',\n')}]\n`);
+    });
   });
 });
