@@ -4,7 +4,8 @@
  * on this machine at about 2.3 s for 30 (60 pages: 26 pages/s). Goal: pages per second at least
  * equal to that.
  *
- * Timed end to end as a teacher runs it (`gradsheet render`, browser start included), best of 2:
+ * Timed end to end as a teacher runs it (`gradsheet render`: the bin, through its `#!` line as
+ * npx runs it; browser start included), best of 2:
  * once with `--no-key` (the worksheets and the class set: what the baseline produced) for the
  * goal, and once as a full run (worksheets, class set and the answer key with worked solutions).
  */
@@ -29,7 +30,7 @@ function timeRender(extra) {
     const out = mkdtempSync(join(tmpdir(), 'gradsheet-render-bench-'));
     try {
       const start = performance.now();
-      const r = spawnSync(process.execPath, ['dist/cli.js', 'render', '--bank', 'bench/worksheet-2page.json', '--seed', String(run), '--count', String(STUDENTS), '--out', out, ...extra], { cwd: root, encoding: 'utf8' });
+      const r = spawnSync(join(root, 'dist', 'cli.js'), ['render', '--bank', 'bench/worksheet-2page.json', '--seed', String(run), '--count', String(STUDENTS), '--out', out, ...extra], { cwd: root, encoding: 'utf8' });
       const seconds = (performance.now() - start) / 1000;
       if (r.status !== 0) throw new Error(`render failed: ${r.stderr.trim()}`);
       const sheets = readdirSync(join(out, 'sheets'));

@@ -9,7 +9,7 @@ import { chmod, rm } from 'node:fs/promises';
 // chunk names carry content hashes: clear old ones so dist/ holds exactly this build
 await rm('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'solve-writer-thread': 'src/commands/solve-writer-thread.ts' },
+  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -3,6 +3,7 @@
  * that is one plain sentence (or one per problem, for validation), and the `cause` kept for debugging.
  * The CLI prints `message` and never a stack; the server maps `code` to a status in one place.
  */
+import { syntaxErrorOffset } from './json-syntax.js';
 
 export type ErrorCode =
   | 'invalid-input' // data that does not match a schema (an instance, a bank, a submission)
@@ -46,16 +47,16 @@ export function jsonPath(path: readonly PropertyKey[], root = '$'): string {
   return out;
 }
 
-/** Parses JSON text, turning a syntax error into one sentence naming the file and line. */
+/** Parses JSON text, turning a syntax error into one sentence naming the file, line and column. */
 export function parseJsonText(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
     const pos = /position (\d+)/.exec(detail);
+    const offset = pos ? Number(pos[1]) : syntaxErrorOffset(text);
     let where = '';
-    if (pos) {
-      const offset = Number(pos[1]);
+    if (offset >= 0 && offset < text.length) {
       const before = text.slice(0, offset);
       const line = before.split('\n').length;
       const column = offset - before.lastIndexOf('\n');
@@ -63,7 +64,7 @@ export function parseJsonText(text: string, source: string): unknown {
     } else if (text.trim() === '') {
       return failEmpty(source);
     }
-    const reason = detail.replace(/^JSON\.parse: /, '').replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+    const reason = detail.replace(/^JSON\.parse: /, '').replace(/ (in JSON )?at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '').replace(/, ".*" is not valid JSON$/s, '');
     throw new GradsheetError('bad-json', `${source} is not valid JSON${where}: ${lowerFirst(reason)}.`, { cause: e });
   }
 }

@@ -116,7 +116,7 @@ describe('gradsheet solve', () => {
     expect(r.stderr).toMatch(/overflows/);
   });
 
-  describe('large batches (solved on the main thread, printed on a second one)', () => {
+  describe('large batches (the fused kernels, printed through one reused buffer)', () => {
     const dir = tempDir('gradsheet-solve-');
     const rng = rngFor('cli-threaded');
     const mixed = (n: number): unknown[] => Array.from({ length: n }, (_, k) => {
@@ -130,16 +130,17 @@ describe('gradsheet solve', () => {
       const instances = mixed(700);
       const file = join(dir, 'large.json');
       writeFileSync(file, JSON.stringify(instances));
-      expect(statSync(file).size).toBeGreaterThan(256 * 1024); // the printing thread starts before reading
+      expect(statSync(file).size).toBeGreaterThan(1 << 20); // more than one buffer of output
       const r = gradsheet(['solve', file]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(oneByOne(instances));
     });
 
-    it('prints a solution too large for the shared memory, in its place', () => {
+    it('prints a solution larger than the output buffer, in its place', () => {
       const instances = mixed(300);
-      // an LSTM with H = 8, T = 200: three sequences of 8×8 matrices alone are 38,400 numbers
+      // an LSTM with H = 8, T = 200: three sequences of 8×8 matrices alone are 38,400 numbers, ~700 kB
+      // of JSON, which with more than a third of a megabyte is written past the buffer
       instances.splice(150, 0, randomLstm(rng, { D: 2, H: 8, K: 2, T: 200, loss: 'sum' }));
       const r = gradsheet(['solve', '-'], { input: JSON.stringify(instances) });
       expect(r.code).toBe(0);
@@ -161,6 +162,23 @@ describe('gradsheet solve', () => {
       const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" solve "${file}" | head -c 100 > /dev/null`], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
+    });
+
+    it('reports a syntax error deep in a large array at its line and column in the whole text', () => {
+      const instances = mixed(400).map((inst) => JSON.stringify(inst));
+      const text = `\uFEFF[\n${instances.slice(0, 300).join(',\n')},\n${instances[300]!.replace('"x":', '"x"')},\n${instances.slice(301).join(',\n')}\n]\n`;
+      const r = gradsheet(['solve', '-'], { input: text });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^gradsheet solve: standard input is not valid JSON at line 302, column \d+: /);
+    });
+
+    it('reads an array that starts with a byte order mark, and says an empty array is empty', () => {
+      const instances = mixed(5);
+      expect(gradsheet(['solve', '-'], { input: `\uFEFF${JSON.stringify(instances)}` }).stdout).toBe(oneByOne(instances));
+      const r = gradsheet(['solve', '-'], { input: ' [ ] ' });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe('gradsheet solve: The input is an empty array; expected at least one instance.');
     });
 
     it('prints --all for a large batch as one instance at a time would', () => {

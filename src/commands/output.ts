@@ -12,8 +12,7 @@ export class OutputBuffer {
   private readonly bytes: Buffer;
   private used = 0;
 
-  /** `readerGone`: what to do when the reader has closed the pipe (`… | head`); by default end the process quietly, as the CLI does for process.stdout. */
-  constructor(private readonly fd = 1, private readonly readerGone: () => never = () => process.exit(0), size = 1 << 20) {
+  constructor(private readonly fd = 1, size = 1 << 20) {
     this.bytes = Buffer.allocUnsafe(size);
   }
 
@@ -32,7 +31,7 @@ export class OutputBuffer {
     this.used = 0;
   }
 
-  /** Writes every byte, waiting out a full non-blocking pipe. */
+  /** Writes every byte, waiting out a full non-blocking pipe; a reader that has gone (`… | head`) ends the process quietly, as the CLI does for process.stdout. */
   private writeAll(bytes: Uint8Array): void {
     for (let done = 0; done < bytes.length;) {
       try {
@@ -40,7 +39,7 @@ export class OutputBuffer {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
-        else if (code === 'EPIPE') this.readerGone();
+        else if (code === 'EPIPE') process.exit(0);
         else throw e;
       }
     }

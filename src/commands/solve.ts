@@ -1,24 +1,25 @@
-import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { GradsheetError } from '../errors.js';
+import { GradsheetError, parseJsonText } from '../errors.js';
+import { arrayElementSpans } from '../json-array.js';
 import { isWellFormedInstance, type Instance } from '../models/instance.js';
 import { solutionJson } from '../models/solve.js';
 import { trace } from '../trace.js';
-import { readJson } from './io.js';
+import { readText } from './io.js';
 import { OutputBuffer } from './output.js';
-import { ThreadedSolutionWriter } from './solve-writer.js';
 
-/** From about this many instances (or this much input), printing on a second core pays for starting it. */
-const THREADED_MIN_INSTANCES = 200;
-const THREADED_MIN_BYTES = 256 * 1024;
+/** Instances to solve: `count` of them, or one on its own (`single`: printed without the array). */
+interface Batch {
+  count: number;
+  single: boolean;
+  instance(i: number): Instance;
+}
 
 /** `gradsheet solve <file|-> [--all]`: one instance → one solution; an array → an array, same order. */
 export async function runSolve(argv: string[]): Promise<number> {
   // Solving thousands of instances in a fresh process is mostly spent before V8's optimising
-  // compiler has caught up: without inlining it compiles the solver's large functions in a
-  // fraction of the time, and a batch of 4000 finishes ~5% sooner. Set before any solver runs.
+  // compiler has caught up: without inlining it compiles the engine's large functions (--all)
+  // in a fraction of the time. Set before any solver runs.
   setFlagsFromString('--no-turbo-inlining');
   // V8 may decide that objects from some allocation site live long and allocate them in the old
   // generation from then on; here none do (each solution is garbage once printed), and in about
@@ -29,55 +30,66 @@ export async function runSolve(argv: string[]): Promise<number> {
     throw new GradsheetError('usage', 'solve takes exactly one argument: a JSON file holding an instance or an array of instances, or - for standard input.');
   }
   const source = positionals[0]!;
+  const text = (await readText(source)).replace(/^\uFEFF/, '');
+  trace('input read');
+  // Every instance is validated before anything is printed, so a malformed one leaves no partial
+  // output; solutions are then written as they are computed, each one gone once it is written.
+  const batch = (await elementwise(text)) ?? (await whole(text, source === '-' ? 'standard input' : source));
+  trace('instances validated');
   const options = { all: values.all === true };
-  const threaded = !options.all && availableParallelism() > 1;
-  // the printing thread starts now if the input is large, so that its start overlaps reading it
-  let writer = threaded && source !== '-' && fileSize(source) >= THREADED_MIN_BYTES ? new ThreadedSolutionWriter() : null;
-  try {
-    const input = await readJson(source);
-    trace('input read and parsed');
-    if (!Array.isArray(input)) {
-      const [instance] = await validated([input], null);
-      const out = new OutputBuffer();
-      out.write(solutionJson(instance!, '$', options));
-      out.write('\n');
-      out.flush();
-      return 0;
+  const out = new OutputBuffer();
+  if (batch.single) {
+    out.write(solutionJson(batch.instance(0), '$', options));
+  } else {
+    out.write('[');
+    for (let i = 0; i < batch.count; i++) {
+      if (i > 0) out.write(',\n');
+      out.write(solutionJson(batch.instance(i), `$[${i}]`, options));
     }
-    if (input.length === 0) throw new GradsheetError('invalid-input', 'The input is an empty array; expected at least one instance.');
-    // Every instance is validated before anything is printed, so a malformed one leaves no partial
-    // output; solutions are then written as they are computed, each one gone once it is written.
-    const instances = await validated(input, 0);
-    trace('instances validated');
-    if (threaded && writer === null && instances.length >= THREADED_MIN_INSTANCES) writer = new ThreadedSolutionWriter();
-    if (writer !== null) {
-      for (let i = 0; i < instances.length; i++) writer.write(i, instances[i]!);
-      writer.end();
-      writer = null;
-    } else {
-      const out = new OutputBuffer();
-      out.write('[');
-      for (let i = 0; i < instances.length; i++) {
-        if (i > 0) out.write(',\n');
-        out.write(solutionJson(instances[i]!, `$[${i}]`, options));
-      }
-      out.write(']\n');
-      out.flush();
-    }
-    trace('solutions written');
-    return 0;
-  } finally {
-    await writer?.stop();
+    out.write(']');
   }
+  out.write('\n');
+  out.flush();
+  trace('solutions written');
+  return 0;
 }
 
-/** A file's size in bytes; 0 if it cannot be read (reading it will say why). */
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
+/**
+ * An array's instances, each parsed from its own text as it is needed (json-array.ts): so that
+ * each is garbage once solved, rather than part of one structure of tens of megabytes that lives to
+ * the end — copying that as the garbage collector promoted it, into freshly touched memory, cost
+ * more than parsing every instance twice. Null when the text is not an array of valid JSON
+ * elements: it is then parsed whole, which words the syntax error for the whole text.
+ */
+async function elementwise(text: string): Promise<Batch | null> {
+  const spans = arrayElementSpans(text);
+  if (spans === null) return null;
+  const count = spans.length / 2;
+  const parse = (i: number): unknown => JSON.parse(text.slice(spans[2 * i]!, spans[2 * i + 1]!));
+  let malformed = -1;
+  for (let i = 0; i < count; i++) {
+    let element: unknown;
+    try {
+      element = parse(i);
+    } catch {
+      return null;
+    }
+    if (malformed < 0 && !isWellFormedInstance(element)) malformed = i;
   }
+  if (malformed >= 0) await validated([parse(malformed)], malformed);
+  return { count, single: false, instance: (i) => parse(i) as Instance };
+}
+
+/** The text parsed as a whole: one instance, or an array of them. */
+async function whole(text: string, label: string): Promise<Batch> {
+  const input = parseJsonText(text, label);
+  if (!Array.isArray(input)) {
+    const [instance] = await validated([input], null);
+    return { count: 1, single: true, instance: () => instance! };
+  }
+  if (input.length === 0) throw new GradsheetError('invalid-input', 'The input is an empty array; expected at least one instance.');
+  const instances = await validated(input, 0);
+  return { count: instances.length, single: false, instance: (i) => instances[i]! };
 }
 
 /**
