@@ -53,7 +53,8 @@ export function parseJsonText(text: string, source: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
-    const pos = /position (\d+)/.exec(detail);
+    // V8's own position comes last; an excerpt of the text it quotes may say "position" too
+    const pos = /(?:in|after) JSON at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(detail);
     const offset = pos ? Number(pos[1]) : syntaxErrorOffset(text);
     let where = '';
     if (offset >= 0 && offset < text.length) {
@@ -64,7 +65,7 @@ export function parseJsonText(text: string, source: string): unknown {
     } else if (text.trim() === '') {
       return failEmpty(source);
     }
-    const reason = detail.replace(/^JSON\.parse: /, '').replace(/ (in JSON )?at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '').replace(/, ".*" is not valid JSON$/s, '');
+    const reason = detail.replace(/^JSON\.parse: /, '').replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/ (?:in JSON )?at position \d+(?: \(line \d+ column \d+\))?$/, '');
     throw new GradsheetError('bad-json', `${source} is not valid JSON${where}: ${lowerFirst(reason)}.`, { cause: e });
   }
 }

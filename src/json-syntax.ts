@@ -46,35 +46,8 @@ export function syntaxErrorOffset(text: string): number {
       }
     }
   };
-  const value = (): void => {
-    space();
+  const scalar = (): void => {
     const c = text[i];
-    if (c === '{') {
-      i++;
-      space();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        space();
-        string();
-        space();
-        expect(':');
-        value();
-        space();
-        if (text[i] === ',') i++;
-        else return expect('}');
-      }
-    }
-    if (c === '[') {
-      i++;
-      space();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        space();
-        if (text[i] === ',') i++;
-        else return expect(']');
-      }
-    }
     if (c === '"') return string();
     for (const word of ['true', 'false', 'null']) {
       if (c === word[0]) {
@@ -93,6 +66,40 @@ export function syntaxErrorOffset(text: string): number {
       i++;
       if (text[i] === '+' || text[i] === '-') i++;
       digits();
+    }
+  };
+  const memberName = (): void => {
+    space();
+    string();
+    space();
+    expect(':');
+  };
+  /** Walks one value: with a stack of the arrays and objects open, not by recursion, as V8 takes nesting thousands deep. */
+  const value = (): void => {
+    const open: ('[' | '{')[] = [];
+    for (;;) {
+      space();
+      const c = text[i];
+      if ((c === '[' || c === '{') && (i++, space(), text[i] !== (c === '[' ? ']' : '}'))) {
+        open.push(c);
+        if (c === '{') memberName();
+        continue;
+      }
+      if (c === '[' || c === '{') i++; // an empty one, closed
+      else scalar();
+      // after a value: a comma, or the end of the innermost array or object
+      for (;;) {
+        const inner = open.at(-1);
+        if (inner === undefined) return;
+        space();
+        if (text[i] === ',') {
+          i++;
+          if (inner === '{') memberName();
+          break;
+        }
+        expect(inner === '[' ? ']' : '}');
+        open.pop();
+      }
     }
   };
   try {

@@ -5,6 +5,7 @@
  * buffer (as process.stdout.write(string) does) cost more page faults than formatting it.
  */
 import { writeSync } from 'node:fs';
+import { GradsheetError } from '../errors.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -40,7 +41,11 @@ export class OutputBuffer {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
         else if (code === 'EPIPE') process.exit(0);
-        else throw e;
+        else {
+          // a full disk, say: the environment's trouble, not gradsheet's, in one sentence
+          const why = /^\w+: ([^,]+)/.exec((e as Error).message)?.[1] ?? String(e);
+          throw new GradsheetError('not-found', `Standard output cannot be written: ${why}${code ? ` (${code})` : ''}.`, { cause: e });
+        }
       }
     }
   }

@@ -5,8 +5,9 @@
  *
  * This is a third implementation, for speed only: solving thousands of instances in a fresh
  * process, the engine's tape (one record, one allocation per operation) cost more than the
- * arithmetic. It is held to the engine on every test run (tests/fused.test.ts): the same keys,
- * the same shapes, the numbers equal to within rounding.
+ * arithmetic. It is held to forward-mode dual numbers (tests/independent-solver.test.ts) and to
+ * the engine (tests/solve-adversarial.test.ts) on every test run: the same keys, the same shapes,
+ * the numbers equal to within rounding.
  */
 import type { LstmInstance, Mat, RnnInstance, Vec } from './instance.js';
 import { logistic } from '../engine/autodiff.js';
@@ -31,6 +32,14 @@ function take(n: number): number {
     arena = grown;
   }
   return at;
+}
+
+/**
+ * A pre-activation, or NaN if its sum overflowed on the way: tanh and σ would squash ±∞ to a
+ * finite value and hide the overflow, which the printed solution must report (as the engine does).
+ */
+function finite(x: number): number {
+  return Number.isFinite(x) ? x : NaN;
 }
 
 /** Copies a matrix (rows of equal length) into the arena, row after row. */
@@ -100,6 +109,20 @@ function outerInto(out: number, u: number, v: number, rows: number, cols: number
   }
 }
 
+/** The output of one step, out = V·state + bias (K of them), its error out − target into err, and L_t = ½‖err‖². */
+function outputStep(out: number, V: number, state: number, bias: number, target: number, err: number, K: number, H: number): number {
+  matVecInto(out, V, state, K, H, false);
+  let sum = 0;
+  for (let k = 0; k < K; k++) {
+    const value = arena[out + k]! + arena[bias + k]!;
+    arena[out + k] = value;
+    const d = value - arena[target + k]!;
+    arena[err + k] = d;
+    sum += d * d;
+  }
+  return 0.5 * sum;
+}
+
 function countedSteps(loss: string | undefined, T: number): Uint8Array {
   const counted = new Uint8Array(T);
   if (loss === 'sum') counted.fill(1);
@@ -123,17 +146,9 @@ export function emitRnn(inst: RnnInstance, e: Emitter): void {
     const prev = s + t * H, st = s + (t + 1) * H;
     matVecInto(st, U, x + t * D, H, D, false);
     matVecInto(st, W, prev, H, H, true);
-    for (let a = 0; a < H; a++) arena[st + a] = Math.tanh(arena[st + a]! + arena[b + a]!);
-    matVecInto(o + t * K, V, st, K, H, false);
-    let half = 0;
-    for (let k = 0; k < K; k++) {
-      const ok = arena[o + t * K + k]! + arena[c + k]!;
-      arena[o + t * K + k] = ok;
-      const d = ok - arena[y + t * K + k]!;
-      arena[err + t * K + k] = d;
-      half += d * d;
-    }
-    if (counted[t]) loss += 0.5 * half;
+    for (let a = 0; a < H; a++) arena[st + a] = Math.tanh(finite(arena[st + a]! + arena[b + a]!));
+    const lt = outputStep(o + t * K, V, st, c, y + t * K, err + t * K, K, H);
+    if (counted[t]) loss += lt;
   }
 
   // backwards: δ_t = ∂L/∂θ_t = (Vᵀe_t [if counted] + Wᵀδ_{t+1}) ⊙ (1 − s_t²)
@@ -216,7 +231,7 @@ export function emitLstm(inst: LstmInstance, e: Emitter): void {
       matVecInto(out, Wx[q]!, x + t * D, H, D, false);
       matVecInto(out, Wh[q]!, hPrev, H, H, true);
       for (let a = 0; a < H; a++) {
-        const pre = arena[out + a]! + arena[bias[q]! + a]!;
+        const pre = finite(arena[out + a]! + arena[bias[q]! + a]!);
         arena[out + a] = q === 2 ? Math.tanh(pre) : logistic(pre);
       }
     }
@@ -227,16 +242,8 @@ export function emitLstm(inst: LstmInstance, e: Emitter): void {
       arena[m + t * H + a] = ma;
       arena[ht + a] = arena[O + t * H + a]! * ma;
     }
-    matVecInto(yhat + t * K, V, ht, K, H, false);
-    let half = 0;
-    for (let k = 0; k < K; k++) {
-      const yk = arena[yhat + t * K + k]! + arena[by + k]!;
-      arena[yhat + t * K + k] = yk;
-      const d = yk - arena[y + t * K + k]!;
-      arena[err + t * K + k] = d;
-      half += d * d;
-    }
-    if (counted[t]) loss += 0.5 * half;
+    const lt = outputStep(yhat + t * K, V, ht, by, y + t * K, err + t * K, K, H);
+    if (counted[t]) loss += lt;
   }
 
   // backwards (lstmClosedForm's recurrences): dh = ∂L/∂h_t, dc = ∂L/∂c_t, δ^G_t = ∂L/∂a^G_t

@@ -1,7 +1,6 @@
 /**
  * A solution as the JSON text `gradsheet solve` prints: which keys, and the check that every
- * number in it is finite. Kept apart from the solvers so that the thread that writes `solve`'s
- * output (commands/solve-writer.ts) loads none of them.
+ * number in it is finite.
  */
 import { GradsheetError } from '../errors.js';
 import { instanceLabel } from './instance.js';
