@@ -29,6 +29,16 @@ import { CLI, ROOT, gradsheet } from './support/cli.js';
 import { randomLstm, randomRnn, rngFor, type Rng, type Shape } from './support/random-instances.js';
 import { tempDir } from './support/tmp.js';
 
+/** `text` with 1 to `most` random edits: one of `chars` put in at a random place, over up to `most − 1` characters. */
+function edited(text: string, rng: () => number, chars: readonly string[], most: number): string {
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rng() * a.length)]!;
+  for (let k = 1 + Math.floor(rng() * most); k > 0; k--) {
+    const at = Math.floor(rng() * (text.length + 1));
+    text = text.slice(0, at) + pick(chars) + text.slice(at + Math.floor(rng() * most));
+  }
+  return text;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. fused kernels against the engine
 // ---------------------------------------------------------------------------------------------
@@ -336,11 +346,7 @@ describe('solve reads an array one element at a time exactly as the whole text',
     const CHARS = ['', ' ', '\t', '\r\n', ',', ':', '[', ']', '{', '}', '"', '\\', '\\"', '1', '-', 'e', 'n', '\ufeff', '\u00a0', '\u2028', '\u0000'];
     const problems: string[] = [];
     for (let n = 0; n < 20000 && problems.length < 5; n++) {
-      let text = pick(SEEDS);
-      for (let k = 1 + Math.floor(r2() * 2); k > 0; k--) {
-        const at = Math.floor(r2() * (text.length + 1));
-        text = text.slice(0, at) + pick(CHARS) + text.slice(at + Math.floor(r2() * 2));
-      }
+      const text = edited(pick(SEEDS), r2, CHARS, 2);
       let whole: unknown, wholeOk = true;
       try {
         whole = JSON.parse(text);
@@ -521,11 +527,7 @@ describe('syntaxErrorOffset agrees with V8', () => {
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rng() * a.length)]!;
     const mismatches: string[] = [];
     for (let n = 0; n < 20000 && mismatches.length < 10; n++) {
-      let text = pick(SEEDS);
-      for (let k = 1 + Math.floor(rng() * 3); k > 0; k--) {
-        const at = Math.floor(rng() * (text.length + 1));
-        text = text.slice(0, at) + pick(CHARS) + text.slice(at + Math.floor(rng() * 3));
-      }
+      let text = edited(pick(SEEDS), rng, CHARS, 3);
       if (rng() < 0.1) text = text.slice(0, Math.floor(rng() * text.length));
       const ours = syntaxErrorOffset(text);
       let message: string | null = null;

@@ -9,7 +9,7 @@ interface Command {
 const commands: Record<string, Command> = {
   solve: {
     summary: 'Solve RNN/LSTM instances exactly: forward pass, every gradient, per-step BPTT terms, Jacobians.',
-    usage: 'gradsheet solve <file.json | ->',
+    usage: 'gradsheet solve <file.json | -> [--all]',
     run: async (args) => (await import('./solve.js')).runSolve(args),
   },
   banks: {
