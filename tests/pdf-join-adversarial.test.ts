@@ -520,12 +520,30 @@ describe('property: random Skia-like PDFs join to what they were', () => {
     for (const extra of [' % /Type /Pages\n', ' /Note (/Type /Pages)']) refusedOrFaithful(textPdf('typed', 1, extra));
   });
 
-  it('refuses, with UnsupportedPdf and nothing appended, or joins faithfully, every one-byte mutation', () => {
-    const m = mulberry32(Number(process.env.PDF_JOIN_FUZZ_SEED ?? 0xbad5eed));
-    const interesting = '0123456789 ()<>[]/%\\R\n\rse#+-';
+  /**
+   * Judges `edits` mutants (PDF_JOIN_FUZZ_EDITS overrides; the generator seeded from `seed`, or
+   * PDF_JOIN_FUZZ_SEED): every one must be refused or joined faithfully, and at least `minAccepted`
+   * joined. `mutant` gives a mutant's bytes and description, or null when the edit changed nothing.
+   */
+  function judgeMutants(seed: number, edits: number, minAccepted: number, mutant: (m: () => number) => { bytes: Uint8Array; what: string } | null): void {
+    const m = mulberry32(Number(process.env.PDF_JOIN_FUZZ_SEED ?? seed));
     const violations: string[] = [];
     let accepted = 0;
-    for (let i = 0; i < Number(process.env.PDF_JOIN_FUZZ_EDITS ?? 60); i++) {
+    for (let i = 0; i < Number(process.env.PDF_JOIN_FUZZ_EDITS ?? edits); i++) {
+      const made = mutant(m);
+      if (made === null) continue;
+      const verdict = judgeMutant(made.bytes, made.what);
+      if (verdict === 'accepted') accepted += 1;
+      else if (verdict !== 'refused' && verdict !== 'unreadable') violations.push(verdict);
+    }
+    if (process.env.PDF_JOIN_FUZZ_EDITS) console.log(`accepted ${accepted}`);
+    expect(violations).toEqual([]);
+    expect(accepted).toBeGreaterThan(minAccepted);
+  }
+
+  it('refuses, with UnsupportedPdf and nothing appended, or joins faithfully, every one-byte mutation', () => {
+    const interesting = '0123456789 ()<>[]/%\\R\n\rse#+-';
+    judgeMutants(0xbad5eed, 60, 10, (m) => {
       const doc = pick(m, docs);
       const bytes = new Uint8Array(doc.bytes);
       const source = text(doc.bytes);
@@ -534,23 +552,14 @@ describe('property: random Skia-like PDFs join to what they were', () => {
       // mostly the objects, now and then the table or the trailer
       const at = m() < 0.85 ? int(m, 0, xrefAt - 1) : int(m, xrefAt, startxref - 1);
       bytes[at] = interesting.charCodeAt(int(m, 0, interesting.length - 1));
-      if (bytes[at] === doc.bytes[at]) continue;
-      const what = `${doc.pages[0]!.text.replace(/p0$/, '')} byte ${at} ${JSON.stringify(source.slice(Math.max(0, at - 20), at))}+${JSON.stringify(String.fromCharCode(doc.bytes[at]!))}->${JSON.stringify(String.fromCharCode(bytes[at]!))}`;
-      const verdict = judgeMutant(bytes, what);
-      if (verdict === 'accepted') accepted += 1;
-      else if (verdict !== 'refused' && verdict !== 'unreadable') violations.push(verdict);
-    }
-    if (process.env.PDF_JOIN_FUZZ_EDITS) console.log(`accepted ${accepted}`);
-    expect(violations).toEqual([]);
-    expect(accepted).toBeGreaterThan(10);
+      if (bytes[at] === doc.bytes[at]) return null;
+      return { bytes, what: `${doc.pages[0]!.text.replace(/p0$/, '')} byte ${at} ${JSON.stringify(source.slice(Math.max(0, at - 20), at))}+${JSON.stringify(String.fromCharCode(doc.bytes[at]!))}->${JSON.stringify(String.fromCharCode(bytes[at]!))}` };
+    });
   });
 
   it('refuses, with UnsupportedPdf and nothing appended, or joins faithfully, every one-character edit of an object (table rebuilt)', () => {
-    const m = mulberry32(Number(process.env.PDF_JOIN_FUZZ_SEED ?? 0xed17));
     const interesting = '0123456789 ()<>[]/%\\R\n\rse#+-.';
-    const violations: string[] = [];
-    let accepted = 0;
-    for (let i = 0; i < Number(process.env.PDF_JOIN_FUZZ_EDITS ?? 80); i++) {
+    judgeMutants(0xed17, 80, 20, (m) => {
       const doc = pick(m, docs);
       const k = int(m, 0, doc.objects.length - 1);
       const value = doc.objects[k]!.value;
@@ -560,17 +569,10 @@ describe('property: random Skia-like PDFs join to what they were', () => {
       const ch = interesting[int(m, 0, interesting.length - 1)]!;
       const op = pick(m, ['replace', 'replace', 'insert', 'delete'] as const);
       const edited = op === 'replace' ? value.slice(0, at) + ch + value.slice(at + 1) : op === 'insert' ? value.slice(0, at) + ch + value.slice(at) : value.slice(0, at) + value.slice(at + 1);
-      if (edited === value) continue;
+      if (edited === value) return null;
       const objects = doc.objects.map((o, n) => (n === k ? { ...o, value: edited } : o));
-      const bytes = buildPdf(objects, doc.trailer, doc.options);
-      const what = `${doc.pages[0]!.text.replace(/p0$/, '')} object ${doc.objects[k]!.num}: ${op} ${JSON.stringify(ch)} at ${at} in ${JSON.stringify(value.slice(Math.max(0, at - 25), at + 15))}`;
-      const verdict = judgeMutant(bytes, what);
-      if (verdict === 'accepted') accepted += 1;
-      else if (verdict !== 'refused' && verdict !== 'unreadable') violations.push(verdict);
-    }
-    if (process.env.PDF_JOIN_FUZZ_EDITS) console.log(`accepted ${accepted}`);
-    expect(violations).toEqual([]);
-    expect(accepted).toBeGreaterThan(20);
+      return { bytes: buildPdf(objects, doc.trailer, doc.options), what: `${doc.pages[0]!.text.replace(/p0$/, '')} object ${doc.objects[k]!.num}: ${op} ${JSON.stringify(ch)} at ${at} in ${JSON.stringify(value.slice(Math.max(0, at - 25), at + 15))}` };
+    });
   });
 });
 
