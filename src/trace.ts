@@ -7,6 +7,6 @@ import { writeSync } from 'node:fs';
 const on = Boolean(process.env.GRADSHEET_DEBUG);
 
 export function trace(label: string): void {
-  // written at once, from any thread (a worker's process.stderr goes through the main thread)
+  // written at once: the timeline must not lag behind a busy event loop, nor be lost on process.exit
   if (on) writeSync(2, `[${process.uptime().toFixed(3)} s, ${process.resourceUsage().minorPageFault} page faults] ${label}\n`);
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { GradsheetError, parseJsonText } from '../errors.js';
+import { GradsheetError } from '../errors.js';
 import type { GradeResult } from '../grade/grade.js';
-import { readText } from './io.js';
+import { readJson } from './io.js';
 import { KEY_OPTIONS, loadGrader } from './key-source.js';
 
 const MARK: Record<string, string> = { correct: '✓', partial: '~', incorrect: '✗', missing: '·', invalid: '!' };
@@ -19,14 +19,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new GradsheetError('usage', 'check takes one submission file (or - for standard input), plus --key key.json or --bank B --secret-file F.');
   const { grader } = await loadGrader(values, 'check');
   const path = positionals[0]!;
-  let submission: unknown;
-  const text = await readText(path);
-  const source = path === '-' ? 'standard input' : path;
-  try {
-    submission = parseJsonText(text.replace(/^\uFEFF/, ''), source);
-  } catch (e) {
-    throw e instanceof GradsheetError ? e : new GradsheetError('bad-json', `${source} is not valid JSON.`);
-  }
+  const submission = await readJson(path);
   const result = grader.grade(submission);
   process.stdout.write((values.json ? JSON.stringify(result, null, 2) : resultText(result)) + '\n');
   // a single submission that cannot be graded at all is an error for the one who sent it

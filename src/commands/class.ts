@@ -8,10 +8,7 @@ import { parseRoster, type RosterProblem } from '../problems/roster.js';
 import { practiceSecret, practiceStudents } from '../problems/variants.js';
 import { loadBank, readSecret } from './files.js';
 import { readText } from './io.js';
-
 import { checkClassOptions, type ClassOptions } from './class-options.js';
-
-export { CLASS_OPTIONS, checkClassOptions, type ClassOptions } from './class-options.js';
 
 export interface ClassSet {
   bank: Bank;

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { answerKey, blankSubmission } from '../problems/key.js';
 import { generateKeyVariants } from '../problems/variants.js';
-import { CLASS_OPTIONS, loadClass } from './class.js';
+import { CLASS_OPTIONS } from './class-options.js';
+import { loadClass } from './class.js';
 import { writeAtomic } from './files.js';
 import { prettyJson } from '../json.js';
 

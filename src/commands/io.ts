@@ -17,7 +17,16 @@ export async function readText(path: string): Promise<string> {
   }
 }
 
+/** What a message calls an input: its path, or "standard input" for `-`. */
+export function inputName(path: string): string {
+  return path === '-' ? 'standard input' : path;
+}
+
+/** An input's text for a JSON parser: the file (or standard input) without a byte order mark. */
+export async function readJsonText(path: string): Promise<string> {
+  return (await readText(path)).replace(/^\uFEFF/, '');
+}
+
 export async function readJson(path: string): Promise<unknown> {
-  const text = await readText(path);
-  return parseJsonText(text.replace(/^\uFEFF/, ''), path === '-' ? 'standard input' : path);
+  return parseJsonText(await readJsonText(path), inputName(path));
 }

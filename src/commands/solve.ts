@@ -5,7 +5,7 @@ import { arrayElementSpans } from '../json-array.js';
 import { isWellFormedInstance, type Instance } from '../models/instance.js';
 import { solutionJson } from '../models/solve.js';
 import { trace } from '../trace.js';
-import { readText } from './io.js';
+import { inputName, readJsonText } from './io.js';
 import { OutputBuffer } from './output.js';
 
 /** Instances to solve: `count` of them, or one on its own (`single`: printed without the array). */
@@ -30,11 +30,11 @@ export async function runSolve(argv: string[]): Promise<number> {
     throw new GradsheetError('usage', 'solve takes exactly one argument: a JSON file holding an instance or an array of instances, or - for standard input.');
   }
   const source = positionals[0]!;
-  const text = (await readText(source)).replace(/^\uFEFF/, '');
+  const text = await readJsonText(source);
   trace('input read');
   // Every instance is validated before anything is printed, so a malformed one leaves no partial
   // output; solutions are then written as they are computed, each one gone once it is written.
-  const batch = (await elementwise(text)) ?? (await whole(text, source === '-' ? 'standard input' : source));
+  const batch = (await elementwise(text)) ?? (await whole(text, inputName(source)));
   trace('instances validated');
   const options = { all: values.all === true };
   const out = new OutputBuffer();

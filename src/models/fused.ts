@@ -1,7 +1,7 @@
 /**
  * `gradsheet solve`'s default output computed in one pass over flat arrays: the forward pass
  * and the BPTT recurrences of MATH.md §2–3, fused, for exactly the keys it prints
- * (solution-json.ts's PRINTED), handed to an Emitter as they are laid out in memory.
+ * (solve.ts's PRINTED), handed to an Emitter as they are laid out in memory.
  *
  * This is a third implementation, for speed only: solving thousands of instances in a fresh
  * process, the engine's tape (one record, one allocation per operation) cost more than the
