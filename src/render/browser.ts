@@ -27,6 +27,7 @@ import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin } from 'puppetee
 import { GradsheetError } from '../errors.js';
 import { findChromium, isHeadlessShell, killGroup, liveProcessesInGroup, startChromium, type ChromiumProcess } from './chromium.js';
 import { trace } from '../trace.js';
+import { LEAN_VLIST_CSS } from './katex-lean.js';
 
 export { CHROMIUM_CANDIDATES, findChromium, isHeadlessShell } from './chromium.js';
 
@@ -34,7 +35,7 @@ let katexCssCache: string | undefined;
 
 /**
  * katex.min.css with every font inlined as a woff2 data: URI and the woff/ttf fallbacks dropped
- * (Chromium reads woff2). Computed once. A `file://` base does not work for the fonts here:
+ * (Chromium reads woff2), followed by the rules of gradsheet's lean lists (katex-lean.ts). Computed once. A `file://` base does not work for the fonts here:
  * `page.setContent` on about:blank silently fails to load them, so they travel inside the CSS.
  */
 export function katexCss(): string {
@@ -55,8 +56,8 @@ export function katexCss(): string {
   if (faces === 0 || inlined.includes('url(fonts/')) {
     throw new GradsheetError('internal', `katex.min.css (${cssPath}) does not have the @font-face rules this version of gradsheet expects.`);
   }
-  katexCssCache = inlined;
-  return inlined;
+  katexCssCache = inlined + LEAN_VLIST_CSS;
+  return katexCssCache;
 }
 
 /** What a document is: extra CSS for its `<head>` and the HTML of its `<body>`. */

@@ -1,0 +1,213 @@
+/**
+ * KaTeX's HTML with fewer elements, printed the same.
+ *
+ * Chromium's work on a page grows with its elements (style, two print layouts, paint, PDF), and
+ * KaTeX's markup is most of a worksheet's: 92% of its HTML, 1,240 of its 1,390 elements. The
+ * build tree KaTeX prints (`katex.__renderToDomTree`) is rewritten before it is printed:
+ *  - KaTeX places everything raised or lowered (a subscript, a superscript, a `\raisebox`) in a
+ *    "vlist": an inline table whose cell holds one zero-height block per item, each with a strut
+ *    that fixes the item's baseline. For one item that is nine elements around the item. It
+ *    becomes one, `vlist-x`: an inline-block moved by `vertical-align` to exactly where the table
+ *    put the item's baseline (the block's `top` plus the strut's height), with the item's margins.
+ *    Its line height is 0, so that, like the table's zero-height block, it adds nothing to the
+ *    height of the line: the `katex-strut` of the enclosing base still decides that, as KaTeX
+ *    intends. Lists of two or more items (fractions, limits, accents, matrices) stay tables.
+ *  - Elements whose only classes are KaTeX's atom classes (`mord`, `mrel`…, which katex.css has no
+ *    rule for) go, their children taking their place; the glue on either side of a bare symbol
+ *    (`=`, `+`) becomes that symbol's margins; a size change around a lean list's one symbol moves
+ *    onto the symbol.
+ * Anything not shaped exactly as KaTeX 0.19 builds it is left as it is, and so is every element
+ * that CSS places by its parent (`.vlist>span>span`…). The bench worksheet goes from 1,388 elements
+ * to 741, and Chromium's work per document falls by a third. tests/katex-lean.test.ts prints
+ * both forms of every shipped bank's worksheet and key, and of constructions the banks do not use,
+ * and compares the pages pixel by pixel.
+ */
+
+/** The CSS that goes with the lean lists, after katex.css. */
+export const LEAN_VLIST_CSS = '.katex .vlist-x{display:inline-block;position:relative;line-height:0}.katex .vlist-x>span{display:inline-block}';
+
+/** The parts of KaTeX's build tree (`katex.__renderToDomTree`) this looks at; other nodes are passed by. */
+interface TreeNode {
+  classes?: string[];
+  children?: TreeNode[];
+  style?: Record<string, string | undefined>;
+  attributes?: Record<string, string>;
+  text?: string;
+}
+
+const EM = /^(-?\d+(?:\.\d+)?)em$/;
+
+function em(value: string | undefined): number | undefined {
+  const m = value === undefined ? null : EM.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
+function isSpan(node: TreeNode | undefined, classes: readonly string[]): node is TreeNode & { children: TreeNode[]; classes: string[] } {
+  return node !== undefined && Array.isArray(node.children) && Array.isArray(node.classes) &&
+    node.classes.length === classes.length && classes.every((c, i) => node.classes![i] === c) &&
+    (node.attributes === undefined || Object.keys(node.attributes).length === 0);
+}
+
+function styleKeys(node: TreeNode): string[] {
+  return Object.entries(node.style ?? {}).filter(([, v]) => v !== undefined).map(([k]) => k);
+}
+
+/**
+ * The item of a one-item vlist and where its baseline goes (em above the list's baseline), if
+ * `node` is exactly such a list as KaTeX builds it; otherwise undefined.
+ */
+function oneItemList(node: TreeNode): { item: TreeNode; raise: number; marginLeft?: string; marginRight?: string } | undefined {
+  const t2 = isSpan(node, ['vlist-t', 'vlist-t2']);
+  if (!t2 && !isSpan(node, ['vlist-t'])) return undefined;
+  if (styleKeys(node).length > 0) return undefined;
+  const rows = node.children!;
+  if (rows.length !== (t2 ? 2 : 1)) return undefined;
+  const first = rows[0];
+  if (!isSpan(first, ['vlist-r']) || styleKeys(first).length > 0 || first.children.length !== (t2 ? 2 : 1)) return undefined;
+  const cell = first.children[0];
+  if (!isSpan(cell, ['vlist']) || cell.children.length !== 1 || styleKeys(cell).join() !== 'height') return undefined;
+  if (t2) {
+    // the depth row (a cell with an empty span) and the zero-width space beside the first cell
+    const spacer = first.children[1];
+    if (!isSpan(spacer, ['vlist-s']) || spacer.children.length !== 1 || spacer.children[0]!.text !== '\u200b') return undefined;
+    const depthRow = rows[1];
+    if (!isSpan(depthRow, ['vlist-r']) || depthRow.children.length !== 1) return undefined;
+    const depthCell = depthRow.children[0];
+    if (!isSpan(depthCell, ['vlist']) || depthCell.children.length !== 1 || !isSpan(depthCell.children[0], []) || depthCell.children[0].children.length !== 0) return undefined;
+  }
+  const wrap = cell.children[0]!;
+  if (!isSpan(wrap, []) || wrap.children.length !== 2) return undefined;
+  const keys = styleKeys(wrap);
+  if (!keys.includes('top') || keys.some((k) => k !== 'top' && k !== 'marginLeft' && k !== 'marginRight')) return undefined;
+  const [strut, item] = wrap.children as [TreeNode, TreeNode];
+  if (!isSpan(strut, ['pstrut']) || strut.children.length !== 0 || styleKeys(strut).join() !== 'height') return undefined;
+  const top = em(wrap.style!.top), height = em(strut.style!.height);
+  if (top === undefined || height === undefined || !Array.isArray(item.children)) return undefined;
+  // The block sits on the list's baseline (the bottom of the first row) and is moved by `top`; its
+  // line's baseline is the strut's height below its top (the strut is the tallest thing on it).
+  return { item, raise: -(top + height), marginLeft: wrap.style!.marginLeft, marginRight: wrap.style!.marginRight };
+}
+
+/** Rewrites, in place, every one-item vlist under `node` (depth first) into a `vlist-x`. */
+function leanVLists(node: TreeNode): void {
+  const children = node.children;
+  if (!Array.isArray(children)) return;
+  for (const child of children) leanVLists(child);
+  const list = oneItemList(node);
+  if (list === undefined) return;
+  node.classes = ['vlist-x'];
+  node.children = [list.item];
+  const style: Record<string, string> = { verticalAlign: `${+list.raise.toFixed(4)}em` };
+  if (list.marginLeft !== undefined) style.marginLeft = list.marginLeft;
+  if (list.marginRight !== undefined) style.marginRight = list.marginRight;
+  node.style = style;
+}
+
+/**
+ * KaTeX's atom classes, which only name what an element is (an ordinary symbol, a relation, a
+ * script-size atom…): katex.css has no rule that mentions them, so an element with nothing else
+ * (no other class, no style, no attribute) is a bare `<span>` with no effect on the page.
+ */
+export const ATOM_CLASSES: ReadonlySet<string> = new Set(['mord', 'mbin', 'mrel', 'mopen', 'mclose', 'mpunct', 'minner', 'mtight']);
+
+/** Parents whose children katex.css places by the `>` combinator (`.vlist>span>span`, `.delim-size1>span`…): their children keep their elements. */
+const PLACING_CLASSES: ReadonlySet<string> = new Set(['vlist', 'vlist-x', 'katex-inner', 'delim-size1', 'delim-size4', 'mfrac']);
+
+function isSymbol(node: TreeNode | undefined): node is TreeNode & { text: string; classes: string[] } {
+  return node !== undefined && typeof node.text === 'string' && !Array.isArray(node.children) && Array.isArray(node.classes);
+}
+
+function plain(node: TreeNode): boolean {
+  return styleKeys(node).length === 0 && Object.keys(node.attributes ?? {}).length === 0;
+}
+
+/** A symbol printed as bare text: no class, no style, no italic correction. */
+function isBareText(node: TreeNode | undefined): boolean {
+  return isSymbol(node) && node.classes.length === 0 && plain(node) && !((node as { italic?: number }).italic! > 0);
+}
+
+/** A horizontal space (`\,`, `\quad`, the glue around `=` and `+`): an empty inline-block with a right margin. */
+function spaceWidth(node: TreeNode | undefined): string | undefined {
+  if (node === undefined || !Array.isArray(node.children) || node.children.length > 0 || !Array.isArray(node.classes)) return undefined;
+  if (node.classes[0] !== 'mspace' || node.classes.slice(1).some((c) => !ATOM_CLASSES.has(c))) return undefined;
+  if (Object.keys(node.attributes ?? {}).length > 0 || styleKeys(node).join() !== 'marginRight') return undefined;
+  return em(node.style!.marginRight) === undefined ? undefined : node.style!.marginRight;
+}
+
+/**
+ * Removes, in place, the elements under `node` that do nothing: a symbol with only atom classes is
+ * printed as bare text, a span with only atom classes is replaced by its children, a `msupsub`
+ * around a lean list by the list, a size change around a lean list's one symbol is moved onto the
+ * symbol, and the spaces on either side of a bare symbol become that symbol's margins. What CSS
+ * places by its parent keeps its element.
+ */
+function unwrap(node: TreeNode, placedByParent: boolean): void {
+  const children = node.children;
+  if (!Array.isArray(children)) return;
+  const classes = node.classes ?? [];
+  // `.mfrac>span>span`: the grandchildren of a fraction are placed too
+  const placing = classes.some((c) => PLACING_CLASSES.has(c)) || isSpan(children[0], ['pstrut']);
+  for (const child of children) unwrap(child, placing || (placedByParent && classes.includes('mfrac')));
+  if (placing) {
+    if (classes[0] === 'vlist-x') mergeSizeIntoSymbol(node);
+    return;
+  }
+  let out: TreeNode[] = [];
+  for (const child of children) {
+    const atomsOnly = Array.isArray(child.classes) && child.classes.every((c) => ATOM_CLASSES.has(c));
+    if (isSymbol(child)) {
+      if (atomsOnly) child.classes = [];
+      out.push(child);
+    } else if (atomsOnly && child.classes!.length > 0 && Array.isArray(child.children) && plain(child)) {
+      out.push(...child.children);
+    } else if (isSpan(child, ['msupsub']) && plain(child) && child.children.length === 1 && child.children[0]!.classes?.[0] === 'vlist-x') {
+      out.push(child.children[0]!);
+    } else {
+      out.push(child);
+    }
+  }
+  // spaces around bare text: [space a] text [space b] → <span style="margin-left:a;margin-right:b">text</span>
+  const merged: TreeNode[] = [];
+  for (let i = 0; i < out.length; i++) {
+    const child = out[i]!;
+    if (!isBareText(child)) {
+      merged.push(child);
+      continue;
+    }
+    const before = spaceWidth(merged.at(-1));
+    const after = spaceWidth(out[i + 1]);
+    if (before === undefined && after === undefined) {
+      merged.push(child);
+      continue;
+    }
+    // the space before becomes the wrapper (it is a span with the right font size: the same parent)
+    const wrapper = before !== undefined ? merged.pop()! : out[i + 1]!;
+    wrapper.classes = [];
+    wrapper.children = [child];
+    wrapper.style = { ...(before !== undefined ? { marginLeft: before } : {}), ...(after !== undefined ? { marginRight: after } : {}) };
+    merged.push(wrapper);
+    if (after !== undefined) i += 1;
+  }
+  out = merged;
+  node.children = out;
+}
+
+/**
+ * `vlist-x > sizing > one symbol` → `vlist-x > symbol` with the sizing classes: the size rules
+ * (`.katex-sizing.reset-size6.size3`) name the element itself, so the symbol sets its own size.
+ */
+function mergeSizeIntoSymbol(list: TreeNode): void {
+  const sizing = list.children?.[0];
+  if (sizing === undefined || list.children!.length !== 1 || !Array.isArray(sizing.classes) || sizing.classes[0] !== 'katex-sizing' || !plain(sizing)) return;
+  const only = sizing.children;
+  if (!Array.isArray(only) || only.length !== 1 || !isSymbol(only[0])) return;
+  const symbol = only[0];
+  symbol.classes = [...sizing.classes, ...symbol.classes.filter((c) => !sizing.classes!.includes(c))];
+  list.children = [symbol];
+}
+
+/** Makes KaTeX's build tree lean, in place: one-item vlists become one element, elements that do nothing go. */
+export function leanKatexTree(node: TreeNode): void {
+  leanVLists(node);
+  unwrap(node, false);
+}
