@@ -113,6 +113,9 @@ export const ATOM_CLASSES: ReadonlySet<string> = new Set(['mord', 'mbin', 'mrel'
 /** Parents whose children katex.css places by the `>` combinator (`.vlist>span>span`, `.delim-size1>span`…): their children keep their elements. */
 const PLACING_CLASSES: ReadonlySet<string> = new Set(['vlist', 'vlist-x', 'katex-inner', 'delim-size1', 'delim-size4', 'mfrac']);
 
+/** An atom class, or one of the empty strings KaTeX leaves in class lists (it prints none of them). */
+const isAtom = (c: string): boolean => c === '' || ATOM_CLASSES.has(c);
+
 function isSymbol(node: TreeNode | undefined): node is TreeNode & { text: string; classes: string[] } {
   return node !== undefined && typeof node.text === 'string' && !Array.isArray(node.children) && Array.isArray(node.classes);
 }
@@ -129,7 +132,7 @@ function isBareText(node: TreeNode | undefined): boolean {
 /** A horizontal space (`\,`, `\quad`, the glue around `=` and `+`): an empty inline-block with a right margin. */
 function spaceWidth(node: TreeNode | undefined): string | undefined {
   if (node === undefined || !Array.isArray(node.children) || node.children.length > 0 || !Array.isArray(node.classes)) return undefined;
-  if (node.classes[0] !== 'mspace' || node.classes.slice(1).some((c) => !ATOM_CLASSES.has(c))) return undefined;
+  if (node.classes[0] !== 'mspace' || node.classes.slice(1).some((c) => !isAtom(c))) return undefined;
   if (Object.keys(node.attributes ?? {}).length > 0 || styleKeys(node).join() !== 'marginRight') return undefined;
   return em(node.style!.marginRight) === undefined ? undefined : node.style!.marginRight;
 }
@@ -154,11 +157,11 @@ function unwrap(node: TreeNode, placedByParent: boolean): void {
   }
   let out: TreeNode[] = [];
   for (const child of children) {
-    const atomsOnly = Array.isArray(child.classes) && child.classes.every((c) => ATOM_CLASSES.has(c));
+    const atomsOnly = Array.isArray(child.classes) && child.classes.every(isAtom);
     if (isSymbol(child)) {
       if (atomsOnly) child.classes = [];
       out.push(child);
-    } else if (atomsOnly && child.classes!.length > 0 && Array.isArray(child.children) && plain(child)) {
+    } else if (atomsOnly && child.classes!.some((c) => c !== '') && Array.isArray(child.children) && plain(child)) {
       out.push(...child.children);
     } else if (isSpan(child, ['msupsub']) && plain(child) && child.children.length === 1 && child.children[0]!.classes?.[0] === 'vlist-x') {
       out.push(child.children[0]!);
@@ -175,18 +178,23 @@ function unwrap(node: TreeNode, placedByParent: boolean): void {
       continue;
     }
     const before = spaceWidth(merged.at(-1));
-    const after = spaceWidth(out[i + 1]);
-    if (before === undefined && after === undefined) {
+    // every space that follows (`,\\quad` is a comma, then a quad and a thin space)
+    let afterEm = 0, spacesAfter = 0;
+    for (let width = spaceWidth(out[i + 1]); width !== undefined; width = spaceWidth(out[i + 1 + spacesAfter])) {
+      afterEm += em(width)!;
+      spacesAfter += 1;
+    }
+    if (before === undefined && spacesAfter === 0) {
       merged.push(child);
       continue;
     }
-    // the space before becomes the wrapper (it is a span with the right font size: the same parent)
+    // a space becomes the wrapper (a span of the same parent, so of the same font size)
     const wrapper = before !== undefined ? merged.pop()! : out[i + 1]!;
     wrapper.classes = [];
     wrapper.children = [child];
-    wrapper.style = { ...(before !== undefined ? { marginLeft: before } : {}), ...(after !== undefined ? { marginRight: after } : {}) };
+    wrapper.style = { ...(before !== undefined ? { marginLeft: before } : {}), ...(spacesAfter > 0 ? { marginRight: `${+afterEm.toFixed(4)}em` } : {}) };
     merged.push(wrapper);
-    if (after !== undefined) i += 1;
+    i += spacesAfter;
   }
   out = merged;
   node.children = out;
@@ -202,7 +210,7 @@ function mergeSizeIntoSymbol(list: TreeNode): void {
   const only = sizing.children;
   if (!Array.isArray(only) || only.length !== 1 || !isSymbol(only[0])) return;
   const symbol = only[0];
-  symbol.classes = [...sizing.classes, ...symbol.classes.filter((c) => !sizing.classes!.includes(c))];
+  symbol.classes = [...sizing.classes, ...symbol.classes.filter((c) => c !== '' && !sizing.classes!.includes(c))];
   list.children = [symbol];
 }
 
