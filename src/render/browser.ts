@@ -137,6 +137,14 @@ export function loadPuppeteer(): Promise<typeof import('puppeteer-core/internal/
   return puppeteerModule;
 }
 
+let pdfOptionsModule: Promise<typeof import('puppeteer-core/internal/common/util.js')> | undefined;
+
+/** Puppeteer's reading of `page.pdf()` options (paper sizes, lengths in inches), loaded once. */
+function loadPdfOptions(): Promise<typeof import('puppeteer-core/internal/common/util.js')> {
+  pdfOptionsModule ??= import('puppeteer-core/internal/common/util.js');
+  return pdfOptionsModule;
+}
+
 /** Kills a started Chromium's whole process group and removes its profile, synchronously. */
 function killChromium(chromium: ChromiumProcess): void {
   chromium.transport.close();
@@ -156,6 +164,8 @@ export class PdfRenderer implements AsyncDisposable {
   readonly #timeoutMs: number;
   readonly #onBlockedRequest: ((url: string) => void) | undefined;
   readonly #idle: Page[] = [];
+  /** Each pool page's own DevTools session, for the calls made without Puppeteer's page methods. */
+  readonly #sessions = new WeakMap<Page, CDPSession>();
   readonly #waiters: (() => void)[] = [];
   #pageCount = 0;
   #opened = 0;
@@ -276,15 +286,25 @@ export class PdfRenderer implements AsyncDisposable {
       }
       const header = pdf.headerTemplate;
       const footer = pdf.footerTemplate;
-      const bytes = await page.pdf({
+      // Page.printToPDF with Puppeteer's own reading of the options, but the PDF in its reply
+      // (base64) rather than as a stream read back with IO.read and IO.close: one round trip, not four.
+      const { parsePDFOptions } = await loadPdfOptions();
+      const options = parsePDFOptions({
         format: pdf.format, printBackground: true, tagged: false, outline: false, preferCSSPageSize: false,
-        // fonts were awaited (and checked) when the content went in
-        waitForFonts: false,
         displayHeaderFooter: Boolean(header || footer),
         // An empty template would make Chromium print its own (date, title, URL, n/m) in that slot.
         headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
-        margin: pdf.margin, timeout: this.#timeoutMs,
+        margin: pdf.margin,
       });
+      const { data } = await this.#sessionOf(page).send('Page.printToPDF', {
+        transferMode: 'ReturnAsBase64', landscape: options.landscape, displayHeaderFooter: options.displayHeaderFooter,
+        headerTemplate: options.headerTemplate, footerTemplate: options.footerTemplate, printBackground: options.printBackground,
+        scale: options.scale, paperWidth: options.width, paperHeight: options.height,
+        marginTop: options.margin.top, marginBottom: options.margin.bottom, marginLeft: options.margin.left, marginRight: options.margin.right,
+        pageRanges: options.pageRanges, preferCSSPageSize: options.preferCSSPageSize,
+        generateTaggedPDF: options.tagged, generateDocumentOutline: options.outline,
+      });
+      const bytes = Buffer.from(data, 'base64');
       trace(`${token}: content (${html.head?.length ?? 0} + ${html.body.length} characters) in ${t1 - t0} ms, printed in ${Date.now() - t1} ms (${bytes.length} bytes)`);
       const still = await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[name="gradsheet-render"]')?.content ?? null);
       if (still !== token) throw new GradsheetError('browser', 'The page left its document while printing, so the PDF cannot be trusted.');
@@ -384,6 +404,7 @@ export class PdfRenderer implements AsyncDisposable {
       await page.emulateMediaType('print');
       // document.write on about:blank: the shell itself is not a request either.
       await page.setContent(SHELL_HTML(katexCss()), { waitUntil: 'load' });
+      this.#sessions.set(page, await page.createCDPSession());
       return page;
     } catch (e) {
       await page.close().catch(() => undefined);
@@ -411,6 +432,12 @@ export class PdfRenderer implements AsyncDisposable {
       throw new GradsheetError('browser', 'Chromium opened a tab that Puppeteer cannot drive as a page.');
     }
     return page;
+  }
+
+  #sessionOf(page: Page): CDPSession {
+    const session = this.#sessions.get(page);
+    if (session === undefined) throw new GradsheetError('internal', 'A pool page has no DevTools session.');
+    return session;
   }
 
   #refuse(request: HTTPRequest): void {
