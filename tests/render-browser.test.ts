@@ -15,6 +15,7 @@ import { isGradsheetError } from '../src/errors.js';
 import { CHROMIUM_CANDIDATES, PdfRenderer, findChromium, isHeadlessShell, katexCss, type PdfPageOptions, type RenderInput } from '../src/render/browser.js';
 import { clip, cssString, loadTemplates } from '../src/render/templates.js';
 import { PdfConcatenation, concatenatePdfs } from '../src/render/class-set.js';
+import { profileParent } from '../src/render/chromium.js';
 import { ROOT } from './support/cli.js';
 
 const MATH = katex.renderToString("\\frac{\\partial L_3}{\\partial U} = \\sum_k \\tanh'(\\theta_k)", { output: 'html' });
@@ -329,7 +330,7 @@ describe('a Chromium that cannot start', () => {
     writeFileSync(path, script, { mode: 0o755 });
     return path;
   }
-  const tempProfiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith('gradsheet-chromium-')).sort();
+  const tempProfiles = () => readdirSync(profileParent()).filter((f) => f.startsWith('gradsheet-chromium-')).sort();
 
   it('that exits at once is reported with its exit code and last words, not after the timeout, and leaves no profile', async () => {
     const before = tempProfiles();

@@ -110,7 +110,8 @@ export async function runRender(argv: string[]): Promise<number> {
     process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${withKey ? `${join(out, 'answer-key.pdf')} ` : ''}and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);
     return 0;
   } finally {
-    if (renderer) await renderer.close();
+    // gradsheet exits next: Chromium's group is killed, but its renderers are not waited for
+    if (renderer) await renderer.close({ waitForGroup: false });
     // failed before the browser was needed: the message goes out now, the browser once it is up
     else void launching.then((r) => r.close(), () => undefined);
   }

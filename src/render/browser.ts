@@ -320,17 +320,20 @@ export class PdfRenderer implements AsyncDisposable {
   /**
    * Closes Chromium and removes its temporary profile; safe to call twice. The browser has nothing
    * to save (its profile is thrown away), so it is killed rather than asked to shut down, which
-   * took ~0.35 s; the profile is removed once the browser process has exited.
+   * took ~0.35 s; the profile is removed once the browser process has exited. By default this
+   * also waits until every other process of the browser's group has gone (a renderer takes ~50 ms
+   * to give its memory back); `{ waitForGroup: false }` does not, for a caller about to exit: the
+   * whole group has been sent SIGKILL, which no process can ignore.
    */
-  async close(): Promise<void> {
+  async close(options: { waitForGroup?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#wakeAll();
     killGroup(this.pid);
     await withTimeout(this.#chromium.exited(), 5_000).catch(() => undefined);
-    // the rest of the group dies a moment later than the process we started; wait for it too
+    // the rest of the group dies a moment later than the process we started
     const pid = this.pid;
-    for (let waited = 0; pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
+    for (let waited = 0; options.waitForGroup !== false && pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.killNow();

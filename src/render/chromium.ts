@@ -7,7 +7,7 @@
  * instead of following it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -108,9 +108,25 @@ export interface ChromiumProcess {
   exitDescription(): string;
 }
 
+/**
+ * Where a throwaway profile goes: /dev/shm (memory) when it is a writable directory with room to
+ * spare, else the temporary directory. Chromium writes ~70 small files into a fresh profile;
+ * removing them from the disk here took ~60 ms at the end of every render, from memory ~5 ms.
+ */
+export function profileParent(): string {
+  try {
+    const shm = statfsSync('/dev/shm');
+    accessSync('/dev/shm', fsConstants.W_OK);
+    if (shm.bavail * shm.bsize >= 64 * 1024 * 1024) return '/dev/shm';
+  } catch {
+    // no /dev/shm, or not ours to write
+  }
+  return tmpdir();
+}
+
 /** Starts Chromium with a fresh profile and a DevTools pipe; throws a `browser` error if it cannot be spawned. */
 export function startChromium(executablePath: string): ChromiumProcess {
-  const profileDir = mkdtempSync(join(tmpdir(), 'gradsheet-chromium-'));
+  const profileDir = mkdtempSync(join(profileParent(), 'gradsheet-chromium-'));
   let child: ChildProcess;
   try {
     // detached: Chromium leads a process group of its own, so one kill reaches every helper process
