@@ -3,10 +3,12 @@
  * DevTools pipe's framing against a stream that splits messages anywhere (UTF-8 sequences included).
  */
 import { PassThrough } from 'node:stream';
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
-import { PipeTransport, chromiumArgs, startChromium, killGroup } from '../src/render/chromium.js';
+import { PipeTransport, chromiumArgs, launchedBinary, startChromium, killGroup } from '../src/render/chromium.js';
 
 const SHELL = '/usr/bin/chromium-headless-shell';
 
@@ -31,6 +33,43 @@ describe('the command line gradsheet starts Chromium with', () => {
     expect(full).not.toContain('--enable-begin-frame-control');
     expect(full.find((a) => a.startsWith('--disable-features='))).toContain('WebUIOmniboxPopup');
     expect(ours.find((a) => a.startsWith('--disable-features='))).not.toContain('WebUIOmniboxPopup');
+  });
+});
+
+describe('the binary gradsheet runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradsheet-launcher-'));
+  const script = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    chmodSync(path, 0o755);
+    return path;
+  };
+
+  it("is the binary behind a launcher that only runs it, as Debian's chromium-headless-shell is", () => {
+    expect(launchedBinary(script('debian', `#!/bin/sh -e\n\n${process.execPath} "$@"\n`))).toBe(process.execPath);
+    expect(launchedBinary(script('exec', `#!/bin/sh\n# a comment\nexec ${process.execPath} "$@"\n`))).toBe(process.execPath);
+  });
+
+  it('is the launcher itself when it does anything more, runs something that is not there, or is a binary', () => {
+    expect(launchedBinary(script('flags', `#!/bin/sh\nFLAGS=--x\n${process.execPath} $FLAGS "$@"\n`))).toBe(join(dir, 'flags'));
+    expect(launchedBinary(script('fixed', `#!/bin/sh\n${process.execPath} --fixed "$@"\n`))).toBe(join(dir, 'fixed'));
+    expect(launchedBinary(script('missing', '#!/bin/sh\n/nowhere/chromium "$@"\n'))).toBe(join(dir, 'missing'));
+    expect(launchedBinary(process.execPath)).toBe(process.execPath);
+    expect(launchedBinary('/nowhere/at/all')).toBe('/nowhere/at/all');
+  });
+
+  it.runIf(existsSync(SHELL))("starts Debian's headless shell without a shell in front of it", async () => {
+    const chromium = startChromium(SHELL);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exe = readFileSync(`/proc/${chromium.child.pid}/cmdline`, 'utf8').split('\0')[0];
+      expect(exe).toBe(launchedBinary(SHELL));
+      expect(exe).not.toBe(SHELL);
+    } finally {
+      killGroup(chromium.child.pid);
+      await chromium.exited();
+      rmSync(chromium.profileDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -77,6 +77,10 @@ export function chromiumArgs(executablePath: string, profileDir: string): string
     // for the whole run; the headless shell has none.
     '--disable-features=Translate,AcceptCHFrame,MediaRouter,OptimizationHints,WebUIReloadButton,ProcessPerSiteUpToMainFrameThreshold,IsolateSandboxedIframes' +
       (isHeadlessShell(executablePath) ? '' : ',WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup'),
+    // The network service (which serves no page of ours anything: every request is refused) runs
+    // in the browser process rather than a process of its own: one process fewer to start, whose
+    // ~3,600 first touches of fresh memory cost more here than its work (~0.14 s of CPU a run).
+    '--enable-features=NetworkServiceInProcess2',
     // The network is switched off below the page: no host resolves and every proxied connection
     // goes to a proxy that cannot resolve either. Request interception alone misses
     // <link rel=prefetch> and <link rel=preconnect>.
@@ -124,13 +128,33 @@ export function profileParent(): string {
   return tmpdir();
 }
 
+/**
+ * The binary behind a launcher script that only runs it: Debian's /usr/bin/chromium-headless-shell
+ * is `#!/bin/sh -e` and one line, `/usr/lib/chromium/chromium-headless-shell "$@"`, which leaves a
+ * shell waiting in front of the browser for the whole run. Anything else (a binary, the full
+ * browser's long launcher, which sets flags of its own) is returned as it is.
+ */
+export function launchedBinary(path: string): string {
+  let text: string;
+  try {
+    if (statSync(path).size > 512) return path;
+    text = readFileSync(path, 'latin1');
+  } catch {
+    return path;
+  }
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (!/^#!\/bin\/(?:ba|da)?sh(?: -e)?\n/.test(text) || lines.length !== 1) return path;
+  const target = /^(?:exec )?(\/[\w./+-]+) "\$@"$/.exec(lines[0]!)?.[1];
+  return target !== undefined && isExecutableFile(target) ? target : path;
+}
+
 /** Starts Chromium with a fresh profile and a DevTools pipe; throws a `browser` error if it cannot be spawned. */
 export function startChromium(executablePath: string): ChromiumProcess {
   const profileDir = mkdtempSync(join(profileParent(), 'gradsheet-chromium-'));
   let child: ChildProcess;
   try {
     // detached: Chromium leads a process group of its own, so one kill reaches every helper process
-    child = spawn(executablePath, chromiumArgs(executablePath, profileDir), { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    child = spawn(launchedBinary(executablePath), chromiumArgs(executablePath, profileDir), { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   } catch (e) {
     rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 });
     throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${e instanceof Error ? e.message : String(e)}.`, { cause: e });
