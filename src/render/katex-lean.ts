@@ -152,7 +152,10 @@ function unwrap(node: TreeNode, placedByParent: boolean): void {
   const placing = classes.some((c) => PLACING_CLASSES.has(c)) || isSpan(children[0], ['pstrut']);
   for (const child of children) unwrap(child, placing || (placedByParent && classes.includes('mfrac')));
   if (placing) {
-    if (classes[0] === 'vlist-x') mergeSizeIntoSymbol(node);
+    if (classes[0] === 'vlist-x') {
+      mergeSizeIntoSymbol(node);
+      mergeListIntoSymbol(node);
+    }
     return;
   }
   let out: TreeNode[] = [];
@@ -211,6 +214,42 @@ function mergeSizeIntoSymbol(list: TreeNode): void {
   if (!Array.isArray(only) || only.length !== 1 || !isSymbol(only[0])) return;
   const symbol = only[0];
   symbol.classes = [...sizing.classes, ...symbol.classes.filter((c) => c !== '' && !sizing.classes!.includes(c))];
+  list.children = [symbol];
+}
+
+/** KaTeX's font sizes 1–11 (`sizeMultipliers` in KaTeX): `.reset-sizeN.sizeM` is size M's over size N's. */
+const SIZE_MULTIPLIERS = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.44, 1.728, 2.074, 2.488];
+
+/** The font size a symbol's sizing classes set, relative to its parent's, or undefined. */
+function sizeRatio(classes: readonly string[]): number | undefined {
+  if (!classes.includes('katex-sizing')) return undefined;
+  const from = classes.map((c) => /^reset-size(\d+)$/.exec(c)?.[1]).find(Boolean);
+  const to = classes.map((c) => /^size(\d+)$/.exec(c)?.[1]).find(Boolean);
+  const a = SIZE_MULTIPLIERS[Number(from) - 1], b = SIZE_MULTIPLIERS[Number(to) - 1];
+  return a !== undefined && b !== undefined ? b / a : undefined;
+}
+
+const emOf = (value: number): string => `${+value.toFixed(4)}em`;
+
+/**
+ * `vlist-x > sized symbol` → one `vlist-x` that is the symbol: it takes the symbol's classes (so
+ * its own font size) and its text, and its lengths are restated in that font size's em (a lean
+ * list's lengths are in its parent's, a symbol's italic correction in its own).
+ */
+function mergeListIntoSymbol(list: TreeNode): void {
+  const symbol = list.children?.[0];
+  if (list.children!.length !== 1 || !isSymbol(symbol) || styleKeys(symbol).length > 0) return;
+  const ratio = sizeRatio(symbol.classes);
+  if (ratio === undefined) return;
+  const style = list.style ?? {};
+  const lengths = (['verticalAlign', 'marginLeft', 'marginRight'] as const).map((k) => (style[k] === undefined ? 0 : em(style[k])));
+  if (lengths.some((l) => l === undefined) || Object.keys(style).some((k) => k !== 'verticalAlign' && k !== 'marginLeft' && k !== 'marginRight')) return;
+  const [raise, left, right] = lengths as [number, number, number];
+  const italic = (symbol as { italic?: number }).italic ?? 0;
+  list.classes = ['vlist-x', ...symbol.classes];
+  list.style = { verticalAlign: emOf(raise / ratio), marginLeft: emOf(left / ratio), marginRight: emOf(right / ratio + Math.max(italic, 0)) };
+  symbol.classes = [];
+  (symbol as { italic?: number }).italic = 0;
   list.children = [symbol];
 }
 
