@@ -320,21 +320,24 @@ export class PdfRenderer implements AsyncDisposable {
   /**
    * Closes Chromium and removes its temporary profile; safe to call twice. The browser has nothing
    * to save (its profile is thrown away), so it is killed rather than asked to shut down, which
-   * took ~0.35 s; the profile is removed once the browser process has exited. By default this
-   * also waits until every other process of the browser's group has gone (a renderer takes ~50 ms
-   * to give its memory back); `{ waitForGroup: false }` does not, for a caller about to exit: the
-   * whole group has been sent SIGKILL, which no process can ignore.
+   * took ~0.35 s. By default this then waits until every process of the browser's group has gone
+   * (the browser and its renderers take 10–60 ms to give their memory back) before removing the
+   * profile. `{ waitForGroup: false }` does not wait, for a caller about to exit: the whole group
+   * has been sent SIGKILL, which no process can ignore, and a killed process writes nothing more
+   * (the removal retries should one still be finishing a file it had begun).
    */
   async close(options: { waitForGroup?: boolean } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#wakeAll();
     killGroup(this.pid);
-    await withTimeout(this.#chromium.exited(), 5_000).catch(() => undefined);
-    // the rest of the group dies a moment later than the process we started
-    const pid = this.pid;
-    for (let waited = 0; options.waitForGroup !== false && pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    if (options.waitForGroup !== false) {
+      await withTimeout(this.#chromium.exited(), 5_000).catch(() => undefined);
+      // the rest of the group dies a moment later than the process we started
+      const pid = this.pid;
+      for (let waited = 0; pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     }
     this.killNow();
     trace('Chromium closed');
