@@ -17,10 +17,15 @@
  *    (`=`, `+`) becomes that symbol's margins; a size change around a lean list's one symbol moves
  *    onto the symbol.
  * Anything not shaped exactly as KaTeX 0.19 builds it is left as it is, and so is every element
- * that CSS places by its parent (`.vlist>span>span`…). The bench worksheet goes from 1,388 elements
- * to 741, and Chromium's work per document falls by a third. tests/katex-lean.test.ts prints
+ * that CSS places by its parent (`.vlist>span>span`…; a document fragment, such as a matrix cell's
+ * content, counts as its parent). A list stays a table when its item sets lines of its own (laps,
+ * `\not`) or is taller or deeper than KaTeX declares (a one-sided `\smash`), and a script with a
+ * size of its own keeps its size element. The bench worksheet goes from 1,388 elements
+ * to 656, and Chromium's work per document falls by about a third. tests/katex-lean.test.ts prints
  * both forms of every shipped bank's worksheet and key, and of constructions the banks do not use,
- * and compares the pages pixel by pixel.
+ * and compares the pages pixel by pixel; tests/katex-lean-adversarial.test.ts does the same for
+ * 461 other strings in five contexts (inline, wrapping, display, and the templates' wrapping
+ * displays).
  */
 
 /** The CSS that goes with the lean lists, after katex.css. */
@@ -33,6 +38,9 @@ interface TreeNode {
   style?: Record<string, string | undefined>;
   attributes?: Record<string, string>;
   text?: string;
+  /** KaTeX's own measure of the node, in em of its parent */
+  height?: number;
+  depth?: number;
 }
 
 const EM = /^(-?\d+(?:\.\d+)?)em$/;
@@ -83,9 +91,41 @@ function oneItemList(node: TreeNode): { item: TreeNode; raise: number; marginLef
   if (!isSpan(strut, ['pstrut']) || strut.children.length !== 0 || styleKeys(strut).join() !== 'height') return undefined;
   const top = em(wrap.style!.top), height = em(strut.style!.height);
   if (top === undefined || height === undefined || !Array.isArray(item.children)) return undefined;
+  if (setsOwnLines(item) || hidden(item)) return undefined;
   // The block sits on the list's baseline (the bottom of the first row) and is moved by `top`; its
   // line's baseline is the strut's height below its top (the strut is the tallest thing on it).
   return { item, raise: -(top + height), marginLeft: wrap.style!.marginLeft, marginRight: wrap.style!.marginRight };
+}
+
+/**
+ * Classes of elements that set lines of their own (absolutely placed laps and `\\not`, blocks,
+ * flex boxes, SVG): inside a lean list they would inherit its line height of 0 and move, so a
+ * list whose item holds one is left a table.
+ */
+const OWN_LINES: ReadonlySet<string> = new Set(['katex-inner', 'clap', 'llap', 'rlap', 'katex-smash', 'katex-overlay', 'katex-stretchy', 'hide-tail',
+  'halfarrow-left', 'halfarrow-right', 'brace-left', 'brace-center', 'brace-right', 'katex-vbox', 'katex-thinbox', 'cd-label-left', 'cd-label-right', 'svg-align']);
+
+function setsOwnLines(node: TreeNode): boolean {
+  // an SVG node: children and attributes, but no class list
+  if (!Array.isArray(node.classes) && node.attributes !== undefined) return true;
+  if (node.classes?.some((c) => OWN_LINES.has(c))) return true;
+  return Array.isArray(node.children) && node.children.some(setsOwnLines);
+}
+
+/**
+ * Whether KaTeX has declared an item shorter (or shallower) than what it holds: `\\smash[t]` and
+ * `\\smash[b]` set the item's height (depth) to 0 so that the table hides it. The lean list has
+ * its item's real height, so such a list stays a table.
+ */
+function hidden(item: TreeNode): boolean {
+  let height = 0, depth = 0;
+  const measure = (node: TreeNode): void => {
+    height = Math.max(height, node.height ?? 0);
+    depth = Math.max(depth, node.depth ?? 0);
+    if (Array.isArray(node.children)) node.children.forEach(measure);
+  };
+  (item.children ?? []).forEach(measure);
+  return (item.height === 0 && height > 0) || (item.depth === 0 && depth > 0);
 }
 
 /** Rewrites, in place, every one-item vlist under `node` (depth first) into a `vlist-x`. */
@@ -120,6 +160,11 @@ function isSymbol(node: TreeNode | undefined): node is TreeNode & { text: string
   return node !== undefined && typeof node.text === 'string' && !Array.isArray(node.children) && Array.isArray(node.classes);
 }
 
+/** KaTeX's DocumentFragment: children and nothing else (a Span always has attributes, a symbol no children). */
+function isFragment(node: TreeNode): boolean {
+  return Array.isArray(node.children) && node.attributes === undefined && styleKeys(node).length === 0;
+}
+
 function plain(node: TreeNode): boolean {
   return styleKeys(node).length === 0 && Object.keys(node.attributes ?? {}).length === 0;
 }
@@ -148,9 +193,13 @@ function unwrap(node: TreeNode, placedByParent: boolean): void {
   const children = node.children;
   if (!Array.isArray(children)) return;
   const classes = node.classes ?? [];
-  // `.mfrac>span>span`: the grandchildren of a fraction are placed too
-  const placing = classes.some((c) => PLACING_CLASSES.has(c)) || isSpan(children[0], ['pstrut']);
-  for (const child of children) unwrap(child, placing || (placedByParent && classes.includes('mfrac')));
+  const placing = placedByParent || classes.some((c) => PLACING_CLASSES.has(c)) || isSpan(children[0], ['pstrut']);
+  for (const child of children) {
+    // A document fragment prints only its children, which are then its parent's children in the
+    // page (a matrix cell's content, a \\raisebox body): placed if its parent places. And
+    // `.mfrac>span>span`: the grandchildren of a fraction are placed.
+    unwrap(child, isFragment(child) ? placing : classes.includes('mfrac'));
+  }
   if (placing) {
     if (classes[0] === 'vlist-x') {
       mergeSizeIntoSymbol(node);
@@ -213,6 +262,8 @@ function mergeSizeIntoSymbol(list: TreeNode): void {
   const only = sizing.children;
   if (!Array.isArray(only) || only.length !== 1 || !isSymbol(only[0])) return;
   const symbol = only[0];
+  // a symbol with a size of its own (`x_{\\large t}`) would end with two, and CSS would pick one
+  if (symbol.classes.some((c) => SIZING.test(c))) return;
   symbol.classes = [...sizing.classes, ...symbol.classes.filter((c) => c !== '' && !sizing.classes!.includes(c))];
   list.children = [symbol];
 }
@@ -220,9 +271,13 @@ function mergeSizeIntoSymbol(list: TreeNode): void {
 /** KaTeX's font sizes 1–11 (`sizeMultipliers` in KaTeX): `.reset-sizeN.sizeM` is size M's over size N's. */
 const SIZE_MULTIPLIERS = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.44, 1.728, 2.074, 2.488];
 
-/** The font size a symbol's sizing classes set, relative to its parent's, or undefined. */
+/** Classes that set a font size (katex.css's `.katex-sizing.reset-sizeN.sizeM` and `.fontsize-ensurer…`). */
+const SIZING = /^(?:katex-sizing|fontsize-ensurer|reset-size\d+|size\d+)$/;
+
+/** The font size a symbol's sizing classes set, relative to its parent's, or undefined (no size, or more than one). */
 function sizeRatio(classes: readonly string[]): number | undefined {
-  if (!classes.includes('katex-sizing')) return undefined;
+  if (!classes.includes('katex-sizing') || classes.includes('fontsize-ensurer')) return undefined;
+  if (classes.filter((c) => /^reset-size\d+$/.test(c)).length !== 1 || classes.filter((c) => /^size\d+$/.test(c)).length !== 1) return undefined;
   const from = classes.map((c) => /^reset-size(\d+)$/.exec(c)?.[1]).find(Boolean);
   const to = classes.map((c) => /^size(\d+)$/.exec(c)?.[1]).find(Boolean);
   const a = SIZE_MULTIPLIERS[Number(from) - 1], b = SIZE_MULTIPLIERS[Number(to) - 1];
