@@ -189,3 +189,20 @@ describe('gradsheet solve', () => {
     });
   });
 });
+
+describe('GRADSHEET_DEBUG', () => {
+  it('prints a timeline on standard error (time, CPU time, page faults, in order), and nothing without it', () => {
+    const input = readFileSync(join('examples', 'rnn-t3.json'), 'utf8');
+    const quiet = gradsheet(['solve', '-'], { input });
+    expect(quiet.stderr).toBe('');
+    const r = gradsheet(['solve', '-'], { input, env: { GRADSHEET_DEBUG: '1' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(quiet.stdout);
+    const lines = r.stderr.trim().split('\n').map((l) => /^\[(\d+\.\d{3}) s, cpu (\d+\.\d{3}) s, (\d+) page faults\] (.+)$/.exec(l));
+    expect(lines.every(Boolean), r.stderr).toBe(true);
+    expect(lines.map((m) => m![4])).toEqual(expect.arrayContaining(['input read', 'solutions written']));
+    for (let i = 1; i < lines.length; i++) {
+      for (const field of [1, 2, 3]) expect(Number(lines[i]![field])).toBeGreaterThanOrEqual(Number(lines[i - 1]![field]));
+    }
+  });
+});
