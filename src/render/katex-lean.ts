@@ -45,6 +45,9 @@ interface TreeNode {
 
 const EM = /^(-?\d+(?:\.\d+)?)em$/;
 
+/** A length in em, as KaTeX writes one (four decimals at most). */
+const emOf = (value: number): string => `${+value.toFixed(4)}em`;
+
 function em(value: string | undefined): number | undefined {
   const m = value === undefined ? null : EM.exec(value);
   return m ? Number(m[1]) : undefined;
@@ -137,7 +140,7 @@ function leanVLists(node: TreeNode): void {
   if (list === undefined) return;
   node.classes = ['vlist-x'];
   node.children = [list.item];
-  const style: Record<string, string> = { verticalAlign: `${+list.raise.toFixed(4)}em` };
+  const style: Record<string, string> = { verticalAlign: emOf(list.raise) };
   if (list.marginLeft !== undefined) style.marginLeft = list.marginLeft;
   if (list.marginRight !== undefined) style.marginRight = list.marginRight;
   node.style = style;
@@ -244,7 +247,7 @@ function unwrap(node: TreeNode, placedByParent: boolean): void {
     const wrapper = before !== undefined ? merged.pop()! : out[i + 1]!;
     wrapper.classes = [];
     wrapper.children = [child];
-    wrapper.style = { ...(before !== undefined ? { marginLeft: before } : {}), ...(spacesAfter > 0 ? { marginRight: `${+afterEm.toFixed(4)}em` } : {}) };
+    wrapper.style = { ...(before !== undefined ? { marginLeft: before } : {}), ...(spacesAfter > 0 ? { marginRight: emOf(afterEm) } : {}) };
     merged.push(wrapper);
     i += spacesAfter;
   }
@@ -283,8 +286,6 @@ function sizeRatio(classes: readonly string[]): number | undefined {
   const a = SIZE_MULTIPLIERS[Number(from) - 1], b = SIZE_MULTIPLIERS[Number(to) - 1];
   return a !== undefined && b !== undefined ? b / a : undefined;
 }
-
-const emOf = (value: number): string => `${+value.toFixed(4)}em`;
 
 /**
  * `vlist-x > sized symbol` → one `vlist-x` that is the symbol: it takes the symbol's classes (so
