@@ -26,19 +26,15 @@
  * LEAN_ADVERSARIAL_KEEP=<dir> keeps every PDF and HTML compared; LEAN_ADVERSARIAL_ALL=1 puts the
  * known strings back into the groups (which then fail, naming them all).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdfRenderer } from '../src/render/browser.js';
 import { renderTex, setLeanKatex } from '../src/render/math.js';
+import { DARK, DPI, inkDistance, pdfText, rasterise, sortedGlyphs, type Bitmap } from './support/picture.js';
 
-const run = promisify(execFile);
 const workDir = mkdtempSync(join(tmpdir(), 'gradsheet-lean-adversarial-'));
-let files = 0;
-const DPI = 110;
 const MM = 25.4 / DPI;
 
 // ---------------------------------------------------------------------------------------------
@@ -298,27 +294,13 @@ function bothWays(cases: Case[]): [{ head: string; body: string }, { head: strin
 // ---------------------------------------------------------------------------------------------
 // Comparison (the method of tests/katex-lean.test.ts, reporting where, how far, and which case)
 
-interface Bitmap { width: number; height: number; pixels: Uint8Array }
-
-async function pages(pdf: Uint8Array): Promise<Bitmap[]> {
-  const base = join(workDir, `doc-${++files}`);
-  writeFileSync(`${base}.pdf`, pdf);
-  await run('pdftoppm', ['-r', String(DPI), '-gray', `${base}.pdf`, base]);
-  const prefix = base.split('/').pop()!;
-  return readdirSync(workDir).filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.pgm')).sort().map((f) => {
-    const data = readFileSync(join(workDir, f));
-    const header = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(data.subarray(0, 40).toString('latin1'))!;
-    return { width: Number(header[1]), height: Number(header[2]), pixels: data.subarray(header[0].length) };
-  });
-}
+const pages = (pdf: Uint8Array): Promise<Bitmap[]> => rasterise(pdf, workDir);
 
 interface Word { page: number; x0: number; y0: number; x1: number; text: string }
 
 /** Every word pdftotext finds, with its page and box (points). */
 async function words(pdf: Uint8Array): Promise<Word[]> {
-  const path = join(workDir, `text-${++files}.pdf`);
-  writeFileSync(path, pdf);
-  const { stdout } = await run('pdftotext', ['-bbox', path, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const stdout = await pdfText(pdf, workDir, ['-bbox']);
   const out: Word[] = [];
   let page = 0;
   for (const line of stdout.split('\n')) {
@@ -330,42 +312,7 @@ async function words(pdf: Uint8Array): Promise<Word[]> {
 }
 
 /** The characters of the words, sorted (KaTeX's zero-width spaces, which lean lists drop, ignored). */
-const glyphs = (ws: Word[]): string => [...ws.map((w) => w.text).join('').replace(/[\u200b\s]/g, '')].sort().join('');
-
-/** Chebyshev distance from every pixel to the nearest ink (< 200) of `b`, capped at 255. */
-function inkDistance(b: Uint8Array, width: number, height: number): Uint8Array {
-  const d = new Uint8Array(width * height);
-  for (let i = 0; i < d.length; i++) d[i] = b[i]! < 200 ? 0 : 255;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      let v = d[i]!;
-      if (v === 0) continue;
-      if (x > 0) v = Math.min(v, d[i - 1]! + 1);
-      if (y > 0) {
-        v = Math.min(v, d[i - width]! + 1);
-        if (x > 0) v = Math.min(v, d[i - width - 1]! + 1);
-        if (x < width - 1) v = Math.min(v, d[i - width + 1]! + 1);
-      }
-      d[i] = v;
-    }
-  }
-  for (let y = height - 1; y >= 0; y--) {
-    for (let x = width - 1; x >= 0; x--) {
-      const i = y * width + x;
-      let v = d[i]!;
-      if (v === 0) continue;
-      if (x < width - 1) v = Math.min(v, d[i + 1]! + 1);
-      if (y < height - 1) {
-        v = Math.min(v, d[i + width]! + 1);
-        if (x < width - 1) v = Math.min(v, d[i + width + 1]! + 1);
-        if (x > 0) v = Math.min(v, d[i + width - 1]! + 1);
-      }
-      d[i] = v;
-    }
-  }
-  return d;
-}
+const glyphs = (ws: Word[]): string => sortedGlyphs(ws.map((w) => w.text).join(''));
 
 interface Strays { count: number; dark: number; farthest: number; box?: [number, number, number, number]; byRegion: Map<number, { count: number; farthest: number }> }
 
@@ -381,7 +328,7 @@ function strays(a: Bitmap, b: Bitmap, starts: number[]): Strays {
   for (let y = 0; y < height; y++) {
     while (region + 1 < starts.length && starts[region + 1]! <= y) region += 1;
     for (let x = 0; x < width; x++) {
-      if (a.pixels[y * width + x]! >= 100) continue;
+      if (a.pixels[y * width + x]! >= DARK) continue;
       dark += 1;
       const d = dist[y * width + x]!;
       if (d <= 1) continue;

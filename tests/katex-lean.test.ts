@@ -5,8 +5,7 @@
  * compared. The lean pages must carry the same glyphs and be the same picture: every dark pixel
  * of one within one pixel (at 110 dpi, a quarter of a millimetre) of ink of the other.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import katex from 'katex';
@@ -20,70 +19,21 @@ import { parseBank } from '../src/problems/bank.js';
 import { PROBLEM_TYPE_IDS } from '../src/problems/registry.js';
 import { generateKeyVariants, practiceSecret, practiceStudents } from '../src/problems/variants.js';
 import { ROOT } from './support/cli.js';
+import { pdfText, rasterise, sortedGlyphs, strayCount } from './support/picture.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'gradsheet-lean-test-'));
-let files = 0;
 
-/** Each page of a PDF as a grey bitmap (pdftoppm, 110 dpi). */
-function pages(pdf: Uint8Array): { width: number; height: number; pixels: Uint8Array }[] {
-  const base = join(workDir, `doc-${++files}`);
-  writeFileSync(`${base}.pdf`, pdf);
-  execFileSync('pdftoppm', ['-r', '110', '-gray', `${base}.pdf`, base]);
-  const prefix = base.split('/').pop()!;
-  return readdirSync(workDir).filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.pgm')).sort().map((f) => {
-    const data = readFileSync(join(workDir, f));
-    // P5\n<w> <h>\n255\n<pixels>
-    const header = /^P5\s+(\d+)\s+(\d+)\s+255\s/.exec(data.subarray(0, 40).toString('latin1'))!;
-    return { width: Number(header[1]), height: Number(header[2]), pixels: data.subarray(header[0].length) };
-  });
-}
+const glyphs = async (pdf: Uint8Array): Promise<string> => sortedGlyphs(await pdfText(pdf, workDir));
 
-/**
- * The characters a PDF prints, sorted: the same glyphs, wherever they are (pdftotext's reading
- * order follows positions a pixel can change). KaTeX's zero-width spaces, which the lean lists
- * drop, print nothing.
- */
-const glyphs = (pdf: Uint8Array): string => {
-  const path = join(workDir, `text-${++files}.pdf`);
-  writeFileSync(path, pdf);
-  return [...execFileSync('pdftotext', [path, '-'], { encoding: 'utf8' }).replace(/[\u200b\s]/g, '')].sort().join('');
-};
-
-/**
- * Dark pixels of `a` (under 100 of 255) with no ink of `b` (any grey under 200) within one pixel,
- * and how many dark pixels `a` has. Ink, not dark: a stroke moved by a fraction of a pixel is
- * anti-aliased differently (one dark column, or two grey ones), and is still the same stroke.
- */
-function strays(a: Uint8Array, b: Uint8Array, width: number, height: number): { strays: number; dark: number } {
-  let count = 0, dark = 0;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (a[y * width + x]! >= 100) continue;
-      dark += 1;
-      let near = false;
-      for (let dy = -1; dy <= 1 && !near; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= height) continue;
-        for (let dx = -1; dx <= 1 && !near; dx++) {
-          const xx = x + dx;
-          if (xx >= 0 && xx < width && b[yy * width + xx]! < 200) near = true;
-        }
-      }
-      if (!near) count += 1;
-    }
-  }
-  return { strays: count, dark };
-}
-
-function expectSamePicture(kaTeX: Uint8Array, lean: Uint8Array, label: string): void {
-  expect(glyphs(lean), `${label}: glyphs`).toBe(glyphs(kaTeX));
-  const a = pages(kaTeX), b = pages(lean);
+async function expectSamePicture(kaTeX: Uint8Array, lean: Uint8Array, label: string): Promise<void> {
+  expect(await glyphs(lean), `${label}: glyphs`).toBe(await glyphs(kaTeX));
+  const [a, b] = await Promise.all([rasterise(kaTeX, workDir), rasterise(lean, workDir)]);
   expect(b.length, `${label}: pages`).toBe(a.length);
   a.forEach((page, i) => {
     const other = b[i]!;
     expect([other.width, other.height]).toEqual([page.width, page.height]);
-    const there = strays(page.pixels, other.pixels, page.width, page.height);
-    const back = strays(other.pixels, page.pixels, page.width, page.height);
+    const there = strayCount(page, other);
+    const back = strayCount(other, page);
     expect(there.dark, `${label} page ${i + 1} has ink`).toBeGreaterThan(1000);
     expect({ there: there.strays, back: back.strays }, `${label} page ${i + 1}`).toEqual({ there: 0, back: 0 });
   });
@@ -168,7 +118,7 @@ describe('lean KaTeX printed by Chromium', () => {
     for (let i = 0; i < own.length; i++) {
       expect(elements(lean[i]!.html)).toBeLessThan(elements(own[i]!.html) * 0.75);
       const [a, b] = await Promise.all([renderPdf(renderer, templates, own[i]!), renderPdf(renderer, templates, lean[i]!)]);
-      expectSamePicture(a, b, `${file} ${i === 0 ? 'worksheet' : 'key'}`);
+      await expectSamePicture(a, b, `${file} ${i === 0 ? 'worksheet' : 'key'}`);
     }
   }, 120_000);
 
@@ -187,6 +137,6 @@ describe('lean KaTeX printed by Chromium', () => {
     const lean = doc();
     expect(elements(lean.body)).toBeLessThan(elements(own.body) * 0.8);
     const [a, b] = await Promise.all([renderer.render(own, { format: 'A4' }), renderer.render(lean, { format: 'A4' })]);
-    expectSamePicture(a, b, 'constructions');
+    await expectSamePicture(a, b, 'constructions');
   }, 60_000);
 });
