@@ -30,4 +30,4 @@ export type { PdfPageOptions, RenderInput } from './render/browser.js';
 export { loadTemplates } from './render/templates.js';
 export { worksheetDocument, keyDocuments, renderPdf, concatenatePdfs } from './render/class-set.js';
 export { sheetView, coverView } from './render/sheets.js';
-export { renderTex, renderRich, escapeHtml, setLeanKatex } from './render/math.js';
+export { renderTex, renderRich, escapeHtml } from './render/math.js';

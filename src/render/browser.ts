@@ -35,8 +35,9 @@ let katexCssCache: string | undefined;
 
 /**
  * katex.min.css with every font inlined as a woff2 data: URI and the woff/ttf fallbacks dropped
- * (Chromium reads woff2), followed by the rules of gradsheet's lean lists (katex-lean.ts). Computed once. A `file://` base does not work for the fonts here:
- * `page.setContent` on about:blank silently fails to load them, so they travel inside the CSS.
+ * (Chromium reads woff2), followed by the rules of gradsheet's lean lists (katex-lean.ts).
+ * Computed once. A `file://` base does not work for the fonts here: `page.setContent` on
+ * about:blank silently fails to load them, so they travel inside the CSS.
  */
 export function katexCss(): string {
   if (katexCssCache !== undefined) return katexCssCache;
