@@ -16,7 +16,7 @@ import type { AnyProblemType } from '../src/problems/types.js';
 import { maxRelDiff, randomLstm, randomShape, rngFor } from './support/random-instances.js';
 
 const DRAWS = 30;
-const STYLE = { digits: 4 };
+const STYLE = { digits: 4, generator: 1 };
 const tolerance = (): Tolerance => ({ rtol: 0.01, atol: 1e-4 });
 
 const CASES: [AnyProblemType, Record<string, unknown>][] = [

@@ -24,11 +24,20 @@ export function defaultBankNames(): string[] {
   return readdirSync(join(packageDir(), 'question-banks')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
-/** A bank by default name (question-banks/NAME.json) or by path. */
+/**
+ * A bank by default name (question-banks/NAME.json), by default name and the generator version
+ * an earlier release shipped it under (NAME@1: question-banks/generator-1/NAME.json, as it was,
+ * so worksheets printed from it keep grading), or by path.
+ */
 export async function loadBank(nameOrPath: string): Promise<Bank> {
-  const isName = /^[a-z0-9-]+$/.test(nameOrPath) && !existsSync(nameOrPath);
-  const path = isName ? join(packageDir(), 'question-banks', `${nameOrPath}.json`) : nameOrPath;
+  const named = /^([a-z0-9-]+)(?:@(\d+))?$/.exec(nameOrPath);
+  const isName = named !== null && !existsSync(nameOrPath);
+  const path = !isName ? nameOrPath : named[2] ? join(packageDir(), 'question-banks', `generator-${named[2]}`, `${named[1]}.json`) : join(packageDir(), 'question-banks', `${nameOrPath}.json`);
   if (isName && !existsSync(path)) {
+    if (named[2]) {
+      const old = readdirSync(join(packageDir(), 'question-banks'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.startsWith('generator-')).map((d) => d.name.slice('generator-'.length));
+      throw new GradsheetError('not-found', `There is no default bank "${named[1]}" as generator version ${named[2]} shipped it; earlier versions of the default banks are kept for generator ${old.join(', ') || 'none'}.`);
+    }
     throw new GradsheetError('not-found', `There is no default bank "${nameOrPath}"; the default banks are ${defaultBankNames().join(', ')}, or give a path to a bank file.`);
   }
   return parseBank(await readJson(path), isName ? `bank ${nameOrPath}` : path);

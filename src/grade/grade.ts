@@ -7,7 +7,7 @@
 import type { Bank } from '../problems/bank.js';
 import type { KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
-import type { PartSpec } from '../problems/types.js';
+import type { PartSpec, SheetStyle } from '../problems/types.js';
 import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
 import { keyVariant } from '../problems/key.js';
 import { entries, markPart, preview, round, type PartResult, type ReadValue } from './mark.js';
@@ -32,7 +32,7 @@ export interface GraderOptions {
 /** Largest number of entries read from one answer (a 4×4 matrix has 16). */
 const MAX_ENTRIES = 1000;
 
-type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: number } | { kind: 'bank'; bank: Bank; secret: string };
+type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: number; generator: number } | { kind: 'bank'; bank: Bank; secret: string };
 
 export class Grader {
   readonly #source: VariantSource;
@@ -44,8 +44,9 @@ export class Grader {
     this.#reveal = options.reveal ?? false;
   }
 
-  static fromKey(key: { digits: number; variants: readonly KeyVariant[] }, options: GraderOptions = {}): Grader {
-    return new Grader({ kind: 'key', byCode: new Map(key.variants.map((v) => [v.code, v])), digits: key.digits }, options);
+  /** A key records the generator version its variants were drawn with; parts are rebuilt under it. */
+  static fromKey(key: { digits: number; generator?: number; variants: readonly KeyVariant[] }, options: GraderOptions = {}): Grader {
+    return new Grader({ kind: 'key', byCode: new Map(key.variants.map((v) => [v.code, v])), digits: key.digits, generator: key.generator ?? 1 }, options);
   }
 
   static fromBank(bank: Bank, secret: string, options: GraderOptions = {}): Grader {
@@ -54,6 +55,11 @@ export class Grader {
 
   get digits(): number {
     return this.#source.kind === 'key' ? this.#source.digits : this.#source.bank.digits;
+  }
+
+  /** How the variants' questions are built: the sheet's digits and the generator version. */
+  get style(): SheetStyle {
+    return this.#source.kind === 'key' ? { digits: this.#source.digits, generator: this.#source.generator } : { digits: this.#source.bank.digits, generator: this.#source.bank.generator };
   }
 
   /**
@@ -77,7 +83,7 @@ export class Grader {
         const seed = variantSeed(secret, bank.id, code);
         variant = keyVariant({ code, student: '', name: '', questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
       }
-      const specs = variant.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, { digits: this.digits }).parts ?? []);
+      const specs = variant.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, this.style).parts ?? []);
       entry = { variant, specs };
       if (this.#cache.size > 5000) this.#cache.clear();
       this.#cache.set(code, entry);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_TOLERANCE, toleranceSchema, type Tolerance } from '../grade/tolerance.js';
 import { issueSentence, parseWith } from '../validation.js';
 import { PROBLEM_TYPE_IDS, problemType } from './registry.js';
+import { LATEST_GENERATOR } from './generator-version.js';
 import type { AnyProblemType, PartSpec } from './types.js';
 
 const questionSchema = z.object({
@@ -29,6 +30,11 @@ export const bankSchema = z.object({
   title: z.string().min(1).max(200),
   course: z.string().max(200).optional(),
   description: z.string().max(2000).optional(),
+  /**
+   * The generator version the bank's variants are drawn with. A bank without it is drawn as
+   * version 1 drew it, so worksheets printed before versions existed keep regenerating.
+   */
+  generator: z.number().int().min(1).max(LATEST_GENERATOR, { message: `should be a generator version from 1 to ${LATEST_GENERATOR}` }).optional(),
   /** significant figures answers are asked for and printed at */
   digits: z.number().int().min(2).max(8).default(4),
   tolerance: toleranceSchema.default(DEFAULT_TOLERANCE),
@@ -72,6 +78,8 @@ export interface Bank {
   course?: string;
   description?: string;
   digits: number;
+  /** the generator version variants are drawn with (1 when the bank names none) */
+  generator: number;
   tolerance: Tolerance;
   questions: BankQuestion[];
   /** sha256 of the bank's canonical JSON (defaults filled in): keys name the bank they came from */
@@ -105,7 +113,7 @@ export function parseBank(input: unknown, source = 'question bank'): Bank {
     }));
   });
   const hash = createHash('sha256').update(canonicalJson(bank)).digest('hex');
-  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, tolerance: bank.tolerance, questions, hash };
+  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, generator: bank.generator ?? 1, tolerance: bank.tolerance, questions, hash };
 }
 
 /** A part's tolerance: the problem type's own when it needs one (log₁₀ magnitudes), else the bank's. */

@@ -7,19 +7,27 @@
  *   digits, falls outside the part's tolerance (the student cannot get it right honestly), or
  * - a catalogued mistake's value falls within tolerance of the right answer (the grader could
  *   not tell them apart).
+ * From generator version 2 on, also when
+ * - a numeric part (or an entry of one) is 0, is a number the question prints, or is scored full
+ *   marks by 0 or by a printed number (a free point; see printed.ts).
+ * and, from version 2 on, a part's {rtol, atol} tolerance is sized to its answer (atol at most
+ * rtol × its smallest entry, so 0 never scores a non-zero answer), a balanced draw first `aim`s
+ * at a target the problem type chooses (a regime, a right choice), and each choice part's
+ * options are shuffled once the draw is accepted.
  */
 import { allWithinTolerance, type Tolerance } from '../grade/tolerance.js';
 import { byHand, EXACT } from '../models/convention.js';
 import type { Instance } from '../models/instance.js';
 import { solve, type Solution } from '../models/solve.js';
 import { GradsheetError } from '../errors.js';
-import { mistakeConvention, type MistakeId } from './mistakes.js';
-import type { Rng } from './random.js';
+import { mistakeConvention, mistakeSince, type MistakeId } from './mistakes.js';
+import { freePoint, printedNumbers } from './printed.js';
+import { shuffle, type Rng } from './random.js';
 import type { AnswerValue, AnyProblemType, BuiltQuestion, PartSpec, SheetStyle } from './types.js';
 
 export const MAX_DRAWS = 500;
 
-export type RejectReason = 'regime' | 'non-finite' | 'rounding' | 'mistake-indistinct';
+export type RejectReason = 'regime' | 'non-finite' | 'rounding' | 'mistake-indistinct' | 'free-point';
 
 export interface DrawStats {
   draws: number;
@@ -32,6 +40,8 @@ export interface GeneratedPart {
   tolerance: Tolerance;
   /** catalogued mistakes and their values for this instance (only those that apply) */
   mistakes: { id: MistakeId; value: AnswerValue }[];
+  /** a choice part's options in the order this variant prints them */
+  choices?: readonly string[];
 }
 
 export interface GeneratedQuestion {
@@ -57,13 +67,15 @@ function sameValue(a: unknown, b: unknown): boolean {
  * the right answer here (∂L/∂W^(1) is 0 whatever one does when s_0 = 0) makes no difference on
  * this instance and is left out, rather than counted as indistinguishable.
  */
-export function mistakeValues(spec: PartSpec, sol: Solution): { id: MistakeId; value: AnswerValue }[] {
+export function mistakeValues(spec: PartSpec, sol: Solution, generator = 1): { id: MistakeId; value: AnswerValue }[] {
   const answer = spec.answer(sol);
   // the closed forms' own exact value: a mistake that cannot touch this part reproduces it to
   // the last bit, where the engine's answer may differ in the last bits
   const closedForm = spec.calc && spec.kind !== 'choice' ? spec.calc(EXACT) : null;
   const out: { id: MistakeId; value: AnswerValue }[] = [];
   for (const id of spec.mistakes ?? []) {
+    // a mistake catalogued after the variant's generator version was not part of its draw
+    if (mistakeSince(id) > generator) continue;
     const direct = spec.mistakeValue?.[id];
     let value: AnswerValue | null = null;
     if (direct) value = direct(sol);
@@ -80,47 +92,74 @@ export function mistakeValues(spec: PartSpec, sol: Solution): { id: MistakeId; v
  * The checks that reject most draws, cheapest first and stopping at the first failure: answers
  * finite, then the by-hand rounding of each part. (The mistakes are checked on the full build.)
  */
-function quickRejection(specs: readonly PartSpec[], solution: Solution, style: SheetStyle, tolerance: (spec: PartSpec) => Tolerance): RejectReason | null {
+function quickRejection(specs: readonly PartSpec[], answers: readonly AnswerValue[], style: SheetStyle, tolerance: (spec: PartSpec, answer: AnswerValue) => Tolerance): RejectReason | null {
   const hand = byHand(style.digits);
-  const answers = specs.map((spec) => spec.answer(solution));
   if (!answers.every(isFiniteValue)) return 'non-finite';
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!;
-    if (spec.calc && spec.kind !== 'choice' && !allWithinTolerance(answers[i]!, spec.calc(hand), tolerance(spec))) return 'rounding';
+    if (spec.calc && spec.kind !== 'choice' && !allWithinTolerance(answers[i]!, spec.calc(hand), tolerance(spec, answers[i]!))) return 'rounding';
   }
   return null;
+}
+
+/**
+ * A tolerance sized to its answer (generator version 2 on): an {rtol, atol} tolerance keeps its
+ * rtol, and its atol is cut to at most rtol × the answer's smallest non-zero entry (two
+ * significant figures), so 0 — or any number far below the answer — never scores, while every
+ * answer within rtol is still accepted. Other kinds (sigfigs, log₁₀) are relative already.
+ */
+export function sizedTolerance(tol: Tolerance, answer: AnswerValue): Tolerance {
+  if (!('rtol' in tol) || tol.rtol === 0 || typeof answer === 'string') return tol;
+  const sizes = (typeof answer === 'number' ? [answer] : (answer as unknown[]).flat() as number[]).map(Math.abs).filter((x) => x > 0);
+  if (sizes.length === 0) return tol;
+  const cap = Number((tol.rtol * Math.min(...sizes)).toPrecision(2));
+  return cap < tol.atol ? { rtol: tol.rtol, atol: cap } : tol;
 }
 
 /** Draws until an instance grades fairly; deterministic for a given rng state. */
 export function drawQuestion(
   type: AnyProblemType, rng: Rng, params: unknown, style: SheetStyle,
-  tolerance: (spec: PartSpec) => Tolerance, stats?: DrawStats, where = type.id,
+  bankTolerance: (spec: PartSpec) => Tolerance, stats?: DrawStats, where = type.id,
 ): GeneratedQuestion {
+  const v2 = style.generator >= 2;
+  const tolerance = v2 ? (spec: PartSpec, answer: AnswerValue) => sizedTolerance(bankTolerance(spec), answer) : (spec: PartSpec) => bankTolerance(spec);
+  const target = v2 && type.aim ? type.aim(rng, params, style) : undefined;
   for (let draw = 1; draw <= MAX_DRAWS; draw++) {
     if (stats) stats.draws++;
-    const instance = type.generate(rng, params);
+    const instance = type.generate(rng, params, style, target);
     let reason: RejectReason | null = null;
     let question: GeneratedQuestion | null = null;
     const solution = solve(instance);
-    if (type.accept && type.accept(instance, solution, params) !== null) reason = 'regime';
+    if (type.accept && type.accept(instance, solution, params, style, target) !== null) reason = 'regime';
     if (!reason) {
       const built = type.build(instance, params, style);
-      reason = quickRejection(built.parts, solution, style, tolerance);
+      const answers = built.parts.map((spec) => spec.answer(solution));
+      reason = quickRejection(built.parts, answers, style, tolerance);
       if (!reason) {
         // part by part, so a draw whose first part has an indistinguishable mistake costs little
         const parts: GeneratedPart[] = [];
-        for (const spec of built.parts) {
-          const part = { spec, answer: spec.answer(solution), tolerance: tolerance(spec), mistakes: mistakeValues(spec, solution) };
+        for (let i = 0; i < built.parts.length; i++) {
+          const spec = built.parts[i]!, answer = answers[i]!;
+          const part: GeneratedPart = { spec, answer, tolerance: tolerance(spec, answer), mistakes: mistakeValues(spec, solution, style.generator) };
           if (spec.kind !== 'choice' && part.mistakes.some((m) => allWithinTolerance(part.answer, m.value, part.tolerance))) {
             reason = 'mistake-indistinct';
             break;
           }
           parts.push(part);
         }
+        if (!reason && v2) {
+          const printed = printedNumbers(built);
+          if (parts.some((p) => freePoint(p.answer, p.tolerance, printed, style.digits) !== null)) reason = 'free-point';
+        }
         if (!reason) question = { instance, solution, built, parts };
       }
     }
-    if (!reason) return question!;
+    if (!reason) {
+      for (const part of question!.parts) {
+        if (part.spec.kind === 'choice') part.choices = v2 ? shuffle(rng, part.spec.choices ?? []) : part.spec.choices ?? [];
+      }
+      return question!;
+    }
     if (stats) stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1;
   }
   throw new GradsheetError('invalid-input', `${where}: no instance in ${MAX_DRAWS} draws grades fairly with these parameters (answers too sensitive to rounding, or mistakes indistinguishable); widen the grid, shorten T, or loosen the tolerance.`);

@@ -6,7 +6,7 @@ import type { Instance } from '../models/instance.js';
 import type { Bank } from './bank.js';
 import type { MistakeId } from './mistakes.js';
 import type { AnswerValue, PartKind } from './types.js';
-import { GENERATOR_VERSION, type Variant } from './variants.js';
+import type { Variant } from './variants.js';
 
 export interface KeyPart {
   id: string;
@@ -43,6 +43,7 @@ export interface KeyVariant {
 
 export interface AnswerKey {
   format: 'gradsheet.key/1';
+  /** the generator version the variants were drawn with (the bank's) */
   generator: number;
   bank: { id: string; hash: string; title: string };
   digits: number;
@@ -71,7 +72,7 @@ export function keyVariant(v: Variant): KeyVariant {
         kind: p.spec.kind,
         answer: p.answer,
         points: q.partPoints[p.spec.key] ?? q.points,
-        ...(p.spec.kind === 'choice' ? { choices: p.spec.choices ?? [] } : { tolerance: p.tolerance }),
+        ...(p.spec.kind === 'choice' ? { choices: p.choices ?? p.spec.choices ?? [] } : { tolerance: p.tolerance }),
         prompt: p.spec.prompt,
         shape: shapeOf(p.answer),
         ...(p.spec.dependsOn?.length ? { dependsOn: p.spec.dependsOn.map((k) => `${q.id}.${k}`) } : {}),
@@ -84,7 +85,7 @@ export function keyVariant(v: Variant): KeyVariant {
 export function answerKey(bank: Bank, variants: readonly KeyVariant[]): AnswerKey {
   return {
     format: 'gradsheet.key/1',
-    generator: GENERATOR_VERSION,
+    generator: bank.generator,
     bank: { id: bank.id, hash: bank.hash, title: bank.title },
     digits: bank.digits,
     variants: variants.slice(),

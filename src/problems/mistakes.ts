@@ -12,6 +12,11 @@ export interface Mistake {
   explanation: string;
   /** the Convention that reproduces the mistake in the closed forms, if it is one */
   convention?: Partial<Convention>;
+  /**
+   * The generator version that first catalogued it (default 1): a variant drawn by an older
+   * version neither lists it nor was redrawn for it, so its key stays as it was.
+   */
+  since?: number;
 }
 
 export const MISTAKES = {
@@ -91,6 +96,11 @@ export const MISTAKES = {
 } as const satisfies Record<string, Mistake>;
 
 export type MistakeId = keyof typeof MISTAKES;
+
+/** The generator version that first catalogued a mistake. */
+export function mistakeSince(id: MistakeId): number {
+  return (MISTAKES[id] as Mistake).since ?? 1;
+}
 
 const conventions = new Map<MistakeId, Convention | null>();
 

@@ -78,6 +78,12 @@ export interface BuiltQuestion {
 export interface SheetStyle {
   /** significant figures answers are asked for and printed at */
   digits: number;
+  /**
+   * The generator version the variant is drawn (and rebuilt) with: a bank's `generator`, a key's
+   * `generator`. Problem types keep every older version's draws and parts exactly as they were,
+   * so worksheets already printed keep grading (see GENERATOR_VERSIONS in variants.ts).
+   */
+  generator: number;
 }
 
 export interface ProblemType<P> {
@@ -87,10 +93,18 @@ export interface ProblemType<P> {
   summary: string;
   /** the bank's params for this type, with defaults; parse errors are reported with their path */
   params: z.ZodType<P>;
-  /** draws an instance; called again (with the same rng, moving on) when the draw is rejected */
-  generate: (rng: Rng, params: P) => Instance;
-  /** a rejection reason for a draw that misses the requested regime, or null to accept */
-  accept?: (instance: Instance, sol: Solution, params: P) => string | null;
+  /**
+   * Draws an instance; called again (with the same rng, moving on) when the draw is rejected.
+   * `target` is what `aim` chose for this question (drawn once, before the first instance).
+   */
+  generate: (rng: Rng, params: P, style: SheetStyle, target?: unknown) => Instance;
+  /**
+   * Chooses, once per question and before any instance is drawn, what a balanced draw should aim
+   * at (e.g. which regime, which choice is right); the draw is redrawn until `accept` agrees.
+   */
+  aim?: (rng: Rng, params: P, style: SheetStyle) => unknown;
+  /** a rejection reason for a draw that misses the requested regime (or the aim), or null to accept */
+  accept?: (instance: Instance, sol: Solution, params: P, style: SheetStyle, target?: unknown) => string | null;
   build: (instance: Instance, params: P, style: SheetStyle) => BuiltQuestion;
 }
 

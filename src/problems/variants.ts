@@ -9,9 +9,13 @@ import { drawQuestion, type DrawStats, type GeneratedQuestion } from './generate
 import { partTolerance, type Bank, type BankQuestion } from './bank.js';
 import { rngFrom } from './random.js';
 import { keyVariant, type KeyVariant } from './key.js';
+import { LATEST_GENERATOR } from './generator-version.js';
 
-/** Bumped only when a change would alter variants already printed; recorded in every key. */
-export const GENERATOR_VERSION = 1;
+/**
+ * The newest generator version (see generator-version.ts); a bank names the version it is drawn
+ * with, and every key records it.
+ */
+export const GENERATOR_VERSION = LATEST_GENERATOR;
 
 /** Crockford's base32: no I, L, O, U, so codes survive handwriting and phone keyboards. */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -40,7 +44,7 @@ export function normaliseCode(typed: string): string {
 }
 
 export function variantSeed(secret: string, bankId: string, code: string): string {
-  return hmac(secret, `gradsheet/seed/v${GENERATOR_VERSION}|${bankId}|${code}`).toString('hex');
+  return hmac(secret, `gradsheet/seed/v1|${bankId}|${code}`).toString('hex');
 }
 
 /** The secret behind an open practice sheet's `--seed S`. */
@@ -64,7 +68,7 @@ export interface Variant {
 /** One question of a variant, drawn from its own stream: adding a question leaves the others as they were. */
 export function generateBankQuestion(bank: Bank, q: BankQuestion, seed: string, stats?: DrawStats): GeneratedQuestion {
   const rng = rngFrom(`${seed}|${q.id}`);
-  return drawQuestion(q.type, rng, q.params, { digits: bank.digits }, (spec) => partTolerance(q, spec), stats, `question ${q.id} (${q.type.id})`);
+  return drawQuestion(q.type, rng, q.params, { digits: bank.digits, generator: bank.generator }, (spec) => partTolerance(q, spec), stats, `question ${q.id} (${q.type.id})`);
 }
 
 export function generateVariant(bank: Bank, secret: string, student: { id: string; name: string }, stats?: DrawStats): Variant {

@@ -66,7 +66,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
   const questions = variant.questions.map((q, n): QuestionView => {
     const type = problemType(q.type);
     if (!type) throw new GradsheetError('invalid-input', `Question ${q.id} has the unknown type "${q.type}".`);
-    const built: BuiltQuestion = type.build(q.instance, q.params, { digits: bank.digits });
+    const built: BuiltQuestion = type.build(q.instance, q.params, { digits: bank.digits, generator: bank.generator });
     const solution: Solution = solve(q.instance);
     const parts = q.parts.map((p, k): PartView => {
       const spec = built.parts[k]!;

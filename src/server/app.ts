@@ -21,6 +21,7 @@ import { katexCss } from '../render/browser.js';
 import { renderRich, renderTex } from '../render/math.js';
 import { problemType } from '../problems/registry.js';
 import type { KeyVariant } from '../problems/key.js';
+import type { SheetStyle } from '../problems/types.js';
 
 export interface AppOptions {
   grader: Grader;
@@ -95,11 +96,11 @@ function isTeacher(req: IncomingMessage, token: string | undefined): boolean {
 }
 
 /** The questions of a variant as the page shows them: KaTeX HTML, shapes and choices, no answers. */
-export function worksheetView(variant: KeyVariant, digits: number): unknown {
+export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
   return {
     code: variant.code,
     questions: variant.questions.map((q) => {
-      const built = problemType(q.type)?.build(q.instance, q.params, { digits });
+      const built = problemType(q.type)?.build(q.instance, q.params, style);
       return {
         id: q.id,
         title: q.title,
@@ -163,7 +164,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       const variant = findVariant(m[1]!);
       let body = worksheetCache.get(variant.code);
       if (!body) {
-        body = JSON.stringify(worksheetView(variant, o.grader.digits));
+        body = JSON.stringify(worksheetView(variant, o.grader.style));
         if (worksheetCache.size > 2000) worksheetCache.clear();
         worksheetCache.set(variant.code, body);
       }
