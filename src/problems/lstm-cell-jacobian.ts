@@ -21,6 +21,7 @@
  * the student's own per-step totals.
  */
 import { z } from 'zod';
+import { byHand } from '../models/convention.js';
 import { dims, type LstmInstance, type Mat, type Vec } from '../models/instance.js';
 import { addMat, diag, hadamard, matMul } from '../models/linalg.js';
 import { lstmCellJacobians, lstmForward, type LstmSolution } from '../models/lstm.js';
@@ -73,9 +74,12 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
     const rnnExact = solveRnn(rnn);
     const rnnJacobians = perConvention((conv) => rnnStateJacobians(rnn, rnnForward(rnn, conv), conv));
     const parts: PartSpec[] = [];
+    // from generator version 2 on, with the forward values printed the direct term is the printed
+    // f_s (a free point): it is not asked, and the total follows through from the printed f_s
+    const askDirect = !(style.generator >= 2 && params.giveForward);
 
-    const directKey = partKey(parts.length);
-    parts.push({
+    const directKey = askDirect ? partKey(parts.length) : null;
+    if (directKey !== null) parts.push({
       key: directKey,
       kind,
       prompt: `the direct term $\\left.${dcdc(s)}\\right|_{\\text{direct}}$ (the cell path alone)`,
@@ -120,9 +124,10 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
         calc: (conv) => asMatrixAnswer(jacobians(conv).total[t - 1]!),
         mistakes: TOTAL_MISTAKES,
         ...(t === s ? {
-          dependsOn: [directKey, throughKey],
+          dependsOn: directKey !== null ? [directKey, throughKey] : [throughKey],
           followThrough: (earlier) => {
-            const direct = toMatrix(earlier[directKey], H, H), throughH = toMatrix(earlier[throughKey], H, H);
+            const direct = directKey !== null ? toMatrix(earlier[directKey], H, H) : diag(forward(byHand(d)).f[s - 1]!);
+            const throughH = toMatrix(earlier[throughKey], H, H);
             return direct && throughH ? asMatrixAnswer(addMat(direct, throughH)) : null;
           },
           solution: (x) => {

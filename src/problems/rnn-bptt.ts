@@ -87,7 +87,10 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
     const totalKey = `dL_d${wrt}` as const;
     const asAnswer = (v: number[] | number[][]): AnswerValue => (wrt === 'b' ? asVectorAnswer(v as number[]) : asMatrixAnswer(v as number[][]));
     const termKeys: string[] = [];
-    for (let k = 1; k <= T; k++) {
+    // ∂θ_1/∂W^(1) = s_0: from generator version 2 on, a zero s_0 makes the k = 1 term 0 (a free
+    // point), so it is not asked and the intro says why; the total still sums from k = 1
+    const zeroFirstTerm = style.generator >= 2 && wrt === 'W' && inst.s0.every((v) => v === 0);
+    for (let k = zeroFirstTerm ? 2 : 1; k <= T; k++) {
       const mistakes: MistakeId[] = [...TANH_MISTAKES, ...(summed ? [] : ['error-sign' as const])];
       if (k < T) mistakes.push('w-power-plus-one');
       if (k < T && H === 1) mistakes.push('w-power-minus-one');
@@ -122,7 +125,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
       dependsOn: termKeys,
       followThrough: (earlier) => {
         const terms = termKeys.map((k) => toMatrix(typeof earlier[k] === 'number' || wrt !== 'b' ? earlier[k] : (earlier[k] as number[] | undefined)?.map((v) => [v]), rows, cols));
-        if (terms.some((m) => m === null)) return null;
+        if (terms.some((m) => m === null) || terms.length === 0) return null;
         const sum = (terms as number[][][]).reduce((acc, m) => acc.map((row, i) => row.map((v, j) => v + m[i]![j]!)));
         return wrt === 'b' ? asVectorAnswer(sum.map((row) => row[0]!)) : asMatrixAnswer(sum);
       },
@@ -133,7 +136,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         return [{ text: 'The weight is shared by every step, so the gradient is the sum of the per-step terms:', math: `\\frac{\\partial ${L}}{\\partial ${wrt}} = ${terms.join(' + ')} = ${total}` }];
       },
     });
-    return { intro: intro(inst, wrt), given: () => given(inst, params, d), parts };
+    return { intro: intro(inst, wrt) + (zeroFirstTerm ? ` Since $s_0 = 0$, the term for $k = 1$, whose immediate partial is $s_0$, is $0$: start from $k = 2$.` : ''), given: () => given(inst, params, d), parts };
   },
 };
 
