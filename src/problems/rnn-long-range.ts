@@ -7,6 +7,9 @@
  * Regime control: `vanishing` draws freely (|W|·tanh' < 1 does the rest); `exploding` and
  * `neither` choose each input x_t, on the data grid, to keep θ_t near 0 — so tanh'(θ_t) stays
  * near 1 and |W| alone decides — then the draw is accepted only if its regime is clearly met.
+ * From generator version 2 on, a bank that fixes the regime gets no choice part (its answer would
+ * be the same on every sheet), and `regime: "any"` draws the regime per variant, each of the
+ * three equally often, so (c) is a real question with a balanced answer.
  */
 import { z } from 'zod';
 import type { RnnInstance } from '../models/instance.js';
@@ -15,8 +18,9 @@ import type { Convention } from '../models/convention.js';
 import { perConvention, rnnGiven } from './common.js';
 import { texNumber } from './format.js';
 import { drawRnn, rnnParamsShape } from './params.js';
-import { gridValue, nearestOnGrid, type Rng } from './random.js';
-import type { ProblemType } from './types.js';
+import { gridValue, nearestOnGrid, pick, type Rng } from './random.js';
+import { EXACT } from '../models/convention.js';
+import type { PartSpec, ProblemType, SheetStyle } from './types.js';
 
 export const REGIMES = ['vanishing', 'exploding', 'neither'] as const;
 type Regime = (typeof REGIMES)[number];
@@ -49,13 +53,19 @@ export function classify(log10: number, t: { vanish: number; explode: number }):
 /** |W| ranges that make each regime likely (the accept check has the last word). */
 const W_RANGE: Record<Regime, [number, number]> = { vanishing: [0.1, 0.9], exploding: [1.5, 2.5], neither: [1.1, 1.3] };
 
-function drawForRegime(rng: Rng, p: RnnLongRangeParams): RnnInstance {
+/** The regime a draw aims at: the bank's, or under generator 2 with "any", the one drawn for the variant. */
+function aimedRegime(p: RnnLongRangeParams, style: SheetStyle, target: unknown): Regime | 'any' {
+  return style.generator >= 2 && p.regime === 'any' ? (target as Regime) : p.regime;
+}
+
+function drawForRegime(rng: Rng, p: RnnLongRangeParams, style: SheetStyle, target?: unknown): RnnInstance {
   const inst = drawRnn(rng, p);
   delete inst.loss;
-  const regime: Regime = p.regime === 'any' ? 'vanishing' : p.regime;
+  const aimed = aimedRegime(p, style, target);
+  const regime: Regime = aimed === 'any' ? 'vanishing' : aimed;
   const [lo, hi] = W_RANGE[regime];
   const inRange = { min: Math.max(lo, 0), max: Math.min(hi, Math.max(Math.abs(p.weights.min), Math.abs(p.weights.max))), step: p.weights.step };
-  if (p.regime !== 'any' && inRange.max >= inRange.min) {
+  if (aimed !== 'any' && inRange.max >= inRange.min) {
     const w = gridValue(rng, inRange, true);
     inst.W = [[rng() < 0.5 ? -w : w]];
   }
@@ -82,11 +92,13 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
   summary: 'The notes\' t = 20 case: log₁₀ of the long-range factor, the k = 1 : k = T ratio, and vanishing / exploding / neither.',
   params: rnnLongRangeParams,
   generate: drawForRegime,
-  accept(instance, solution, p) {
+  aim: (rng, p) => (p.regime === 'any' ? pick(rng, REGIMES) : p.regime),
+  accept(instance, solution, p, style, target) {
     const log = log10Factor((solution as RnnSolution).ds_ds_prev);
     if (!Number.isFinite(log)) return 'degenerate';
     const got = classify(log, p.thresholds);
-    if (p.regime !== 'any' && got !== p.regime) return `drew ${got}`;
+    const aimed = aimedRegime(p, style, target);
+    if (aimed !== 'any' && got !== aimed) return `drew ${got}`;
     // not borderline: a student's rounding must not flip the classification
     const margin = Math.min(Math.abs(log - p.thresholds.vanish), Math.abs(log - p.thresholds.explode));
     if (margin < 0.5) return 'borderline';
@@ -107,8 +119,11 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
     // the end factors of the ratio, beyond the long-range product: |(1 − s_1²)x_1| / |(1 − s_T²)x_T|
     const ends = Math.abs((1 - fwd.s[0]![0]! ** 2) * inst.x[0]![0]!) / Math.abs((1 - fwd.s[T - 1]![0]! ** 2) * inst.x[T - 1]![0]!);
     // with θ_t steered near 0, tanh' ≈ 1 by design and leaving it out changes little: not a
-    // mistake the grader can name on these instances
-    const steered = p.regime === 'exploding' || p.regime === 'neither';
+    // mistake the grader can name on these instances (from generator 2 on, the regime is read
+    // off the instance, since "any" draws each regime)
+    const v2 = style.generator >= 2;
+    const regimeHere = v2 ? classify(log10Factor(jac(EXACT)), p.thresholds) : p.regime;
+    const steered = regimeHere === 'exploding' || regimeHere === 'neither';
     const mistakes = steered ? (['w-power-plus-one', 'w-power-minus-one'] as const) : (['missing-tanh-prime', 'tanh-prime-as-tanh', 'w-power-plus-one', 'w-power-minus-one'] as const);
     // built only when called: rendering calls it, drawing and grading do not
     const givenLines = (): string[] => {
@@ -153,9 +168,9 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
             { math: `\\frac{|\\partial L_{${T}}/\\partial U^{(1)}|}{|\\partial L_{${T}}/\\partial U^{(${T})}|} = \\Big|\\prod_{j=2}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}}\\Big| \\cdot \\frac{|(1 - s_1^2)\\,x_1|}{|(1 - s_{${T}}^2)\\,x_{${T}}|} = ${texNumber(ratioOf(sol(s).dL_dU_by_step), d)}` },
           ],
         },
-        {
+        ...(v2 && p.regime !== 'any' ? [] : [{
           key: 'c',
-          kind: 'choice',
+          kind: 'choice' as const,
           prompt: `Is the gradient from step 1 vanishing ($\\log_{10}|\\prod| < ${vanish}$), exploding ($\\log_{10}|\\prod| > ${explode}$), or neither?`,
           choices: REGIMES,
           answer: (s) => classify(log10Factor(sol(s).ds_ds_prev), p.thresholds),
@@ -171,7 +186,7 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
                 : 'The factors stay close to 1 in magnitude, so the early terms keep a comparable weight.';
             return [{ text: `$\\log_{10}|\\prod| = ${texNumber(log, d)}$: ${regime}. ${why}` }];
           },
-        },
+        } satisfies PartSpec]),
       ],
     };
   },
