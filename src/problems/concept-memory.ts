@@ -10,17 +10,31 @@
  * `accept` keeps only draws where (a) and (b) are clear-cut: the largest path at least 1.5 times
  * the next, and every product's log₁₀-magnitude at least 0.25 away from the ±1 thresholds, so
  * the printed (rounded) per-step factors give the same answer.
+ *
+ * From generator version 2 on (the answers of version 1 were the same on most sheets, and (c) on
+ * every one, readable from the formula in the intro):
+ * (a) is balanced: the draw aims at a path chosen per variant (each equally often) and steers the
+ *     recurrent weights toward it — the aimed path's weight drawn large, the other two small —
+ *     then redraws until that path is clearly the largest;
+ * (b) is balanced between a cell factor that stays near 1 and one that vanishes when the bank
+ *     leaves the regime to the draw (`regime: "any"`): the draw aims at "remember" (forget gates
+ *     open) or "forget" (shut), each equally often;
+ * (c) asks for a number computed from the instance: the three paths through h_{τ−1} together,
+ *     ∂c_τ/∂c_{τ−1} − f_τ (the amount by which the total departs from the direct term).
  */
 import { z } from 'zod';
-import type { Convention } from '../models/convention.js';
-import { dims, type LstmInstance, type Mat } from '../models/instance.js';
+import { EXACT, type Convention } from '../models/convention.js';
+import { dims, type LstmInstance, type Mat, type Vec } from '../models/instance.js';
 import { lstmCellJacobians, lstmForward, type LstmForward, type LstmSolution } from '../models/lstm.js';
 import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
 import type { Solution } from '../models/solve.js';
-import { partKey } from './common.js';
+import { addMat } from '../models/linalg.js';
+import { asMatrixAnswer, matrixKind, partKey, perConvention } from './common.js';
+import { pick, type Rng } from './random.js';
 import { texMatrix, texNumber, texVector } from './format.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, LSTM_REGIMES, comparableRnn, throughHPaths, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
-import type { PartSpec, ProblemType, SolutionStep } from './types.js';
+import type { MistakeId } from './mistakes.js';
+import type { PartSpec, ProblemType, SheetStyle, SolutionStep } from './types.js';
 
 export const conceptMemoryParams = z.object({
   ...lstmParamsShape,
@@ -91,14 +105,61 @@ function unclear(inst: LstmInstance, sol: LstmSolution, tau: number): string | n
   return null;
 }
 
+/** What a generator-2 draw aims at: the largest path of (a), and the gate regime behind (b). */
+interface MemoryAim {
+  path: number;
+  regime: (typeof LSTM_REGIMES)[number];
+}
+
+/** the mistakes inside the paths through h (as in lstm.cell-jacobian's part on them) */
+const THROUGH_H_MISTAKES: MistakeId[] = ['cell-direct-only', 'cell-missing-output-gate', 'cell-missing-tanh-prime', 'cell-current-for-previous', 'sigma-tanh-prime-swapped'];
+
+/** The recurrent weight of each path of (a), in PATH_CHOICES order. */
+const PATH_WEIGHTS = ['Whf', 'Whi', 'Whg'] as const;
+
+/**
+ * Steers a generator-2 draw toward its aimed path: the aimed path's recurrent weight gets entries
+ * of magnitude in the top 40% of the weight grid, the other two in its bottom 20% (signs kept),
+ * all on the grid. `accept` still checks that the aimed path is clearly the largest.
+ */
+function steerPaths(rng: Rng, inst: LstmInstance, path: number, p: ConceptMemoryParams): void {
+  const top = Math.max(Math.abs(p.weights.min), Math.abs(p.weights.max));
+  const step = p.weights.step;
+  const band = (lo: number, hi: number) => {
+    const from = Math.max(step, Math.ceil(lo / step - 1e-9) * step), to = Math.max(from, Math.floor(hi / step + 1e-9) * step);
+    return (sign: number) => sign * Number((from + step * Math.floor(rng() * (Math.round((to - from) / step) + 1))).toFixed(12));
+  };
+  const large = band(0.6 * top, top), small = band(step, 0.2 * top);
+  PATH_WEIGHTS.forEach((w, n) => {
+    inst[w] = inst[w].map((row) => row.map((v) => (n === path ? large : small)(v < 0 ? -1 : 1)));
+  });
+}
+
+function aimOf(style: SheetStyle, target: unknown): MemoryAim | null {
+  return style.generator >= 2 && target ? (target as MemoryAim) : null;
+}
+
 export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
   id: 'concept.memory',
   title: 'Why the LSTM keeps gradients alive',
-  summary: 'Choice questions on the notes\' closing argument, answered from computed numbers: the paths of ∂c_t/∂c_{t−1}, and which long-range factor stays near 1.',
+  summary: 'The notes\' closing argument, answered from computed numbers: which path of ∂c_t/∂c_{t−1} is largest, which long-range factor stays near 1, and how far the total departs from f_t.',
   params: conceptMemoryParams,
-  generate: drawLstm,
-  accept: (instance, sol: Solution, params) =>
-    lstmRegimeMiss(sol, params.regime) ?? unclear(instance as LstmInstance, sol as LstmSolution, params.step ?? (instance as LstmInstance).x.length),
+  aim: (rng, params): MemoryAim => ({ path: Math.floor(rng() * PATH_CHOICES.length), regime: params.regime === 'any' ? pick(rng, ['remember', 'forget'] as const) : params.regime }),
+  generate: (rng, params, style, target) => {
+    const aim = aimOf(style, target);
+    if (!aim) return drawLstm(rng, params);
+    const inst = drawLstm(rng, { ...params, regime: aim.regime });
+    steerPaths(rng, inst, aim.path, params);
+    return inst;
+  },
+  accept: (instance, sol: Solution, params, style, target) => {
+    const aim = aimOf(style, target);
+    const inst = instance as LstmInstance;
+    const tau = params.step ?? inst.x.length;
+    const miss = lstmRegimeMiss(sol, aim ? aim.regime : params.regime) ?? unclear(inst, sol as LstmSolution, tau);
+    if (miss || !aim) return miss;
+    return largestPath(throughHPaths(inst, sol as LstmSolution, tau)) === PATH_CHOICES[aim.path] ? null : 'another path is the largest';
+  },
   build(instance, params, style) {
     const inst = instance as LstmInstance;
     const { T, H } = dims(inst);
@@ -126,12 +187,17 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
       solution: (s) => pathsSolution(inst, sol(s), tau, d),
     });
 
-    parts.push({
+    const v2 = style.generator >= 2;
+    // from generator 2 on, the LSTM factor at τ is not printed: the student has it from f_τ and
+    // the paths of the numeric part, which comes first
+    const nearOnePart = (pathsKey?: string): PartSpec => ({
       key: partKey(parts.length),
       kind: 'choice',
       prompt: `Over the ${T - 1} steps $t = 2, \\dots, ${T}$, which product stays near $1$, meaning a magnitude between $0.1$ and $10$${matrices}: ` +
         `the LSTM cell factor $\\prod_{t=2}^{${T}} \\partial c_t/\\partial c_{t-1}$, or the RNN factor $\\prod_{t=2}^{${T}} \\partial s_t/\\partial s_{t-1}$ of the comparable RNN? ` +
-        'Multiply the per-step factors given.',
+        (pathsKey
+          ? `Multiply the per-step factors given, with $\\partial c_{${tau}}/\\partial c_{${tau - 1}} = ${H === 1 ? `f_{${tau}}` : `\\mathrm{diag}(f_{${tau}})`}$ plus your answer to (${pathsKey}).`
+          : 'Multiply the per-step factors given.'),
       choices: NEAR_ONE_CHOICES,
       answer: (s) => nearOneAnswer(jacobianProduct(sol(s).dc_dc_prev, 1, T), jacobianProduct(rnnExact.ds_ds_prev, 1, T)),
       solution: (s) => {
@@ -142,15 +208,30 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
         };
         return [
           { math: `\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${texMatrix(lstm, d)}` },
-          { text: `magnitude ${texInline(size(lstm), d)}: ${verdict(lstm)}. Each factor is $f_t$ plus small paths through $h_{t-1}$, so it stays close to $f_t$.` },
+          { text: `magnitude ${texInline(size(lstm), d)}: ${verdict(lstm)}. ${cellFactorSentence(sol(s), T, d)}` },
           { math: `\\prod_{t=2}^{${T}} \\frac{\\partial s_t}{\\partial s_{t-1}} = \\prod_{t=2}^{${T}} \\mathrm{diag}(1 - s_t^2)\\,W_{hg} = ${texMatrix(rnnProduct, d)}` },
-          { text: `magnitude ${texInline(size(rnnProduct), d)}: ${verdict(rnnProduct)}. Every factor is $\\tanh'(\\theta_t) \\le 1$ times the same $W_{hg}$, so the product behaves like $|W_{hg}|^{${T - 1}}$ times a product of numbers below 1.` },
+          { text: `magnitude ${texInline(size(rnnProduct), d)}: ${verdict(rnnProduct)}. ${rnnFactorSentence(inst, rnnExact.s, T, d)}` },
           { text: `So the answer is: ${nearOneAnswer(lstm, rnnProduct)}.` },
         ];
       },
     });
 
-    parts.push({
+    if (!v2) parts.push(nearOnePart());
+    if (v2) {
+      const forward = perConvention((conv: Convention) => lstmForward(inst, conv));
+      parts.push({
+        key: partKey(parts.length),
+        kind: matrixKind(H, H),
+        prompt: `The three paths through $h_{${tau - 1}}$ together: $\\partial c_{${tau}}/\\partial c_{${tau - 1}} - ${H === 1 ? `f_{${tau}}` : `\\mathrm{diag}(f_{${tau}})`}$, ` +
+          `the amount by which the total departs from the direct term at step ${tau}.`,
+        symbol: `\\partial c_{${tau}}/\\partial c_{${tau - 1}} - f_{${tau}}`,
+        answer: (s) => asMatrixAnswer(throughHSum(throughHPaths(inst, sol(s), tau))),
+        calc: (conv) => asMatrixAnswer(throughHSum(throughHPaths(inst, forward(conv), tau, conv), conv)),
+        mistakes: THROUGH_H_MISTAKES,
+        solution: (s) => throughHSolution(inst, sol(s), tau, d),
+      });
+      parts.push(nearOnePart(parts[parts.length - 1]!.key));
+    } else parts.push({
       key: partKey(parts.length),
       kind: 'choice',
       prompt: 'Which recurrent weights multiply the paths through $h_{t-1}$ in the total $\\partial c_t/\\partial c_{t-1}$, i.e. which weights can the LSTM adjust to keep it near 1, ' +
@@ -174,7 +255,7 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
         `f_{${tau}} = ${texVector(fw.f[tau - 1]!, d)},\\quad i_{${tau}} = ${texVector(fw.i[tau - 1]!, d)},\\quad g_{${tau}} = ${texVector(fw.g[tau - 1]!, d)}`);
       const perLine = H === 1 ? 5 : 3;
       const factorLines = (label: string, name: string, mats: readonly Mat[]) => {
-        const items = Array.from({ length: T - 1 }, (_, n) => `\\partial ${name}_{${n + 2}}/\\partial ${name}_{${n + 1}} = ${texMatrix(mats[n + 1]!, d)}`);
+        const items = Array.from({ length: T - 1 }, (_, n) => `\\partial ${name}_{${n + 2}}/\\partial ${name}_{${n + 1}} = ${v2 && name === 'c' && n + 2 === tau ? '\\text{from (b)}' : texMatrix(mats[n + 1]!, d)}`);
         const lines: string[] = [];
         for (let start = 0; start < items.length; start += perLine) lines.push(`${start === 0 ? `\\text{${label}: }` : ''}${items.slice(start, start + perLine).join(',\\quad ')}`);
         return lines;
@@ -197,6 +278,57 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
 function exactCellFactors(inst: LstmInstance): LstmForward & { dc_dc_prev: Mat[] } {
   const fw = lstmForward(inst);
   return { ...fw, dc_dc_prev: lstmCellJacobians(inst, fw).total };
+}
+
+/** The three paths added up (rounded as written down, under a hand convention). */
+function throughHSum(paths: readonly Mat[], conv: Convention = EXACT): Mat {
+  return paths.reduce((a, b) => addMat(a, b).map((row) => row.map(conv.round)));
+}
+
+/**
+ * What the LSTM's per-step factors did on this instance, from its numbers: how far each total
+ * ∂c_t/∂c_{t−1} sits from its direct term f_t, and the range of both.
+ */
+function cellFactorSentence(r: LstmSolution, T: number, d: number): string {
+  const steps = Array.from({ length: T - 1 }, (_, n) => n + 1); // 0-based index of t = 2..T
+  const totals = steps.map((k) => size(r.dc_dc_prev[k]!));
+  const gates = steps.map((k) => Math.max(...r.f[k]!));
+  const departure = Math.max(...steps.map((k) => size(r.dc_dc_prev[k]!.map((row, a) => row.map((v, b) => v - r.dc_dc_prev_direct[k]![a]![b]!))) / Math.max(...r.f[k]!)));
+  const range = (xs: number[]) => `${texInline(Math.min(...xs), d)} to ${texInline(Math.max(...xs), d)}`;
+  const close = departure <= 0.1
+    ? `the paths through $h_{t-1}$ move each factor by at most ${pct(departure)} of $f_t$, so the product follows the forget gates`
+    : `the paths through $h_{t-1}$ move a factor by up to ${pct(departure)} of $f_t$, so they shape the product as well as the forget gates do`;
+  return `The per-step factors run from ${range(totals)} in magnitude and the forget gates from ${range(gates)}: ${close}.`;
+}
+
+/** What the comparable RNN's per-step factors did on this instance. */
+function rnnFactorSentence(inst: LstmInstance, s: readonly Vec[], T: number, d: number): string {
+  const w = size(inst.Whg);
+  const primes = s.slice(1, T).map((v) => Math.max(...v.map((x) => 1 - x * x)));
+  const power = w ** (T - 1);
+  if (inst.Whg.length > 1) {
+    return `Every factor is $\\mathrm{diag}(1 - s_t^2) \\le 1$ (here ${texInline(Math.min(...primes), d)} to ${texInline(Math.max(...primes), d)} at most) times the same $W_{hg}$ ` +
+      `(largest entry ${texInline(w, d)}): one matrix steers every step, so the product shrinks or grows step after step.`;
+  }
+  return `Every factor is $\\tanh'(\\theta_t) \\le 1$ (here ${texInline(Math.min(...primes), d)} to ${texInline(Math.max(...primes), d)}) times the same $W_{hg}$ ` +
+    `($W_{hg} = ${texNumber(inst.Whg[0]![0]!, d)}$), so the product is $|W_{hg}|^{${T - 1}} = ${texNumber(power, d)}$ times the ${T - 1} factors $\\tanh'(\\theta_t)$, all below 1.`;
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** (c): the three paths of (a), added up, against the direct term. */
+function throughHSolution(inst: LstmInstance, r: LstmSolution, tau: number, d: number): SolutionStep[] {
+  const paths = throughHPaths(inst, r, tau);
+  const sum = throughHSum(paths);
+  const f = r.f[tau - 1]!;
+  const share = size(sum) / Math.max(...f.map(Math.abs));
+  return [
+    { text: `Add the three paths of (a) (each already multiplied by the factor through $h_{${tau - 1}}$):` },
+    { math: `${texMatrix(paths[0], d)} + ${texMatrix(paths[1], d)} + ${texMatrix(paths[2], d)} = ${texMatrix(sum, d)}` },
+    { text: `Beside the direct term $f_{${tau}} = ${texVector(f, d)}$ this is ${pct(share)} of it: the total $\\partial c_{${tau}}/\\partial c_{${tau - 1}}$ is ${sum.flat().every((v) => v >= 0) ? 'larger than' : sum.flat().every((v) => v <= 0) ? 'smaller than' : 'moved in both directions from'} $f_{${tau}}$ by the paths through $h_{${tau - 1}}$.` },
+  ];
 }
 
 function texInline(x: number, d: number): string {

@@ -57,9 +57,12 @@ function flat(value: AnswerValue): number[] {
 }
 
 /**
- * Whether a numeric part gives points away, entry by entry (an entry of a vector or a matrix
- * that can be read off the sheet is a free share of the part's points), and how; null when it
- * does not. Choice parts are never free points this way.
+ * Whether a numeric part gives points away, and how; null when it does not. An entry of a vector
+ * or a matrix that is 0, or that is printed in the question, is a free share of the part's
+ * points, and so is an entry that 0 scores; printed numbers that merely lie within tolerance are
+ * counted only when they score every entry (full marks), since a question that prints a hundred
+ * per-step factors has some near any small number, and a student cannot know which to copy.
+ * Choice parts are never free points this way.
  */
 export function freePoint(answer: AnswerValue, tolerance: Tolerance, printed: readonly number[], digits: number): FreePoint | null {
   if (typeof answer === 'string') return null;
@@ -67,6 +70,6 @@ export function freePoint(answer: AnswerValue, tolerance: Tolerance, printed: re
   if (entries.some((e) => e === 0)) return 'zero';
   if (entries.some((e) => printed.includes(roundSignificant(e, digits)) || printed.includes(Number(e.toPrecision(digits))))) return 'printed';
   if (entries.some((e) => withinTolerance(e, 0, tolerance))) return 'zero-scores';
-  if (entries.some((e) => printed.some((p) => withinTolerance(e, p, tolerance)))) return 'printed-scores';
+  if (entries.every((e) => printed.some((p) => withinTolerance(e, p, tolerance)))) return 'printed-scores';
   return null;
 }

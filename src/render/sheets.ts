@@ -5,6 +5,7 @@
  * only these objects; every string in them is either escaped text or KaTeX output.
  */
 import type { Bank } from '../problems/bank.js';
+import type { Tolerance } from '../grade/tolerance.js';
 import { plainValue, texValue } from '../problems/format.js';
 import type { KeyPart, KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
@@ -28,6 +29,8 @@ export interface PartView {
   /** the answer at the sheet's printed precision (key only) */
   answerHtml: string;
   answerText: string;
+  /** what this part accepts, where it differs from the sheet's rule (empty otherwise) */
+  acceptNote: string;
   steps: { textHtml: string; mathHtml: string }[];
 }
 
@@ -49,6 +52,8 @@ export interface SheetView {
   student: string;
   name: string;
   digits: number;
+  /** what the grader accepts, in words ("within 1% of the exact value") */
+  acceptance: string;
   totalPoints: number;
   questions: QuestionView[];
 }
@@ -80,6 +85,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
         choices: (p.choices ?? []).map((c) => ({ value: c, html: escapeHtml(c) })),
         answerHtml: !withAnswers ? '' : typeof p.answer === 'string' ? `<span class="choice-answer">${escapeHtml(p.answer)}</span>` : renderTex(texValue(p.answer, bank.digits)),
         answerText: withAnswers ? plainValue(p.answer, bank.digits) : '',
+        acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === acceptance(bank.tolerance) ? '' : `accepted: ${acceptance(p.tolerance)}`,
         steps: withAnswers ? spec.solution(solution).map((s) => ({ textHtml: s.text ? renderRich(s.text) : '', mathHtml: s.math ? renderTex(s.math, true) : '' })) : [],
       };
     });
@@ -101,9 +107,21 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
     student: variant.student,
     name: variant.name,
     digits: bank.digits,
+    acceptance: acceptance(bank.tolerance),
     totalPoints: questions.reduce((a, q) => a + q.points, 0),
     questions,
   };
+}
+
+/**
+ * A tolerance in the words a sheet states it: what an answer must be to be accepted. An {rtol,
+ * atol} tolerance is stated by its rtol alone — every answer within it is accepted (generator 2
+ * sizes atol below it, so that is also all that is; generator 1's atol could accept more).
+ */
+export function acceptance(tol: Tolerance): string {
+  if ('rtol' in tol) return tol.rtol > 0 ? `within ${Number((tol.rtol * 100).toPrecision(3))}% of the exact value` : `within ${tol.atol} of the exact value`;
+  if ('sigfigs' in tol) return `correct to ${tol.sigfigs} significant figures`;
+  return `within ${tol.log10} of the exact value in log₁₀ (a factor of ${Number((10 ** tol.log10).toPrecision(3))})`;
 }
 
 /** Long-range questions get the picture of their per-step terms in the key. */
