@@ -28,7 +28,7 @@ function figures(p: PartAudit): string {
     return `top "${shorten(c.mostFrequent.answer, 24)}" ${percent(c.mostFrequent.share)} of ${c.choices} choices; positions ${c.positions.join('/')}`;
   }
   const n = p.numeric!;
-  const cell = (label: string, x: number) => `${label} ${percent(x).padStart(4)}`;
+  const cell = (label: string, x: number) => `${label} ${percent(x).padStart(5)}`;
   return [cell('=0', n.zeroAnswer.share), cell('=printed', n.printedAnswer.share), cell('0 full', n.zeroScores.share), cell('printed full', n.printedScores.share), cell('any entry', n.freeEntry.share)].join('  ');
 }
 
