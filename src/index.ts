@@ -17,6 +17,8 @@ export type { Bank, BankQuestion } from './problems/bank.js';
 export { generateBankQuestion, generateKeyVariants, generateVariant, variantCode, variantSeed, practiceSecret, practiceStudents, normaliseCode, GENERATOR_VERSION } from './problems/variants.js';
 export type { Variant } from './problems/variants.js';
 export { answerKey, blankSubmission, keyVariant } from './problems/key.js';
+export { auditBank, AUDIT_LIMITS } from './problems/audit.js';
+export type { AuditReport, AuditOptions, AuditViolation, AuditLimit, QuestionAudit, PartAudit, ChoiceFigures, NumericFigures, SpelledOut } from './problems/audit.js';
 export type { AnswerKey, KeyVariant, KeyQuestion, KeyPart } from './problems/key.js';
 export { PROBLEM_TYPES, problemType } from './problems/registry.js';
 export { MISTAKES } from './problems/mistakes.js';

@@ -22,6 +22,11 @@ const commands: Record<string, Command> = {
     usage: 'gradsheet generate --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR',
     run: async (args) => (await import('./generate.js')).runGenerate(args),
   },
+  audit: {
+    summary: 'Audit a bank over many variants: free points, lopsided or spelled-out choices, the redraw rate; exit 1 when it breaks a limit.',
+    usage: 'gradsheet audit --bank NAME|PATH [--count N] [--seed S] [--json]',
+    run: async (args) => (await import('./audit.js')).runAudit(args),
+  },
   render: {
     summary: 'Render printable PDFs: one worksheet per student, the class set, and the answer key with worked solutions.',
     usage: 'gradsheet render --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR [--html] [--paper a4|letter] [--no-key]',
