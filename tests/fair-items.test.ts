@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gradsheet } from './support/cli.js';
+import { tempDir } from './support/tmp.js';
 import { describe, expect, it } from 'vitest';
 import { generateVariant, parseBank, practiceSecret, solveLstm, solveRnn, withinTolerance, type Bank, type KeyVariant, type LstmInstance, type RnnInstance } from '../src/index.js';
 import { answerKey, keyVariant } from '../src/problems/key.js';
@@ -240,5 +243,37 @@ describe('shipped bank files', () => {
       'midterm.json': '36652e1fda8405cd',
       'vanishing-exploding.json': 'c5b7f757260fd79d',
     });
+  });
+});
+
+describe('the CLI with banks of two generator versions', () => {
+  it('generates from NAME@1 exactly the sheets the release before drew, says which version it drew with, and grades them with the same bank name', () => {
+    const dir = tempDir('gradsheet-fair-');
+    const old = gradsheet(['generate', '--bank', 'midterm@1', '--seed', 'printed-last-term', '--count', '2', '--out', join(dir, 'old')]);
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stderr).toContain('bank midterm is drawn with generator version 1');
+    // byte for byte the key the release before generator 2 wrote for the same command
+    // (tests/golden/midterm-generator1-key.json: `gradsheet generate --bank midterm --seed printed-last-term --count 2` at 2dfc4c7)
+    expect(readFileSync(join(dir, 'old', 'key.json'), 'utf8')).toBe(readFileSync('tests/golden/midterm-generator1-key.json', 'utf8'));
+    const key = JSON.parse(readFileSync(join(dir, 'old', 'key.json'), 'utf8')) as { generator: number; bank: { id: string }; variants: KeyVariant[] };
+    expect(key.generator).toBe(1);
+    expect(key.bank.id).toBe('midterm');
+    // the generator-1 long-range question still asks its choice, as printed
+    expect(key.variants[0]!.questions.find((q) => q.id === 'q5')!.parts.map((p) => p.kind)).toEqual(['number', 'number', 'choice']);
+    const v = key.variants[0]!;
+    const submission = { format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: Object.fromEntries(v.questions.flatMap((q) => q.parts.map((p) => [p.id, p.answer]))) };
+    const file = join(dir, 'answers.json');
+    writeFileSync(file, JSON.stringify(submission));
+    const graded = gradsheet(['check', file, '--bank', 'midterm@1', '--seed', 'printed-last-term', '--json']);
+    expect(graded.code, graded.stderr).toBe(0);
+    const result = JSON.parse(graded.stdout) as { score: number; max: number };
+    expect(result.score).toBe(result.max);
+    // the same answers against the generator-2 bank of the same name are another worksheet's
+    const now = JSON.parse(gradsheet(['check', file, '--bank', 'midterm', '--seed', 'printed-last-term', '--json']).stdout) as { score: number; max: number };
+    expect(now.score).toBeLessThan(now.max);
+    const fresh = gradsheet(['generate', '--bank', 'midterm', '--seed', 'printed-last-term', '--count', '2', '--out', join(dir, 'new')]);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stderr).not.toContain('generator version');
+    expect(gradsheet(['generate', '--bank', 'midterm@7', '--seed', 'x', '--out', join(dir, 'x')]).stderr).toMatch(/^gradsheet generate: There is no default bank "midterm" as generator version 7 shipped it; earlier versions of the default banks are kept for generator 1\.\n$/);
   });
 });

@@ -9,6 +9,7 @@ import { practiceSecret, practiceStudents } from '../problems/variants.js';
 import { loadBank, readSecret } from './files.js';
 import { readText } from './io.js';
 import { checkClassOptions, type ClassOptions } from './class-options.js';
+import { LATEST_GENERATOR } from '../problems/generator-version.js';
 
 export interface ClassSet {
   bank: Bank;
@@ -17,14 +18,23 @@ export interface ClassSet {
   rosterProblems: RosterProblem[];
   /** "seed 42" or "roster class.csv", for messages */
   source: string;
+  /** sentences for standard error before drawing (a bank on an older generator version) */
+  notices: string[];
+}
+
+/** Why drawing new sheets from this bank may not be what the teacher wants, if it may not. */
+function generatorNotice(bank: Bank): string[] {
+  if (bank.generator >= LATEST_GENERATOR) return [];
+  return [`bank ${bank.id} is drawn with generator version ${bank.generator}, as sheets printed from it before were; add "generator": ${LATEST_GENERATOR} to the bank for fair-item draws (no free points, balanced choices: see gradsheet audit) — its variants then change.`];
 }
 
 export async function loadClass(o: ClassOptions, command: string): Promise<ClassSet> {
   checkClassOptions(o, command);
   const bank = await loadBank(o.bank!);
+  const notices = generatorNotice(bank);
   if (o.seed !== undefined) {
     const count = o.count === undefined ? 1 : Number(o.count);
-    return { bank, secret: practiceSecret(o.seed), students: practiceStudents(count).map((id) => ({ id, name: id })), rosterProblems: [], source: `seed ${o.seed}` };
+    return { bank, secret: practiceSecret(o.seed), students: practiceStudents(count).map((id) => ({ id, name: id })), rosterProblems: [], source: `seed ${o.seed}`, notices };
   }
   const roster = o.roster!;
   const secret = await readSecret(o['secret-file']!);
@@ -32,5 +42,5 @@ export async function loadClass(o: ClassOptions, command: string): Promise<Class
   if (students.length === 0) {
     throw new GradsheetError('invalid-input', `The roster ${roster} has no usable students${problems.length ? `: ${problems.map((p) => p.message).join('; ')}` : ''}.`);
   }
-  return { bank, secret, students, rosterProblems: problems.map((p) => ({ ...p, message: `${roster}: ${p.message}` })), source: `roster ${roster}` };
+  return { bank, secret, students, rosterProblems: problems.map((p) => ({ ...p, message: `${roster}: ${p.message}` })), source: `roster ${roster}`, notices };
 }

@@ -23,6 +23,7 @@ export async function runGenerate(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...CLASS_OPTIONS, out: { type: 'string' } }, strict: true });
   if (!values.out) throw new GradsheetError('usage', 'generate needs --out DIR, the folder to write key.json and the blank submissions to.');
   const cls = await loadClass(values, 'generate');
+  for (const n of cls.notices) process.stderr.write(`gradsheet generate: ${n}\n`);
   for (const p of cls.rosterProblems) process.stderr.write(`gradsheet generate: skipped ${p.message}\n`);
   const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
   assertDistinctCodes(variants);

@@ -41,6 +41,7 @@ export async function runRender(argv: string[]): Promise<number> {
     const { packageDir, writeAtomic } = files;
     trace('modules loaded');
     const cls = await loadClass(values, 'render');
+    for (const n of cls.notices) process.stderr.write(`gradsheet render: ${n}\n`);
     for (const p of cls.rosterProblems) process.stderr.write(`gradsheet render: skipped ${p.message}\n`);
     const variants: KeyVariant[] = [];
     for (const student of cls.students) {
