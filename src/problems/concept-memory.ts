@@ -310,8 +310,8 @@ function rnnFactorSentence(inst: LstmInstance, s: readonly Vec[], T: number, d: 
     return `Every factor is $\\mathrm{diag}(1 - s_t^2) \\le 1$ (here ${texInline(Math.min(...primes), d)} to ${texInline(Math.max(...primes), d)} at most) times the same $W_{hg}$ ` +
       `(largest entry ${texInline(w, d)}): one matrix steers every step, so the product shrinks or grows step after step.`;
   }
-  return `Every factor is $\\tanh'(\\theta_t) \\le 1$ (here ${texInline(Math.min(...primes), d)} to ${texInline(Math.max(...primes), d)}) times the same $W_{hg}$ ` +
-    `($W_{hg} = ${texNumber(inst.Whg[0]![0]!, d)}$), so the product is $|W_{hg}|^{${T - 1}} = ${texNumber(power, d)}$ times the ${T - 1} factors $\\tanh'(\\theta_t)$, all below 1.`;
+  return `Every factor is $\\tanh'(\\theta_t) \\le 1$ (here ${texInline(Math.min(...primes), d)} to ${texInline(Math.max(...primes), d)}) times the same ` +
+    `$W_{hg} = ${texNumber(inst.Whg[0]![0]!, d)}$, so the product is $|W_{hg}|^{${T - 1}} = ${texNumber(power, d)}$ times the ${T - 1} factors $\\tanh'(\\theta_t)$, all below 1.`;
 }
 
 function pct(x: number): string {
