@@ -79,6 +79,8 @@ describe('the grading API', () => {
       if (typeof a === 'number' && String(a).length > 8) expect(text).not.toContain(String(a));
     }
     expect(text).not.toMatch(/"answer"|"mistakes"/);
+    // the page states what it accepts, as the printed sheet does
+    expect(JSON.parse(text).acceptance).toBe('Give answers to 4 significant figures; an answer within 1% of the exact value is accepted, unless a part says otherwise.');
     expect((await fetch(`${base}/api/v1/keys/${v.code}`)).status).toBe(401);
     const keyRes = await fetch(`${base}/api/v1/keys/${v.code}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(keyRes.status).toBe(200);

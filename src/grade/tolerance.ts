@@ -41,3 +41,14 @@ export function allWithinTolerance(exact: unknown, given: unknown, tol: Toleranc
   }
   return exact === given;
 }
+
+/**
+ * A tolerance in the words a sheet states it: what an answer must be to be accepted. An {rtol,
+ * atol} tolerance is stated by its rtol alone — every answer within it is accepted (generator 2
+ * sizes atol below it, so that is also all that is; generator 1's atol could accept more).
+ */
+export function acceptance(tol: Tolerance): string {
+  if ('rtol' in tol) return tol.rtol > 0 ? `within ${Number((tol.rtol * 100).toPrecision(3))}% of the exact value` : `within ${tol.atol} of the exact value`;
+  if ('sigfigs' in tol) return `correct to ${tol.sigfigs} significant figures`;
+  return `within ${tol.log10} of the exact value in log₁₀ (a factor of ${Number((10 ** tol.log10).toPrecision(3))})`;
+}

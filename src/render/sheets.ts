@@ -5,7 +5,7 @@
  * only these objects; every string in them is either escaped text or KaTeX output.
  */
 import type { Bank } from '../problems/bank.js';
-import type { Tolerance } from '../grade/tolerance.js';
+import { acceptance } from '../grade/tolerance.js';
 import { plainValue, texValue } from '../problems/format.js';
 import type { KeyPart, KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
@@ -111,17 +111,6 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
     totalPoints: questions.reduce((a, q) => a + q.points, 0),
     questions,
   };
-}
-
-/**
- * A tolerance in the words a sheet states it: what an answer must be to be accepted. An {rtol,
- * atol} tolerance is stated by its rtol alone — every answer within it is accepted (generator 2
- * sizes atol below it, so that is also all that is; generator 1's atol could accept more).
- */
-export function acceptance(tol: Tolerance): string {
-  if ('rtol' in tol) return tol.rtol > 0 ? `within ${Number((tol.rtol * 100).toPrecision(3))}% of the exact value` : `within ${tol.atol} of the exact value`;
-  if ('sigfigs' in tol) return `correct to ${tol.sigfigs} significant figures`;
-  return `within ${tol.log10} of the exact value in log₁₀ (a factor of ${Number((10 ** tol.log10).toPrecision(3))})`;
 }
 
 /** Long-range questions get the picture of their per-step terms in the key. */

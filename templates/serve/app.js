@@ -50,6 +50,7 @@
   function showWorksheet(w) {
     current = w;
     questions.replaceChildren();
+    if (w.acceptance) questions.append(html('p', { class: 'instructions', text: w.acceptance }));
     for (const q of w.questions) {
       const section = html('section', { class: 'question', 'aria-labelledby': `h-${q.id}` }, [
         html('h2', { id: `h-${q.id}`, text: `${q.id.toUpperCase()}. ${q.title}` }),
@@ -62,7 +63,7 @@
         const label = p.id.split('.')[1];
         const promptId = `p-${p.id}`;
         const box = html('div', { class: 'part', id: `part-${p.id}` }, [
-          html('div', { id: promptId }, [html('span', { class: 'part-label', text: `(${label}) ` }), html('span', { trustedHtml: p.promptHtml }), html('span', { class: 'points', text: ` [${p.points}]` })]),
+          html('div', { id: promptId }, [html('span', { class: 'part-label', text: `(${label}) ` }), html('span', { trustedHtml: p.promptHtml }), html('span', { class: 'points', text: ` [${p.points}]` }), ...(p.accept ? [html('span', { class: 'accept', text: ` (${p.accept})` })] : [])]),
           inputsFor(p),
           html('div', { class: 'feedback', id: `fb-${p.id}`, role: 'status', 'aria-live': 'polite', hidden: '' }),
         ]);
