@@ -93,13 +93,13 @@ export function inkDistance(b: Uint8Array, width: number, height: number): Uint8
  * a stroke moved by a fraction of a pixel is anti-aliased differently (one dark column, or two
  * grey ones), and is still the same stroke.
  */
-export function strayCount(a: Bitmap, b: Bitmap): { strays: number; dark: number } {
+export function strayCount(a: Bitmap, b: Bitmap, within = 1): { strays: number; dark: number } {
   const dist = inkDistance(b.pixels, a.width, a.height);
   let strays = 0, dark = 0;
   for (let i = 0; i < a.pixels.length; i++) {
     if (a.pixels[i]! >= DARK) continue;
     dark += 1;
-    if (dist[i]! > 1) strays += 1;
+    if (dist[i]! > within) strays += 1;
   }
   return { strays, dark };
 }
