@@ -23,10 +23,10 @@
 import { z } from 'zod';
 import { dims, type LstmInstance, type Mat, type Vec } from '../models/instance.js';
 import { addMat, diag, hadamard, matMul } from '../models/linalg.js';
-import { lstmCellJacobians, lstmForward, type LstmSolution } from '../models/lstm.js';
+import { lstmCellAcrossSteps, lstmCellJacobians, lstmForward, type LstmSolution } from '../models/lstm.js';
 import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention, toMatrix } from './common.js';
-import { arithmeticLine, given, minus, num, squared, sum, times } from './arithmetic.js';
+import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } from './arithmetic.js';
 import { texMatrix, texNumber, texVector } from './format.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
@@ -163,9 +163,9 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
         const product = jacobianProduct(totals, 1, T);
         const factors = Array.from({ length: T - 1 }, (_, n) => num(totals[T - 1 - n]!));
         return [{
-          text: 'Multiply the totals of every step, latest first (the chain rule from $c_1$ forward to $c_T$):',
+          text: 'Multiply the per-step totals, latest first:',
           math: `\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${arithmeticLine(times(...factors), product, d)}`,
-        }];
+        }, ...trueCellJacobianSolution(inst, sol(x), product, d)];
       },
     });
 
@@ -257,6 +257,48 @@ export function cellJacobianSolution(inst: LstmInstance, r: LstmSolution, t: num
     { text: `the bracket (the paths from $h_{${t - 1}}$ into the gates, $c_{${t - 1}}$ held)`, math: arithmeticLine(sum(num(scaleRows(hadamard(cPrev, sigF), inst.Whf)), num(scaleRows(hadamard(g, sigI), inst.Whi)), num(scaleRows(hadamard(i, tanhG), inst.Whg))), throughGates, d) },
     { math: `${lhs} = ${arithmeticLine(withDirect ? sum(num(diag(f)), paths) : paths, result, d)}` },
   ];
+}
+
+/**
+ * Beside the product of the per-step totals (T ≥ 3): what that product is, and the true
+ * ∂c_T/∂c_1 through the state (c_t, h_t) (`lstmCellAcrossSteps`, MATH.md §3), step by step.
+ */
+function trueCellJacobianSolution(inst: LstmInstance, r: LstmSolution, product: Mat, d: number): SolutionStep[] {
+  const H = inst.Whf.length, T = r.c.length;
+  const across = lstmCellAcrossSteps(inst, r);
+  const dd = (of: string, t: number | string) => `\\frac{\\partial ${of}_{${t}}}{\\partial c_1}`;
+  const trueJacobian = across.dc[T - 1]!;
+  const steps: SolutionStep[] = [{
+    text: `This product is not $\\partial c_{${T}}/\\partial c_1$. Each total $\\partial c_t/\\partial c_{t-1}$ holds $o_{t-1}$ fixed — right for one step, since $o_{t-1}$ is computed from $h_{t-2}$ before $c_{t-1}$ — ` +
+      `so the product leaves out the paths $c_{t-1} \\to h_{t-1} \\to o_t \\to h_t$ (on into the gates of step $t+1$), which skip $c_t$: here ${Array.from({ length: T - 2 }, (_, n) => `$c_{${n + 1}} \\to h_{${n + 1}} \\to o_{${n + 2}} \\to h_{${n + 2}} \\to c_{${n + 3}}$`).join(', ')}${T > 3 ? ', and longer ones' : ''}. ` +
+      `The true $\\partial c_{${T}}/\\partial c_1$ carries the whole state $(c_t, h_t)$ forward from $\\partial c_1/\\partial c_1 = ${H === 1 ? '1' : 'I'}$ and $\\partial h_1/\\partial c_1 = ${H === 1 ? 'o_1(1 - m_1^2)' : '\\mathrm{diag}(o_1 \\odot (1 - m_1^2))'}$:`,
+    math: H === 1
+      ? `${dd('c', 't')} = f_t\\,${dd('c', 't-1')} + A_t\\,${dd('h', 't-1')},\\qquad ${dd('h', 't')} = m_t\\,\\sigma'(a^o_t)\\,W_{ho}\\,${dd('h', 't-1')} + o_t(1 - m_t^2)\\,${dd('c', 't')}`
+      : `${dd('c', 't')} = \\mathrm{diag}(f_t)\\,${dd('c', 't-1')} + A_t\\,${dd('h', 't-1')},\\qquad ${dd('h', 't')} = \\mathrm{diag}(m_t \\odot \\sigma'(a^o_t))\\,W_{ho}\\,${dd('h', 't-1')} + \\mathrm{diag}(o_t \\odot (1 - m_t^2))\\,${dd('c', 't')}`,
+  }, {
+    text: H === 1
+      ? 'with $A_t = c_{t-1}\\,\\sigma\'(a^f_t)\\,W_{hf} + g_t\\,\\sigma\'(a^i_t)\\,W_{hi} + i_t\\tanh\'(a^g_t)\\,W_{hg}$, the paths from $h_{t-1}$ into the gates with $c_{t-1}$ held (the bracket above):'
+      : 'with $A_t = \\mathrm{diag}(c_{t-1} \\odot \\sigma\'(a^f_t))\\,W_{hf} + \\mathrm{diag}(g_t \\odot \\sigma\'(a^i_t))\\,W_{hi} + \\mathrm{diag}(i_t \\odot \\tanh\'(a^g_t))\\,W_{hg}$, the paths from $h_{t-1}$ into the gates with $c_{t-1}$ held:',
+    math: `${dd('h', 1)} = ${H === 1 ? arithmeticLine(times(num(r.o[0]!), sum(given(1), minus(squared(num(r.m[0]!))))), across.dh[0]!, d) : texMatrix(across.dh[0]!, d)}`,
+  }];
+  for (let t = 2; t <= T; t++) {
+    const n = t - 1;
+    const A = across.throughH[n - 1]!, B = across.outputGate[n - 1]!;
+    if (H === 1) {
+      const dcPrev: Arith = t === 2 ? given(1) : num(across.dc[n - 1]!);
+      steps.push({ math: `A_{${t}} = ${texNumber(A[0]![0]!, d)},\\quad m_{${t}}\\,\\sigma'(a^o_{${t}})\\,W_{ho} = ${texNumber(B[0]![0]!, d)},\\quad o_{${t}}(1 - m_{${t}}^2) = ${texNumber(across.hPerC[n]![0]!, d)}` });
+      steps.push({ math: `${dd('c', t)} = ${arithmeticLine(sum(times(num(r.f[t - 1]!), dcPrev), times(num(A), num(across.dh[n - 1]!))), across.dc[n]!, d)}` });
+      if (t < T) steps.push({ math: `${dd('h', t)} = ${arithmeticLine(sum(times(num(B), num(across.dh[n - 1]!)), times(num(across.hPerC[n]!), num(across.dc[n]!))), across.dh[n]!, d)}` });
+    } else {
+      steps.push({ math: `${dd('c', t)} = ${texMatrix(across.dc[n]!, d)}${t < T ? `,\\quad ${dd('h', t)} = ${texMatrix(across.dh[n]!, d)}` : ''}` });
+    }
+  }
+  const difference = subMat(trueJacobian, product);
+  steps.push({
+    text: `So $\\partial c_{${T}}/\\partial c_1 = ${texMatrix(trueJacobian, d)}$, against the product of the totals, $${texMatrix(product, d)}$. ` +
+      `The difference, $${texMatrix(difference, d)}$, is what the paths through the output gates carry; the product of the totals is $\\partial c_{${T}}/\\partial c_1$ only when they carry nothing (for instance with $W_{ho} = 0$).`,
+  });
+  return steps;
 }
 
 function subMat(a: Mat, b: Mat): Mat {
