@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lstmClosedForm, lstmForward, solveLstm, LSTM_BIASES, LSTM_WEIGHTS, type LstmInstance } from '../src/index.js';
+import { lstmCellAcrossSteps } from '../src/models/lstm.js';
+import { jacobianProduct } from '../src/models/rnn.js';
 import { maxRelDiff, randomLstm, randomShape, rngFor } from './support/random-instances.js';
 
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
@@ -95,5 +97,62 @@ describe('the LSTM solver (MATH.md §3)', () => {
     const sol = solveLstm(inst);
     const product = sol.dc_dc_prev.slice(1).reduce((acc, m) => acc * m[0]![0]!, 1);
     expect(product).toBeGreaterThan(0.9);
+  });
+
+  describe('the true ∂c_T/∂c_1, through the whole state (c_t, h_t)', () => {
+    /**
+     * c_T as a function of c_1 itself: steps 2..T rerun from (c_1, h_1 = o_1 ⊙ tanh(c_1)), o_1
+     * being computed before c_1 (from h_0 and x_1) and so unchanged.
+     */
+    const cellTFromCell1 = (inst: LstmInstance, c1: number[]) => {
+      const o1 = lstmForward(inst).o[0]!;
+      const run = lstmForward({ ...inst, c0: c1, h0: c1.map((c, a) => o1[a]! * Math.tanh(c)), x: inst.x.slice(1), y: inst.y.slice(1) });
+      return run.c[run.c.length - 1]!;
+    };
+    const centralDifference = (inst: LstmInstance) => {
+      const c1 = lstmForward(inst).c[0]!, eps = 1e-6;
+      const H = c1.length;
+      const columns = Array.from({ length: H }, (_, col) => {
+        const up = c1.slice(), down = c1.slice();
+        up[col]! += eps; down[col]! -= eps;
+        const [cu, cd] = [cellTFromCell1(inst, up), cellTFromCell1(inst, down)];
+        return cu.map((v, row) => (v - cd[row]!) / (2 * eps));
+      });
+      return Array.from({ length: H }, (_, row) => columns.map((c) => c[row]!));
+    };
+
+    for (const H of [1, 2]) {
+      it(`matches central finite differences of the forward pass from a perturbed c_1 (H = ${H}), where the product of the per-step totals does not`, () => {
+        const rng = rngFor(`cell-across-${H}`);
+        let productMissed = 0;
+        for (let n = 0; n < 20; n++) {
+          const inst = randomLstm(rng, { D: 1 + (n % 2), H, K: 1, T: 3 + (n % 4), loss: 'last' }, 1.5);
+          const fw = lstmForward(inst);
+          const across = lstmCellAcrossSteps(inst, fw);
+          const T = inst.x.length;
+          expect(across.dc).toHaveLength(T);
+          const fd = centralDifference(inst);
+          expect(maxRelDiff(across.dc[T - 1], fd, 1e-300), `instance ${n}`).toBeLessThan(1e-6);
+          const product = jacobianProduct(solveLstm(inst).dc_dc_prev, 1, T);
+          if (maxRelDiff(product, fd, 1e-6) > 1e-4) productMissed++;
+        }
+        // the output-gate path is real: leaving it out shows on most random instances
+        expect(productMissed).toBeGreaterThan(15);
+      });
+    }
+
+    it('is the product of the per-step totals when the output gate does not read h (W_ho = 0), and the total itself over one step', () => {
+      const rng = rngFor('cell-across-who0');
+      for (let n = 0; n < 20; n++) {
+        const inst = randomLstm(rng, { D: 1, H: 1 + (n % 3), K: 1, T: 2 + (n % 4), loss: 'last' }, 1.5);
+        const T = inst.x.length;
+        const still = { ...inst, Who: inst.Who.map((row) => row.map(() => 0)) };
+        const sol = solveLstm(still);
+        const across = lstmCellAcrossSteps(still, lstmForward(still));
+        expect(maxRelDiff(across.dc[T - 1], jacobianProduct(sol.dc_dc_prev, 1, T), 1e-12)).toBeLessThan(1e-9);
+        const one = lstmCellAcrossSteps(inst, lstmForward(inst), T - 1);
+        expect(maxRelDiff(one.dc[1], solveLstm(inst).dc_dc_prev[T - 1], 1e-12)).toBeLessThan(1e-9);
+      }
+    });
   });
 });

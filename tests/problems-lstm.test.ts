@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allWithinTolerance, type Tolerance } from '../src/grade/tolerance.js';
 import { byHand, EXACT } from '../src/models/convention.js';
 import { LSTM_GATES, type LstmInstance } from '../src/models/instance.js';
-import { lstmForward, solveLstm } from '../src/models/lstm.js';
+import { lstmCellAcrossSteps, lstmForward, solveLstm } from '../src/models/lstm.js';
 import { conceptMemoryAnswers, conceptMemoryType, NEAR_ONE_CHOICES } from '../src/problems/concept-memory.js';
 import { texValue } from '../src/problems/format.js';
 import { drawQuestion, type DrawStats, type GeneratedQuestion } from '../src/problems/generate.js';
@@ -236,5 +236,26 @@ describe('concept.memory', () => {
 
   it('gives the notes\' answer to which weights steer ∂c_t/∂c_{t−1}: W_hf, W_hi and W_hg', () => {
     for (const q of draw({}, 'concept-steer', 3)) expect(q.parts[2]!.answer).toBe('W_hf, W_hi and W_hg');
+  });
+});
+
+describe('the worked solution of the cell factor ∏ ∂c_t/∂c_{t−1}', () => {
+  it('says what the product is and shows the true ∂c_T/∂c_1 through (c_t, h_t) beside it', () => {
+    for (const raw of [{}, { hidden: 2, steps: 4 }, { regime: 'remember', steps: 5 }]) {
+      const rng = rngFrom(`true-cell-jacobian|${JSON.stringify(raw)}`);
+      const params = lstmCellJacobianType.params.parse(raw);
+      for (let n = 0; n < 5; n++) {
+        const q = drawQuestion(lstmCellJacobianType, rng, params, STYLE, tolerance);
+        const inst = q.instance as LstmInstance;
+        const sol = q.solution as ReturnType<typeof solveLstm>;
+        const T = inst.x.length;
+        const product = q.parts.find((p) => p.spec.prompt.startsWith('the cell factor'))!;
+        const printed = product.spec.solution(sol).map((s) => `${s.text ?? ''} ${s.math ?? ''}`).join('\n');
+        expect(printed).not.toMatch(/chain rule from/);
+        expect(printed).toContain(`This product is not $\\partial c_{${T}}/\\partial c_1$`);
+        expect(printed).toContain(`\\partial c_{${T}}/\\partial c_1 = ${texValue(lstmCellAcrossSteps(inst, sol).dc[T - 1]!, STYLE.digits)}$`);
+        expect(printed).toContain(`the product of the totals, $${texValue(product.answer, STYLE.digits)}$`);
+      }
+    }
   });
 });

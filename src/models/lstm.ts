@@ -12,7 +12,7 @@ import {
   type Gate, type LstmBias, type LstmInstance, type LstmWeight, type Mat, type Vec,
 } from './instance.js';
 import { EXACT, rounders, type Convention } from './convention.js';
-import { addMat, addVec, diag, diagTimes, hadamard, matTVec, matVec, outer, sigmoid, subVec, sumMats, sumVecs } from './linalg.js';
+import { addMat, addVec, diag, diagTimes, hadamard, identity, matMul, matTVec, matVec, outer, sigmoid, subVec, sumMats, sumVecs } from './linalg.js';
 import { lossSteps } from './rnn.js';
 
 export interface LstmForward {
@@ -107,6 +107,65 @@ export function lstmCellJacobians(inst: LstmInstance, fw: LstmForward, conv: Con
     total.push(addMat(d, throughH).map(r));
   }
   return { direct, total };
+}
+
+/** ∂c_t/∂c_k along every path, and what it is built from, for t = k..T (see `lstmCellAcrossSteps`). */
+export interface LstmCellAcrossSteps {
+  /** the step k the derivatives are taken with respect to (c_k) */
+  from: number;
+  /** entry t − k: ∂c_t/∂c_k (H×H; the identity at t = k) */
+  dc: Mat[];
+  /** entry t − k: ∂h_t/∂c_k */
+  dh: Mat[];
+  /**
+   * entry t − k − 1, for t = k+1..T: A_t = ∂c_t/∂h_{t−1} with c_{t−1} held fixed,
+   * diag(c_{t−1} ⊙ σ'(a^f_t)) W_hf + diag(g_t ⊙ σ'(a^i_t)) W_hi + diag(i_t ⊙ tanh'(a^g_t)) W_hg
+   */
+  throughH: Mat[];
+  /** entry t − k − 1, for t = k+1..T: ∂h_t/∂h_{t−1} through the output gate at fixed c_t, diag(m_t ⊙ σ'(a^o_t)) W_ho */
+  outputGate: Mat[];
+  /** entry t − k: ∂h_t/∂c_t = o_t ⊙ (1 − m_t²) (the diagonal) */
+  hPerC: Vec[];
+}
+
+/**
+ * The true ∂c_t/∂c_k, t = k..T, by the chain rule through the LSTM's whole state (c_t, h_t) of
+ * MATH.md §3. It is not the product of the per-step totals ∂c_t/∂c_{t−1} of §3: each total holds
+ * o_{t−1} fixed — right for one step, since o_{t−1} is computed from h_{t−2} before c_{t−1} exists —
+ * so over two steps and more the product leaves out the path c_{t−1} → h_{t−1} → o_t → h_t
+ * (and on into the gates of step t+1), which skips c_t. Differentiating §3's equations,
+ *   ∂c_t = diag(f_t) ∂c_{t−1} + A_t ∂h_{t−1},
+ *     A_t = diag(c_{t−1} ⊙ σ'(a^f_t)) W_hf + diag(g_t ⊙ σ'(a^i_t)) W_hi + diag(i_t ⊙ tanh'(a^g_t)) W_hg,
+ *   ∂h_t = diag(m_t ⊙ σ'(a^o_t)) W_ho ∂h_{t−1} + diag(o_t ⊙ (1 − m_t²)) ∂c_t,
+ * from ∂c_k = I and ∂h_k = diag(o_k ⊙ (1 − m_k²)) (o_k does not depend on c_k). Since
+ * ∂h_{t−1} = diag(o_{t−1} ⊙ (1 − m_{t−1}²)) ∂c_{t−1} + diag(m_{t−1}) ∂o_{t−1}, the first line is
+ * §3's total times ∂c_{t−1} plus A_t diag(m_{t−1}) ∂o_{t−1}: the path the product misses, zero
+ * when W_ho = 0. Forward values come from `fw` (exact: `lstmForward(inst)`).
+ */
+export function lstmCellAcrossSteps(inst: LstmInstance, fw: LstmForward, from = 1): LstmCellAcrossSteps {
+  const T = fw.c.length, H = inst.Whf.length;
+  if (!Number.isInteger(from) || from < 1 || from > T) throw new RangeError(`lstmCellAcrossSteps: from should be a step 1..${T}, not ${from}`);
+  const sigPrime = (s: Vec) => s.map((v) => v * (1 - v));
+  const hPerC = (t: number) => fw.o[t - 1]!.map((o, a) => o * (1 - fw.m[t - 1]![a]! ** 2));
+  const out: LstmCellAcrossSteps = { from, dc: [identity(H)], dh: [diag(hPerC(from))], throughH: [], outputGate: [], hPerC: [hPerC(from)] };
+  for (let t = from + 1; t <= T; t++) {
+    const k = t - 1;
+    const A = addMat(addMat(
+      diagTimes(hadamard(fw.c[k - 1]!, sigPrime(fw.f[k]!)), inst.Whf),
+      diagTimes(hadamard(fw.g[k]!, sigPrime(fw.i[k]!)), inst.Whi)),
+      diagTimes(hadamard(fw.i[k]!, fw.g[k]!.map((g) => 1 - g * g)), inst.Whg));
+    const B = diagTimes(hadamard(fw.m[k]!, sigPrime(fw.o[k]!)), inst.Who);
+    const kappa = hPerC(t);
+    const dcPrev = out.dc[out.dc.length - 1]!, dhPrev = out.dh[out.dh.length - 1]!;
+    const dc = addMat(diagTimes(fw.f[k]!, dcPrev), matMul(A, dhPrev));
+    const dh = addMat(matMul(B, dhPrev), diagTimes(kappa, dc));
+    out.dc.push(dc);
+    out.dh.push(dh);
+    out.throughH.push(A);
+    out.outputGate.push(B);
+    out.hPerC.push(kappa);
+  }
+  return out;
 }
 
 type ParamSteps = Record<LstmWeight, Mat[]> & Record<LstmBias, Vec[]>;

@@ -9,6 +9,7 @@ import type { ActivationsInstance } from '../models/instance.js';
 import type { ActivationsSolution } from '../models/activations.js';
 import { sigmoid } from '../models/linalg.js';
 import { partKey, texGiven } from './common.js';
+import { arithmeticLine, cdot, given, minus, num, squared, sum } from './arithmetic.js';
 import { texNumber } from './format.js';
 import type { MistakeId } from './mistakes.js';
 import { gridSchema, gridValue } from './random.js';
@@ -117,8 +118,8 @@ function solutionLine(fn: Fn, xs: string, s: ActivationsSolution, n: number, d: 
     case 'sinh': return `\\sinh(${xs}) = \\frac{e^{${xs}} - e^{-${xs}}}{2} = ${v('sinh')}`;
     case 'cosh': return `\\cosh(${xs}) = \\frac{e^{${xs}} + e^{-${xs}}}{2} = ${v('cosh')}`;
     case 'tanh': return `\\tanh(${xs}) = \\frac{\\sinh(${xs})}{\\cosh(${xs})} = ${v('tanh')}`;
-    case 'tanh_prime': return `\\tanh'(${xs}) = 1 - \\tanh^2(${xs}) = 1 - (${v('tanh')})^2 = ${v('tanh_prime')}`;
+    case 'tanh_prime': return `\\tanh'(${xs}) = 1 - \\tanh^2(${xs}) = ${arithmeticLine(sum(given(1), minus(squared(num(s.tanh[n]!)))), s.tanh_prime[n]!, d)}`;
     case 'sigmoid': return `\\sigma(${xs}) = \\frac{1}{1 + e^{-${xs}}} = ${v('sigmoid')}`;
-    case 'sigmoid_prime': return `\\sigma'(${xs}) = \\sigma(${xs})\\,(1 - \\sigma(${xs})) = ${v('sigmoid')} \\cdot ${texNumber(1 - s.sigmoid[n]!, d)} = ${v('sigmoid_prime')}`;
+    case 'sigmoid_prime': return `\\sigma'(${xs}) = \\sigma(${xs})\\,(1 - \\sigma(${xs})) = ${arithmeticLine(cdot(num(s.sigmoid[n]!), sum(given(1), minus(num(s.sigmoid[n]!)))), s.sigmoid_prime[n]!, d)}`;
   }
 }

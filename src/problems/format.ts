@@ -1,10 +1,15 @@
 /**
  * Numbers and arrays as the sheet prints them: TeX for prompts and worked solutions, plain text
- * for answer keys. Everything is rounded to the sheet's significant figures.
+ * for answer keys. Computed values are rounded to the sheet's significant figures and keep their
+ * significant trailing zeros (0.3050, 1.000); given data (grid values) print exactly as they are.
  */
 import type { AnswerValue } from './types.js';
 
-/** x to `digits` significant figures as plain text: 0.1235, −3.142e-7 (no trailing noise). */
+/**
+ * x to `digits` significant figures as plain text, trailing zeros kept: 0.1235, 0.3050,
+ * -3.142e-7. Below 1e-4 and from 1e6 on in scientific form; a number with more integer digits
+ * than `digits` is printed as the rounded integer (12350).
+ */
 export function plainNumber(x: number, digits: number): string {
   if (x === 0) return '0';
   const abs = Math.abs(x);
@@ -12,19 +17,54 @@ export function plainNumber(x: number, digits: number): string {
     const [mant, exp] = x.toExponential(digits - 1).split('e') as [string, string];
     return `${mant}e${exp.replace('+', '')}`;
   }
-  return String(Number(x.toPrecision(digits)));
+  const fixed = x.toPrecision(digits);
+  // toPrecision turns scientific when the integer part has more digits than it may print
+  return fixed.includes('e') ? String(Number(fixed)) : fixed;
 }
 
-/** x to `digits` significant figures in TeX: 0.1235, -3.142 \times 10^{-7}. */
+/** x to `digits` significant figures in TeX: 0.1235, 0.3050, -3.142 \times 10^{-7}. */
 export function texNumber(x: number, digits: number): string {
-  const s = plainNumber(x, digits);
-  const m = /^(-?[\d.]+)e(-?\d+)$/.exec(s);
-  return m ? `${m[1]} \\times 10^{${m[2]}}` : s;
+  return scientificTeX(plainNumber(x, digits));
 }
 
-/** A given value (a grid parameter, an input) exactly as it is, in TeX. */
+/** "1.5e-7" as TeX: 1.5 \times 10^{-7}; any other number text as it is. */
+function scientificTeX(s: string): string {
+  const m = /^(-?[\d.]+)e([-+]?\d+)$/.exec(s);
+  return m ? `${m[1]} \\times 10^{${m[2]!.replace('+', '')}}` : s;
+}
+
+/**
+ * A given value (a grid parameter, an input) exactly as it is, in TeX: 0.53, not 0.5300 (the
+ * shortest text of the double, at most 15 significant figures).
+ */
 export function texExact(x: number): string {
-  return texNumber(x, 15);
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  const shortest = String(Number(x.toPrecision(15)));
+  if (abs < 1e-4 || abs >= 1e6) return scientificTeX(Number(shortest).toExponential());
+  return shortest;
+}
+
+/**
+ * A factor of a product written with \cdot: a negative number or one in scientific form is
+ * parenthesised, so a product reads 19 \cdot (-0.6990), never 19 \cdot -0.6990. `tex` is a
+ * number already typeset (texNumber, texExact).
+ */
+export function texFactor(tex: string): string {
+  return tex.startsWith('-') || tex.includes('\\times') ? `(${tex})` : tex;
+}
+
+/**
+ * Terms joined into a sum with their signs: 0.3068 - 0.1793 + 0.2 (never + -); a leading
+ * negative term keeps its minus (-0.5 + 0.2). A term is a number (printed at `digits`) or TeX
+ * already typeset; a typeset term that starts with a minus is subtracted.
+ */
+export function texSum(terms: readonly (number | string)[], digits: number): string {
+  return terms.map((term, n) => {
+    const tex = typeof term === 'number' ? texNumber(term, digits) : term;
+    if (n === 0) return tex;
+    return tex.startsWith('-') ? `- ${tex.slice(1).trimStart()}` : `+ ${tex}`;
+  }).join(' ');
 }
 
 export function texVector(v: readonly number[], digits: number): string {

@@ -14,7 +14,8 @@ import { addVec, diag, diagTimes, hadamard, matMul, matTVec, subVec } from '../m
 import { lstmClosedForm, type LstmSolution } from '../models/lstm.js';
 import { lossSteps } from '../models/rnn.js';
 import { asMatrixAnswer, asVectorAnswer, lossSymbol, matrixKind, partKey, perConvention, toMatrix, vectorKind } from './common.js';
-import { texMatrix, texNumber, texVector } from './format.js';
+import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } from './arithmetic.js';
+import { texExact, texMatrix, texNumber, texVector } from './format.js';
 import { LSTM_EQUATIONS, drawLstm, lstmForwardLines, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
 import type { PartSpec, ProblemType, SolutionStep } from './types.js';
@@ -190,10 +191,10 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
       },
       solution: (s) => {
         const r = sol(s);
-        const terms = Array.from({ length: T }, (_, n) => texMatrix(r[stepKey][T - 1 - n]!, d));
+        const terms = Array.from({ length: T }, (_, n) => num(r[stepKey][T - 1 - n]!));
         return [{
           text: `$${weightTeX(wrt)}$ is shared by every step, so the gradient is the sum of the per-step terms:`,
-          math: `\\frac{\\partial ${L}}{\\partial ${weightTeX(wrt)}} = ${terms.join(' + ').replace(/\+ -/g, '- ')} = ${texMatrix(r[`dL_d${wrt}`], d)}`,
+          math: `\\frac{\\partial ${L}}{\\partial ${weightTeX(wrt)}} = ${arithmeticLine(sum(...terms), r[`dL_d${wrt}`], d)}`,
         }];
       },
     });
@@ -256,7 +257,6 @@ function termSolution(inst: LstmInstance, r: LstmSolution, routes: LstmBackwardS
   const step = routes[k - 1]!;
   const scalar = H === 1 && D === 1 && K === 1;
   const n = (x: number) => texNumber(x, d);
-  const p = (x: number) => `(${n(x)})`;
   const prime = activationPrime(G, k);
   const primeValue = (G === 'g' ? 1 - r.g[k - 1]![0]! ** 2 : r[G][k - 1]![0]! * (1 - r[G][k - 1]![0]!));
   const out: SolutionStep[] = [];
@@ -284,12 +284,12 @@ function termSolution(inst: LstmInstance, r: LstmSolution, routes: LstmBackwardS
     out.push({
       text: `At the last step the error comes from $\\hat y_{${T}}$ alone:`,
       math: scalar
-        ? `${dhk} = ${dd(`L_{${T}}`, `\\hat y_{${T}}`)} \\cdot ${dd(`\\hat y_{${T}}`, `h_{${T}}`)} = (\\hat y_{${T}} - y_{${T}})\\,V = ${p(r.yhat[T - 1]![0]! - inst.y[T - 1]![0]!)}${p(inst.V[0]![0]!)} = ${n(step.dh[0]!)}`
+        ? `${dhk} = ${dd(`L_{${T}}`, `\\hat y_{${T}}`)} \\cdot ${dd(`\\hat y_{${T}}`, `h_{${T}}`)} = (\\hat y_{${T}} - y_{${T}})\\,V = ${arithmeticLine(times(num(r.yhat[T - 1]![0]! - inst.y[T - 1]![0]!), given(inst.V[0]![0]!)), step.dh, d)}`
         : `${dhk} = V^\\top(\\hat y_{${T}} - y_{${T}}) = ${texVector(step.dh, d)}`,
     });
     out.push({
       math: scalar
-        ? `${dck} = ${dhk} \\cdot ${dd(`h_{${T}}`, `m_{${T}}`)} \\cdot ${dd(`m_{${T}}`, `c_{${T}}`)} = ${dhk}\\, o_{${T}}(1 - m_{${T}}^2) = ${p(step.dh[0]!)}${p(r.o[T - 1]![0]!)}${p(1 - r.m[T - 1]![0]! ** 2)} = ${n(step.dc[0]!)}`
+        ? `${dck} = ${dhk} \\cdot ${dd(`h_{${T}}`, `m_{${T}}`)} \\cdot ${dd(`m_{${T}}`, `c_{${T}}`)} = ${dhk}\\, o_{${T}}(1 - m_{${T}}^2) = ${arithmeticLine(times(num(step.dh), num(r.o[T - 1]!), num(1 - r.m[T - 1]![0]! ** 2)), step.dc, d)}`
         : `${dck} = ${dhk} \\odot o_{${T}} \\odot (1 - m_{${T}}^2) = ${texVector(step.dc, d)}`,
     });
   } else {
@@ -308,13 +308,24 @@ function termSolution(inst: LstmInstance, r: LstmSolution, routes: LstmBackwardS
     if (scalar) {
       const v = (name: 'f' | 'i' | 'g' | 'o' | 'm' | 'c', t: number) => r[name][t - 1]![0]!;
       const sp = (name: 'f' | 'i' | 'o', t: number) => v(name, t) * (1 - v(name, t));
-      const w = (name: LstmWeight) => n(inst[name][0]![0]!);
+      const w = (name: LstmWeight) => given(inst[name][0]![0]!);
+      // A_{k+1} = ∂c_{k+1}/∂h_k at fixed c_k: the paths from h_k into f_{k+1}, i_{k+1}, g_{k+1}
+      const gatesTerms = sum(
+        times(num(v('c', k)), num(sp('f', k1)), w('Whf')),
+        times(num(v('g', k1)), num(sp('i', k1)), w('Whi')),
+        times(num(v('i', k1)), num(1 - v('g', k1) ** 2), w('Whg')));
+      const throughGates = v('c', k) * sp('f', k1) * inst.Whf[0]![0]! + v('g', k1) * sp('i', k1) * inst.Whi[0]![0]! + v('i', k1) * (1 - v('g', k1) ** 2) * inst.Whg[0]![0]!;
+      const gatesSym = `c_{${k}}\\,\\sigma'(a^f_{${k1}})\\,W_{hf} + g_{${k1}}\\,\\sigma'(a^i_{${k1}})\\,W_{hi} + i_{${k1}}\\tanh'(a^g_{${k1}})\\,W_{hg}`;
+      const local: Arith[] = summed ? [times(num(e), given(inst.V[0]![0]!))] : [];
       out.push({
-        math: `= ${dhk1}\\, m_{${k1}}\\,\\sigma'(a^o_{${k1}})\\,W_{ho} + ${dck1}\\big(c_{${k}}\\,\\sigma'(a^f_{${k1}})\\,W_{hf} + g_{${k1}}\\,\\sigma'(a^i_{${k1}})\\,W_{hi} + i_{${k1}}\\tanh'(a^g_{${k1}})\\,W_{hg}\\big)${localSym}`,
+        math: `= ${dhk1}\\, m_{${k1}}\\,\\sigma'(a^o_{${k1}})\\,W_{ho} + ${dck1}\\big(${gatesSym}\\big)${localSym}`,
       });
       out.push({
-        math: `= ${p(next.dh[0]!)}${p(v('m', k1))}${p(sp('o', k1))}(${w('Who')}) + ${p(next.dc[0]!)}\\big[${p(v('c', k))}${p(sp('f', k1))}(${w('Whf')}) + ${p(v('g', k1))}${p(sp('i', k1))}(${w('Whi')}) + ${p(v('i', k1))}${p(1 - v('g', k1) ** 2)}(${w('Whg')})\\big]` +
-          (summed ? ` + ${p(e)}${p(inst.V[0]![0]!)}` : '') + ` = ${n(step.dh[0]!)}`,
+        text: `where the bracket, the paths from $h_{${k}}$ into the gates of step $${k1}$ with $c_{${k}}$ held, is`,
+        math: `${gatesSym} = ${arithmeticLine(gatesTerms, throughGates, d)}`,
+      });
+      out.push({
+        math: `${dhk} = ${arithmeticLine(sum(times(num(next.dh), num(v('m', k1)), num(sp('o', k1)), w('Who')), times(num(next.dc), num(throughGates)), ...local), step.dh, d)}`,
       });
       const kappa = v('o', k) * (1 - v('m', k) ** 2);
       out.push({
@@ -323,14 +334,16 @@ function termSolution(inst: LstmInstance, r: LstmSolution, routes: LstmBackwardS
           (summed ? ` + ${dd(`L_{${k}}`, `h_{${k}}`)}\\cdot ${dd(`h_{${k}}`, `c_{${k}}`)}` : ''),
       });
       out.push({
-        math: `${dd(`c_{${k1}}`, `c_{${k}}`)} = f_{${k1}} + o_{${k}}(1 - m_{${k}}^2)\\big[c_{${k}}\\,\\sigma'(a^f_{${k1}})\\,W_{hf} + g_{${k1}}\\,\\sigma'(a^i_{${k1}})\\,W_{hi} + i_{${k1}}\\tanh'(a^g_{${k1}})\\,W_{hg}\\big] = ${n(v('f', k1))} + ${p(kappa)}\\big[${p(v('c', k))}${p(sp('f', k1))}(${w('Whf')}) + ${p(v('g', k1))}${p(sp('i', k1))}(${w('Whi')}) + ${p(v('i', k1))}${p(1 - v('g', k1) ** 2)}(${w('Whg')})\\big] = ${n(next.cellJacobian[0]![0]!)}`,
+        math: `o_{${k}}(1 - m_{${k}}^2) = ${arithmeticLine(times(num(v('o', k)), sum(given(1), minus(squared(num(v('m', k)))))), kappa, d)}`,
       });
       out.push({
-        math: `${dd(`h_{${k1}}`, `o_{${k1}}`)}\\cdot ${dd(`o_{${k1}}`, `h_{${k}}`)}\\cdot ${dd(`h_{${k}}`, `c_{${k}}`)} = m_{${k1}}\\,\\sigma'(a^o_{${k1}})\\,W_{ho}\\cdot o_{${k}}(1 - m_{${k}}^2) = ${p(v('m', k1))}${p(sp('o', k1))}(${w('Who')})${p(kappa)} = ${n(next.outputGatePath[0]![0]!)}`,
+        math: `${dd(`c_{${k1}}`, `c_{${k}}`)} = f_{${k1}} + o_{${k}}(1 - m_{${k}}^2)\\big[${gatesSym}\\big] = ${arithmeticLine(sum(num(v('f', k1)), times(num(kappa), num(throughGates))), next.cellJacobian, d)}`,
       });
       out.push({
-        math: `${dck} = ${p(next.dc[0]!)}${p(next.cellJacobian[0]![0]!)} + ${p(next.dh[0]!)}${p(next.outputGatePath[0]![0]!)}` +
-          (summed ? ` + ${p(e * inst.V[0]![0]!)}${p(kappa)}` : '') + ` = ${n(step.dc[0]!)}`,
+        math: `${dd(`h_{${k1}}`, `o_{${k1}}`)}\\cdot ${dd(`o_{${k1}}`, `h_{${k}}`)}\\cdot ${dd(`h_{${k}}`, `c_{${k}}`)} = m_{${k1}}\\,\\sigma'(a^o_{${k1}})\\,W_{ho}\\cdot o_{${k}}(1 - m_{${k}}^2) = ${arithmeticLine(times(num(v('m', k1)), num(sp('o', k1)), w('Who'), num(kappa)), next.outputGatePath, d)}`,
+      });
+      out.push({
+        math: `${dck} = ${arithmeticLine(sum(times(num(next.dc), num(next.cellJacobian)), times(num(next.dh), num(next.outputGatePath)), ...(summed ? [times(num(e * inst.V[0]![0]!), num(kappa))] : [])), step.dc, d)}`,
       });
     } else {
       out.push({
@@ -356,9 +369,12 @@ function termSolution(inst: LstmInstance, r: LstmSolution, routes: LstmBackwardS
     const err = G === 'o' ? step.dh[0]! : step.dc[0]!;
     const cellFactor = G === 'o' ? r.m[k - 1]![0]! : G === 'f' ? (k === 1 ? inst.c0[0]! : r.c[k - 2]![0]!) : G === 'i' ? r.g[k - 1]![0]! : r.i[k - 1]![0]!;
     const cellSym = G === 'o' ? `m_{${k}}` : CELL_FACTOR[G](k);
+    // x_k, h_0 and c_0 are given; the rest is computed
+    const cellFactorGiven = G === 'f' && k === 1;
+    const zGiven = fromInput || k === 1;
     out.push({
-      text: `with $${cellSym} = ${n(cellFactor)}$, $${prime.sym} = ${prime.expr} = ${n(primeValue)}$ and $${zSym} = ${n(z[0]!)}$:`,
-      math: `${dd(L, `${W}^{(${k})}`)} = ${p(err)}${p(cellFactor)}${p(primeValue)}${p(z[0]!)} = ${n(term[0]![0]!)}`,
+      text: `with $${cellSym} = ${cellFactorGiven ? texExact(cellFactor) : n(cellFactor)}$, $${prime.sym} = ${prime.expr} = ${n(primeValue)}$ and $${zSym} = ${zGiven ? texExact(z[0]!) : n(z[0]!)}$:`,
+      math: `${dd(L, `${W}^{(${k})}`)} = ${arithmeticLine(times(num(err), cellFactorGiven ? given(cellFactor) : num(cellFactor), num(primeValue), zGiven ? given(z[0]!) : num(z[0]!)), term, d)}`,
     });
   } else {
     out.push({

@@ -24,9 +24,10 @@ import { z } from 'zod';
 import { byHand } from '../models/convention.js';
 import { dims, type LstmInstance, type Mat, type Vec } from '../models/instance.js';
 import { addMat, diag, hadamard, matMul } from '../models/linalg.js';
-import { lstmCellJacobians, lstmForward, type LstmSolution } from '../models/lstm.js';
+import { lstmCellAcrossSteps, lstmCellJacobians, lstmForward, type LstmSolution } from '../models/lstm.js';
 import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention, toMatrix } from './common.js';
+import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } from './arithmetic.js';
 import { texMatrix, texNumber, texVector } from './format.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
@@ -134,7 +135,7 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
             const r = sol(x);
             return [{
               text: `The direct term plus the paths through $h_{${t - 1}}$:`,
-              math: `${dcdc(t)} = ${texMatrix(r.dc_dc_prev_direct[t - 1]!, d)} + ${texMatrix(subMat(r.dc_dc_prev[t - 1]!, r.dc_dc_prev_direct[t - 1]!), d)} = ${texMatrix(r.dc_dc_prev[t - 1]!, d)}`,
+              math: `${dcdc(t)} = ${arithmeticLine(sum(num(r.dc_dc_prev_direct[t - 1]!), num(subMat(r.dc_dc_prev[t - 1]!, r.dc_dc_prev_direct[t - 1]!))), r.dc_dc_prev[t - 1]!, d)}`,
             }];
           },
         } : {
@@ -164,11 +165,12 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       },
       solution: (x) => {
         const totals = sol(x).dc_dc_prev;
-        const factors = Array.from({ length: T - 1 }, (_, n) => texMatrix(totals[T - 1 - n]!, d));
+        const product = jacobianProduct(totals, 1, T);
+        const factors = Array.from({ length: T - 1 }, (_, n) => num(totals[T - 1 - n]!));
         return [{
-          text: 'Multiply the totals of every step, latest first (the chain rule from $c_1$ forward to $c_T$):',
-          math: `\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${H === 1 ? factors.map((f) => `(${f})`).join('') : factors.join('\\,')} = ${texMatrix(jacobianProduct(totals, 1, T), d)}`,
-        }];
+          text: 'Multiply the per-step totals, latest first:',
+          math: `\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${arithmeticLine(times(...factors), product, d)}`,
+        }, ...trueCellJacobianSolution(inst, sol(x), product, d)];
       },
     });
 
@@ -187,11 +189,11 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
           math: H === 1
             ? Array.from({ length: T - 1 }, (_, n) => {
               const j = n + 2, sj = r.s[j - 1]![0]!;
-              return `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = (1 - ${paren(sj, d)}^2)(${texNumber(inst.Whg[0]![0]!, d)}) = ${texNumber(r.ds_ds_prev[j - 1]![0]![0]!, d)}`;
+              return `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = ${arithmeticLine(times(sum(given(1), minus(squared(num(sj)))), given(inst.Whg[0]![0]!)), r.ds_ds_prev[j - 1]!, d)}`;
             }).join(',\\quad ')
             : Array.from({ length: T - 1 }, (_, n) => `\\frac{\\partial s_{${n + 2}}}{\\partial s_{${n + 1}}} = ${texMatrix(r.ds_ds_prev[n + 1]!, d)}`).join(',\\quad '),
         }, {
-          math: `\\prod_{j=2}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}} = ${texMatrix(jacobianProduct(r.ds_ds_prev, 1, T), d)}`,
+          math: `\\prod_{j=2}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}} = ${T === 2 ? texMatrix(r.ds_ds_prev[1]!, d) : arithmeticLine(times(...Array.from({ length: T - 1 }, (_, n) => num(r.ds_ds_prev[T - 1 - n]!))), jacobianProduct(r.ds_ds_prev, 1, T), d)}`,
         }];
         return steps;
       },
@@ -219,8 +221,6 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
   },
 };
 
-const paren = (x: number, d: number) => `(${texNumber(x, d)})`;
-
 /**
  * The total of MATH.md §3 at step t written out (or, with `withDirect` false, only its paths
  * through h_{t−1}): scalar with every factor evaluated, vector by its diagonals.
@@ -230,32 +230,80 @@ export function cellJacobianSolution(inst: LstmInstance, r: LstmSolution, t: num
   const n = (x: number) => texNumber(x, d);
   const cPrev = r.c[t - 2]!, oPrev = r.o[t - 2]!, f = r.f[t - 1]!, i = r.i[t - 1]!, g = r.g[t - 1]!;
   const sigF = f.map((v) => v * (1 - v)), sigI = i.map((v) => v * (1 - v)), tanhG = g.map((v) => 1 - v * v);
-  const dhdc: Vec = cPrev.map((c, a) => oPrev[a]! * (1 - Math.tanh(c) ** 2));
+  const tanhPrimeC = cPrev.map((c) => 1 - Math.tanh(c) ** 2);
+  const dhdc: Vec = cPrev.map((_, a) => oPrev[a]! * tanhPrimeC[a]!);
   const total = r.dc_dc_prev[t - 1]!;
   const result = withDirect ? total : subMat(total, r.dc_dc_prev_direct[t - 1]!);
   const lhs = withDirect ? dcdc(t) : `${dcdc(t)} - \\left.${dcdc(t)}\\right|_{\\text{direct}}`;
   const intro: SolutionStep = {
     text: `${withDirect ? `Add to $f_{${t}}$ the` : 'The'} paths $c_{${t - 1}} \\to h_{${t - 1}} \\to f_{${t}}, i_{${t}}, g_{${t}} \\to c_{${t}}$; $o_{${t - 1}}$ does not depend on $c_{${t - 1}}$:`,
   };
+  // A_t = ∂c_t/∂h_{t−1} at fixed c_{t−1}: the bracket of the scalar formula
+  const throughGates = addMat(addMat(scaleRows(hadamard(cPrev, sigF), inst.Whf), scaleRows(hadamard(g, sigI), inst.Whi)), scaleRows(hadamard(i, tanhG), inst.Whg));
   if (H === 1) {
-    const w = (name: 'Whf' | 'Whi' | 'Whg') => n(inst[name][0]![0]!);
-    const viaF = cPrev[0]! * sigF[0]! * inst.Whf[0]![0]!, viaI = g[0]! * sigI[0]! * inst.Whi[0]![0]!, viaG = i[0]! * tanhG[0]! * inst.Whg[0]![0]!;
-    const fPlus = (f: string) => (withDirect ? `${f} + ` : '');
+    const w = (name: 'Whf' | 'Whi' | 'Whg') => given(inst[name][0]![0]!);
+    const fPlus = (term: string) => (withDirect ? `${term} + ` : '');
+    const bracketSum = sum(times(num(cPrev), num(sigF), w('Whf')), times(num(g), num(sigI), w('Whi')), times(num(i), num(tanhG), w('Whg')));
+    const paths = times(num(dhdc), num(throughGates));
     return [
       intro,
       { math: `${lhs} = ${fPlus(`f_{${t}}`)}o_{${t - 1}}\\,(1 - \\tanh^2 c_{${t - 1}})\\,\\big[\\,c_{${t - 1}}\\,\\sigma'(a^f_{${t}})\\,W_{hf} + g_{${t}}\\,\\sigma'(a^i_{${t}})\\,W_{hi} + i_{${t}}\\tanh'(a^g_{${t}})\\,W_{hg}\\,\\big]` },
-      { text: `with $\\sigma'(a^f_{${t}}) = f_{${t}}(1 - f_{${t}}) = ${n(sigF[0]!)}$, $\\sigma'(a^i_{${t}}) = i_{${t}}(1 - i_{${t}}) = ${n(sigI[0]!)}$, $\\tanh'(a^g_{${t}}) = 1 - g_{${t}}^2 = ${n(tanhG[0]!)}$, $1 - \\tanh^2 c_{${t - 1}} = ${n(1 - Math.tanh(cPrev[0]!) ** 2)}$:` },
-      { math: `= ${fPlus(n(f[0]!))}${paren(oPrev[0]!, d)}${paren(1 - Math.tanh(cPrev[0]!) ** 2, d)}\\big[${paren(cPrev[0]!, d)}${paren(sigF[0]!, d)}(${w('Whf')}) + ${paren(g[0]!, d)}${paren(sigI[0]!, d)}(${w('Whi')}) + ${paren(i[0]!, d)}${paren(tanhG[0]!, d)}(${w('Whg')})\\big]` },
-      { math: `= ${fPlus(n(f[0]!))}${paren(dhdc[0]!, d)}\\big[${n(viaF)} ${sign(viaI, d)} ${sign(viaG, d)}\\big] = ${n(result[0]![0]!)}` },
+      { text: `with $\\sigma'(a^f_{${t}}) = f_{${t}}(1 - f_{${t}}) = ${n(sigF[0]!)}$, $\\sigma'(a^i_{${t}}) = i_{${t}}(1 - i_{${t}}) = ${n(sigI[0]!)}$, $\\tanh'(a^g_{${t}}) = 1 - g_{${t}}^2 = ${n(tanhG[0]!)}$, $1 - \\tanh^2 c_{${t - 1}} = ${n(tanhPrimeC[0]!)}$:` },
+      { math: `o_{${t - 1}}\\,(1 - \\tanh^2 c_{${t - 1}}) = ${arithmeticLine(times(num(oPrev), num(tanhPrimeC)), dhdc, d)}` },
+      { math: `c_{${t - 1}}\\,\\sigma'(a^f_{${t}})\\,W_{hf} + g_{${t}}\\,\\sigma'(a^i_{${t}})\\,W_{hi} + i_{${t}}\\tanh'(a^g_{${t}})\\,W_{hg} = ${arithmeticLine(bracketSum, throughGates, d)}` },
+      { math: `${lhs} = ${arithmeticLine(withDirect ? sum(num(f), paths) : paths, result, d)}` },
     ];
   }
-  const paths = matMul(addMat(addMat(scaleRows(hadamard(cPrev, sigF), inst.Whf), scaleRows(hadamard(g, sigI), inst.Whi)), scaleRows(hadamard(i, tanhG), inst.Whg)), diag(dhdc));
+  const paths = times(num(throughGates), num(diag(dhdc)));
   return [
     intro,
     { math: `${lhs} = ${withDirect ? `\\mathrm{diag}(f_{${t}}) + ` : ''}\\big[\\mathrm{diag}(c_{${t - 1}} \\odot \\sigma'(a^f_{${t}}))\\,W_{hf} + \\mathrm{diag}(g_{${t}} \\odot \\sigma'(a^i_{${t}}))\\,W_{hi} + \\mathrm{diag}(i_{${t}} \\odot \\tanh'(a^g_{${t}}))\\,W_{hg}\\big]\\,\\mathrm{diag}(o_{${t - 1}} \\odot (1 - \\tanh^2 c_{${t - 1}}))` },
     { text: 'with the diagonals', math: `c_{${t - 1}} \\odot \\sigma'(a^f_{${t}}) = ${texVector(hadamard(cPrev, sigF), d)},\\quad g_{${t}} \\odot \\sigma'(a^i_{${t}}) = ${texVector(hadamard(g, sigI), d)},\\quad i_{${t}} \\odot \\tanh'(a^g_{${t}}) = ${texVector(hadamard(i, tanhG), d)},\\quad o_{${t - 1}} \\odot (1 - \\tanh^2 c_{${t - 1}}) = ${texVector(dhdc, d)}` },
-    { math: withDirect ? `= ${texMatrix(diag(f), d)} + ${texMatrix(paths, d)} = ${texMatrix(result, d)}` : `= ${texMatrix(result, d)}` },
+    { text: `the bracket (the paths from $h_{${t - 1}}$ into the gates, $c_{${t - 1}}$ held)`, math: arithmeticLine(sum(num(scaleRows(hadamard(cPrev, sigF), inst.Whf)), num(scaleRows(hadamard(g, sigI), inst.Whi)), num(scaleRows(hadamard(i, tanhG), inst.Whg))), throughGates, d) },
+    { math: `${lhs} = ${arithmeticLine(withDirect ? sum(num(diag(f)), paths) : paths, result, d)}` },
   ];
+}
+
+/**
+ * Beside the product of the per-step totals (T ≥ 3): what that product is, and the true
+ * ∂c_T/∂c_1 through the state (c_t, h_t) (`lstmCellAcrossSteps`, MATH.md §3), step by step.
+ */
+function trueCellJacobianSolution(inst: LstmInstance, r: LstmSolution, product: Mat, d: number): SolutionStep[] {
+  const H = inst.Whf.length, T = r.c.length;
+  const across = lstmCellAcrossSteps(inst, r);
+  const dd = (of: string, t: number | string) => `\\frac{\\partial ${of}_{${t}}}{\\partial c_1}`;
+  const trueJacobian = across.dc[T - 1]!;
+  const steps: SolutionStep[] = [{
+    text: `This product is not $\\partial c_{${T}}/\\partial c_1$. Each total $\\partial c_t/\\partial c_{t-1}$ holds $o_{t-1}$ fixed — right for one step, since $o_{t-1}$ is computed from $h_{t-2}$ before $c_{t-1}$ — ` +
+      `so the product leaves out the paths $c_{t-1} \\to h_{t-1} \\to o_t \\to h_t$ (on into the gates of step $t+1$), which skip $c_t$: here ${Array.from({ length: T - 2 }, (_, n) => `$c_{${n + 1}} \\to h_{${n + 1}} \\to o_{${n + 2}} \\to h_{${n + 2}} \\to c_{${n + 3}}$`).join(', ')}${T > 3 ? ', and longer ones' : ''}. ` +
+      `The true $\\partial c_{${T}}/\\partial c_1$ carries the whole state $(c_t, h_t)$ forward from $\\partial c_1/\\partial c_1 = ${H === 1 ? '1' : 'I'}$ and $\\partial h_1/\\partial c_1 = ${H === 1 ? 'o_1(1 - m_1^2)' : '\\mathrm{diag}(o_1 \\odot (1 - m_1^2))'}$:`,
+    math: H === 1
+      ? `${dd('c', 't')} = f_t\\,${dd('c', 't-1')} + A_t\\,${dd('h', 't-1')},\\qquad ${dd('h', 't')} = m_t\\,\\sigma'(a^o_t)\\,W_{ho}\\,${dd('h', 't-1')} + o_t(1 - m_t^2)\\,${dd('c', 't')}`
+      : `${dd('c', 't')} = \\mathrm{diag}(f_t)\\,${dd('c', 't-1')} + A_t\\,${dd('h', 't-1')},\\qquad ${dd('h', 't')} = \\mathrm{diag}(m_t \\odot \\sigma'(a^o_t))\\,W_{ho}\\,${dd('h', 't-1')} + \\mathrm{diag}(o_t \\odot (1 - m_t^2))\\,${dd('c', 't')}`,
+  }, {
+    text: H === 1
+      ? 'with $A_t = c_{t-1}\\,\\sigma\'(a^f_t)\\,W_{hf} + g_t\\,\\sigma\'(a^i_t)\\,W_{hi} + i_t\\tanh\'(a^g_t)\\,W_{hg}$, the paths from $h_{t-1}$ into the gates with $c_{t-1}$ held (the bracket above):'
+      : 'with $A_t = \\mathrm{diag}(c_{t-1} \\odot \\sigma\'(a^f_t))\\,W_{hf} + \\mathrm{diag}(g_t \\odot \\sigma\'(a^i_t))\\,W_{hi} + \\mathrm{diag}(i_t \\odot \\tanh\'(a^g_t))\\,W_{hg}$, the paths from $h_{t-1}$ into the gates with $c_{t-1}$ held:',
+    math: `${dd('h', 1)} = ${H === 1 ? arithmeticLine(times(num(r.o[0]!), sum(given(1), minus(squared(num(r.m[0]!))))), across.dh[0]!, d) : texMatrix(across.dh[0]!, d)}`,
+  }];
+  for (let t = 2; t <= T; t++) {
+    const n = t - 1;
+    const A = across.throughH[n - 1]!, B = across.outputGate[n - 1]!;
+    if (H === 1) {
+      const dcPrev: Arith = t === 2 ? given(1) : num(across.dc[n - 1]!);
+      steps.push({ math: `A_{${t}} = ${texNumber(A[0]![0]!, d)},\\quad m_{${t}}\\,\\sigma'(a^o_{${t}})\\,W_{ho} = ${texNumber(B[0]![0]!, d)},\\quad o_{${t}}(1 - m_{${t}}^2) = ${texNumber(across.hPerC[n]![0]!, d)}` });
+      steps.push({ math: `${dd('c', t)} = ${arithmeticLine(sum(times(num(r.f[t - 1]!), dcPrev), times(num(A), num(across.dh[n - 1]!))), across.dc[n]!, d)}` });
+      if (t < T) steps.push({ math: `${dd('h', t)} = ${arithmeticLine(sum(times(num(B), num(across.dh[n - 1]!)), times(num(across.hPerC[n]!), num(across.dc[n]!))), across.dh[n]!, d)}` });
+    } else {
+      steps.push({ math: `${dd('c', t)} = ${texMatrix(across.dc[n]!, d)}${t < T ? `,\\quad ${dd('h', t)} = ${texMatrix(across.dh[n]!, d)}` : ''}` });
+    }
+  }
+  const difference = subMat(trueJacobian, product);
+  steps.push({
+    text: `So $\\partial c_{${T}}/\\partial c_1 = ${texMatrix(trueJacobian, d)}$, against the product of the totals, $${texMatrix(product, d)}$. ` +
+      `The difference, $${texMatrix(difference, d)}$, is what the paths through the output gates carry; the product of the totals is $\\partial c_{${T}}/\\partial c_1$ only when they carry nothing (for instance with $W_{ho} = 0$).`,
+  });
+  return steps;
 }
 
 function subMat(a: Mat, b: Mat): Mat {
@@ -264,9 +312,4 @@ function subMat(a: Mat, b: Mat): Mat {
 
 function scaleRows(v: Vec, m: Mat): Mat {
   return m.map((row, a) => row.map((x) => v[a]! * x));
-}
-
-/** "+ 0.12" or "- 0.12" for a term in a sum. */
-function sign(x: number, d: number): string {
-  return x < 0 ? `- ${texNumber(-x, d)}` : `+ ${texNumber(x, d)}`;
 }

@@ -9,6 +9,7 @@ import { dims, type Gate, type LstmInstance } from '../models/instance.js';
 import { addVec, hadamard, matVec, sigmoid, subVec } from '../models/linalg.js';
 import { lstmForward, type LstmSolution } from '../models/lstm.js';
 import { asVectorAnswer, lossSymbol, partKey, perConvention, toVector, vectorKind } from './common.js';
+import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texNumber, texVector } from './format.js';
 import { LSTM_EQUATIONS, drawLstm, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
@@ -53,7 +54,6 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
     const parts: PartSpec[] = [];
     const keys: Record<string, string> = {};
     const n = (x: number) => texNumber(x, d);
-    const paren = (x: number) => `(${n(x)})`;
 
     for (let t = 1; t <= T; t++) {
       const hPrevKey = t > 1 ? keys[`h${t - 1}`]! : null;
@@ -97,15 +97,17 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         solution: (s) => {
           const r = sol(s);
           const cPrev = t === 1 ? inst.c0 : r.c[t - 2]!;
+          // c_0 is given; c_{t−1} is the student's previous answer
+          const cPrevTerm = t === 1 ? given(cPrev) : num(cPrev);
           if (H === 1) {
             return [{
               text: 'Old memory kept by the forget gate, plus new memory let in by the input gate:',
-              math: `c_{${t}} = f_{${t}}\\, c_{${t - 1}} + i_{${t}}\\, g_{${t}} = ${paren(r.f[t - 1]![0]!)}${paren(cPrev[0]!)} + ${paren(r.i[t - 1]![0]!)}${paren(r.g[t - 1]![0]!)} = ${n(r.c[t - 1]![0]!)}`,
+              math: `c_{${t}} = f_{${t}}\\, c_{${t - 1}} + i_{${t}}\\, g_{${t}} = ${arithmeticLine(sum(times(num(r.f[t - 1]!), cPrevTerm), times(num(r.i[t - 1]!), num(r.g[t - 1]!))), r.c[t - 1]!, d)}`,
             }];
           }
           return [{
             text: 'Old memory kept by the forget gate, plus new memory let in by the input gate (entry by entry):',
-            math: `c_{${t}} = f_{${t}} \\odot c_{${t - 1}} + i_{${t}} \\odot g_{${t}} = ${texVector(hadamard(r.f[t - 1]!, cPrev), d)} + ${texVector(hadamard(r.i[t - 1]!, r.g[t - 1]!), d)} = ${texVector(r.c[t - 1]!, d)}`,
+            math: `c_{${t}} = f_{${t}} \\odot c_{${t - 1}} + i_{${t}} \\odot g_{${t}} = ${arithmeticLine(sum(num(hadamard(r.f[t - 1]!, cPrev)), num(hadamard(r.i[t - 1]!, r.g[t - 1]!))), r.c[t - 1]!, d)}`,
           }];
         },
       });
@@ -129,7 +131,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
           return [
             { math: `m_{${t}} = \\tanh(c_{${t}}) = ${texVector(r.m[t - 1]!, d)}` },
             H === 1
-              ? { math: `h_{${t}} = o_{${t}}\\, m_{${t}} = ${paren(r.o[t - 1]![0]!)}${paren(r.m[t - 1]![0]!)} = ${n(r.h[t - 1]![0]!)}` }
+              ? { math: `h_{${t}} = o_{${t}}\\, m_{${t}} = ${arithmeticLine(times(num(r.o[t - 1]!), num(r.m[t - 1]!)), r.h[t - 1]!, d)}` }
               : { math: `h_{${t}} = o_{${t}} \\odot m_{${t}} = ${texVector(r.h[t - 1]!, d)}` },
           ];
         },
@@ -150,7 +152,13 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         const hT = toVector(earlier[hTKey], H);
         return hT ? asVectorAnswer(addVec(matVec(inst.V, hT), inst.by)) : null;
       },
-      solution: (s) => [{ math: `\\hat y_{${T}} = V h_{${T}} + b_y = ${texVector(sol(s).yhat[T - 1]!, d)}` }],
+      solution: (s) => {
+        const hT = sol(s).h[T - 1]!;
+        const terms = H === 1 && K === 1
+          ? sum(times(given(inst.V[0]![0]!), num(hT[0]!)), given(inst.by[0]!))
+          : sum(num(matVec(inst.V, hT)), given(inst.by));
+        return [{ math: `\\hat y_{${T}} = V h_{${T}} + b_y = ${arithmeticLine(terms, sol(s).yhat[T - 1]!, d)}` }];
+      },
     });
 
     const summed = inst.loss === 'sum';
@@ -177,7 +185,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         const r = sol(s);
         return summed
           ? [{ text: 'Every step contributes its own loss:', math: r.losses.map((l, t) => `L_{${t + 1}} = ${n(l)}`).join(',\\quad ') },
-             { math: `L = \\sum_t L_t = ${n(r.loss)}` }]
+             { math: `L = \\sum_t L_t = ${arithmeticLine(sum(...r.losses.map((l) => num(l))), r.loss, d)}` }]
           : [{ math: `L_{${T}} = \\tfrac12\\lVert y_{${T}} - \\hat y_{${T}}\\rVert^2 = ${n(r.loss)}` }];
       },
     });
@@ -197,14 +205,10 @@ function gateSolution(inst: LstmInstance, r: LstmSolution, gate: Gate, t: number
   const act = gate === 'g' ? '\\tanh' : '\\sigma';
   const sym = `a^{${gate}}_{${t}}`;
   const formula = `${sym} = W_{x${gate}} x_{${t}} + W_{h${gate}} h_{${t - 1}} + b_${gate}`;
-  const n = (x: number) => texNumber(x, d);
+  // the weights, x_t and h_0 are given; h_{t−1} is the student's previous answer
+  const state = t === 1 ? given(hPrev) : num(hPrev);
   const first: SolutionStep = scalar
-    ? { math: `${formula} = (${n(inst[`Wx${gate}`][0]![0]!)})(${n(inst.x[t - 1]![0]!)}) + (${n(inst[`Wh${gate}`][0]![0]!)})(${n(hPrev[0]!)}) ${signed(inst[`b${gate}`][0]!, d)} = ${n(pre[0]!)}` }
-    : { math: `${formula} = ${texVector(pre, d)}` };
+    ? { math: `${formula} = ${arithmeticLine(sum(times(given(inst[`Wx${gate}`][0]![0]!), given(inst.x[t - 1]![0]!)), times(given(inst[`Wh${gate}`][0]![0]!), state), given(inst[`b${gate}`][0]!)), pre, d)}` }
+    : { math: `${formula} = ${arithmeticLine(sum(num(matVec(inst[`Wx${gate}`], inst.x[t - 1]!)), num(matVec(inst[`Wh${gate}`], hPrev)), given(inst[`b${gate}`])), pre, d)}` };
   return [first, { math: `${gate}_{${t}} = ${act}(${sym}) = ${texVector(r[gate][t - 1]!, d)}` }];
-}
-
-/** "+ 0.2" or "- 0.2": a term added in a sum. */
-function signed(x: number, d: number): string {
-  return x < 0 ? `- ${texNumber(-x, d)}` : `+ ${texNumber(x, d)}`;
 }

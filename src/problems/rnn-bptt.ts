@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { dims, type RnnInstance } from '../models/instance.js';
 import { givenForward, rnnClosedForm, type RnnSolution } from '../models/rnn.js';
 import { asMatrixAnswer, asVectorAnswer, lossSentence, lossSymbol, matrixKind, partKey, perConvention, rnnGiven, toMatrix, vectorKind } from './common.js';
-import { texMatrix, texNumber, texVector } from './format.js';
+import { arithmeticLine, cdot, given as givenValue, num, sum, times, type Arith } from './arithmetic.js';
+import { texMatrix, texVector } from './format.js';
 import type { MistakeId } from './mistakes.js';
 import { drawRnn, rnnParamsShape } from './params.js';
 import type { AnswerValue, PartSpec, ProblemType } from './types.js';
@@ -131,9 +132,8 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
       },
       solution: (s) => {
         const r = sol(s);
-        const terms = r[stepKey].map((m) => (wrt === 'b' ? texVector(m as number[], d) : texMatrix(m as number[][], d)));
-        const total = wrt === 'b' ? texVector(r.dL_db, d) : texMatrix(r[totalKey] as number[][], d);
-        return [{ text: 'The weight is shared by every step, so the gradient is the sum of the per-step terms:', math: `\\frac{\\partial ${L}}{\\partial ${wrt}} = ${terms.join(' + ')} = ${total}` }];
+        const terms = r[stepKey].map((m) => num(m as number[] | number[][]));
+        return [{ text: `The ${wrt === 'b' ? 'bias' : 'weight'} is shared by every step, so the gradient is the sum of the per-step terms:`, math: `\\frac{\\partial ${L}}{\\partial ${wrt}} = ${arithmeticLine(sum(...terms), r[totalKey], d)}` }];
       },
     });
     return { intro: intro(inst, wrt) + (zeroFirstTerm ? ` Since $s_0 = 0$, the term for $k = 1$, whose immediate partial is $s_0$, is $0$: start from $k = 2$.` : ''), given: () => given(inst, params, d), parts };
@@ -170,22 +170,21 @@ function termSolution(inst: RnnInstance, r: RnnSolution, wrt: 'U' | 'W' | 'b', k
     // the notes' scalar form: (o_T − y_T)·V·∏[(1 − s_j²)W]·(1 − s_k²)·(x_k | s_{k−1} | 1)
     const s = (t: number) => r.s[t - 1]![0]!;
     const factors = [`(o_{${T}} - y_{${T}})`, 'V'];
-    const values = [texNumber(r.o[T - 1]![0]! - inst.y[T - 1]![0]!, d), texNumber(inst.V[0]![0]!, d)];
+    const values: Arith[] = [num(r.o[T - 1]![0]! - inst.y[T - 1]![0]!), givenValue(inst.V[0]![0]!)];
     for (let j = T; j > k; j--) {
       factors.push(`(1 - s_{${j}}^2)W`);
-      values.push(`${texNumber(1 - s(j) ** 2, d)} \\cdot ${texNumber(inst.W[0]![0]!, d)}`);
+      values.push(cdot(num(1 - s(j) ** 2), givenValue(inst.W[0]![0]!)));
     }
     factors.push(`(1 - s_{${k}}^2)`);
-    values.push(texNumber(1 - s(k) ** 2, d));
-    const immediate = wrt === 'U' ? inst.x[k - 1]![0]! : wrt === 'W' ? (k === 1 ? inst.s0[0]! : s(k - 1)) : 1;
-    if (wrt !== 'b') {
-      factors.push(IMMEDIATE[wrt](k));
-      values.push(texNumber(immediate, d));
-    }
+    values.push(num(1 - s(k) ** 2));
+    // x_k and s_0 are given; s_{k−1} is a computed state
+    if (wrt === 'U') values.push(givenValue(inst.x[k - 1]![0]!));
+    if (wrt === 'W') values.push(k === 1 ? givenValue(inst.s0[0]!) : num(s(k - 1)));
+    if (wrt !== 'b') factors.push(IMMEDIATE[wrt](k));
     return [
       { text: k === T ? 'The direct term (no Jacobian factors):' : `The path back through ${T - k} Jacobian ${T - k === 1 ? 'factor' : 'factors'} $\\partial s_j/\\partial s_{j-1} = (1 - s_j^2)W$:` },
       { math: `\\frac{\\partial ${L}}{\\partial ${wrt}^{(${k})}} = ${factors.join(' \\cdot ')}` },
-      { math: `= (${values.join(')(')}) = ${term}` },
+      { math: `= ${arithmeticLine(times(...values), r[`dL_d${wrt}_by_step`][k - 1]!, d)}` },
     ];
   }
   const prod = k === T ? '' : `\\Big(\\prod_{j=${k + 1}}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}}\\Big)^{\\!\\top}`;

@@ -6,6 +6,7 @@ import { dims, type RnnInstance } from '../models/instance.js';
 import { addVec, matVec, subVec } from '../models/linalg.js';
 import { rnnForward, type RnnSolution } from '../models/rnn.js';
 import { asVectorAnswer, lossSentence, lossSymbol, partKey, perConvention, rnnGiven, toVector, vectorKind } from './common.js';
+import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texVector } from './format.js';
 import { drawRnn, rnnParams, type RnnParams } from './params.js';
 import type { PartSpec, ProblemType } from './types.js';
@@ -44,8 +45,14 @@ export const rnnForwardType: ProblemType<RnnParams> = {
         solution: (s) => {
           const r = sol(s);
           const prev = t === 1 ? inst.s0 : r.s[t - 2]!;
+          // s_0 is given; s_{t−1} is the student's own previous answer, at the sheet's figures
+          const state = t === 1 ? given(prev) : num(prev);
+          const x = inst.x[t - 1]!;
+          const terms = H === 1 && x.length === 1
+            ? sum(times(given(inst.U[0]![0]!), given(x[0]!)), times(given(inst.W[0]![0]!), state), given(inst.b[0]!))
+            : sum(num(matVec(inst.U, x)), num(matVec(inst.W, prev)), given(inst.b));
           return [{
-            math: `\\theta_{${t}} = U x_{${t}} + W s_{${t - 1}} + b = ${texVector(r.theta[t - 1]!, d)}` + (t === 1 && prev.every((v) => v === 0) ? '\\quad(s_0 = 0)' : ''),
+            math: `\\theta_{${t}} = U x_{${t}} + W s_{${t - 1}} + b = ${arithmeticLine(terms, r.theta[t - 1]!, d)}` + (t === 1 && prev.every((v) => v === 0) ? '\\quad(s_0 = 0)' : ''),
           }, {
             math: `s_{${t}} = \\tanh(\\theta_{${t}}) = ${texVector(r.s[t - 1]!, d)}`,
           }];
@@ -65,7 +72,13 @@ export const rnnForwardType: ProblemType<RnnParams> = {
         const sT = toVector(earlier[sKey], H);
         return sT ? asVectorAnswer(addVec(matVec(inst.V, sT), inst.c)) : null;
       },
-      solution: (s) => [{ math: `o_{${T}} = V s_{${T}} + c = ${texVector(sol(s).o[T - 1]!, d)}` }],
+      solution: (s) => {
+        const sT = sol(s).s[T - 1]!;
+        const terms = H === 1 && K === 1
+          ? sum(times(given(inst.V[0]![0]!), num(sT[0]!)), given(inst.c[0]!))
+          : sum(num(matVec(inst.V, sT)), given(inst.c));
+        return [{ math: `o_{${T}} = V s_{${T}} + c = ${arithmeticLine(terms, sol(s).o[T - 1]!, d)}` }];
+      },
     });
     const summed = inst.loss === 'sum';
     parts.push({
@@ -87,7 +100,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
         const r = sol(s);
         return summed
           ? [{ text: 'Every step contributes its own loss:', math: r.losses.map((l, t) => `L_{${t + 1}} = ${texVector([l], d)}`).join(',\\quad ') },
-             { math: `L = \\sum_t L_t = ${texVector([r.loss], d)}` }]
+             { math: `L = \\sum_t L_t = ${arithmeticLine(sum(...r.losses.map((l) => num(l))), r.loss, d)}` }]
           : [{ math: `L_{${T}} = \\tfrac12\\lVert y_{${T}} - o_{${T}}\\rVert^2 = ${texVector([r.loss], d)}` }];
       },
     });

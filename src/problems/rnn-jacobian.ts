@@ -6,10 +6,11 @@
  */
 import { z } from 'zod';
 import type { RnnInstance } from '../models/instance.js';
-import { matMul } from '../models/linalg.js';
+import { diag, matMul } from '../models/linalg.js';
 import { givenForward, jacobianProduct, rnnForward, rnnStateJacobians, shiftPower, type RnnSolution } from '../models/rnn.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention, rnnGiven, toMatrix } from './common.js';
-import { texMatrix, texNumber, texVector } from './format.js';
+import { arithmeticLine, cdot, given, minus, num, squared, sum, times } from './arithmetic.js';
+import { texVector } from './format.js';
 import type { MistakeId } from './mistakes.js';
 import { drawRnn, rnnParamsShape } from './params.js';
 import type { PartSpec, ProblemType } from './types.js';
@@ -55,9 +56,9 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
         solution: (s) => {
           const sj = sol(s).s[j - 1]!;
           return H === 1
-            ? [{ math: `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = \\tanh'(\\theta_{${j}})\\,W = (1 - s_{${j}}^2)\\,W = (1 - (${texNumber(sj[0]!, d)})^2)(${texNumber(inst.W[0]![0]!, d)}) = ${texMatrix(sol(s).ds_ds_prev[j - 1]!, d)}` }]
+            ? [{ math: `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = \\tanh'(\\theta_{${j}})\\,W = (1 - s_{${j}}^2)\\,W = ${arithmeticLine(times(sum(given(1), minus(squared(num(sj[0]!)))), given(inst.W[0]![0]!)), sol(s).ds_ds_prev[j - 1]!, d)}` }]
             : [{ math: `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = \\mathrm{diag}(1 - s_{${j}}^2)\\,W,\\quad 1 - s_{${j}}^2 = ${texVector(sj.map((v) => 1 - v * v), d)}` },
-               { math: `= ${texMatrix(sol(s).ds_ds_prev[j - 1]!, d)}` }];
+               { math: `= ${arithmeticLine(times(num(diag(sj.map((v) => 1 - v * v))), given(inst.W)), sol(s).ds_ds_prev[j - 1]!, d)}` }];
         },
       });
     }
@@ -79,9 +80,10 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
           return asMatrixAnswer((js as number[][][]).reduce((acc, m) => matMul(m, acc)));
         },
         solution: (s) => {
-          const js = sol(s).ds_ds_prev.slice(k, t).map((m) => texMatrix(m, d));
-          const product = texMatrix(jacobianProduct(sol(s).ds_ds_prev, k, t), d);
-          return [{ text: H === 1 ? 'Multiply the factors:' : 'Multiply the Jacobians, later steps on the left:', math: `${(H === 1 ? js : js.reverse()).join(H === 1 ? ' \\cdot ' : ' ')} = ${product}` }];
+          // J_t ··· J_{k+1}: later steps on the left (in the scalar case the order does not matter)
+          const js = sol(s).ds_ds_prev.slice(k, t).reverse().map((m) => num(m));
+          const product = jacobianProduct(sol(s).ds_ds_prev, k, t);
+          return [{ text: H === 1 ? 'Multiply the factors:' : 'Multiply the Jacobians, later steps on the left:', math: arithmeticLine(H === 1 ? cdot(...js) : times(...js), product, d) }];
         },
       });
     }
