@@ -32,6 +32,7 @@ import { addMat } from '../models/linalg.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention } from './common.js';
 import { pick, type Rng } from './random.js';
 import { texMatrix, texNumber, texVector } from './format.js';
+import { arithmeticLine, given, num, sum as plus, times } from './arithmetic.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, LSTM_REGIMES, comparableRnn, throughHPaths, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
 import type { PartSpec, ProblemType, SheetStyle, SolutionStep } from './types.js';
@@ -326,7 +327,7 @@ function throughHSolution(inst: LstmInstance, r: LstmSolution, tau: number, d: n
   const share = size(sum) / Math.max(...f.map(Math.abs));
   return [
     { text: `Add the three paths of (a) (each already multiplied by the factor through $h_{${tau - 1}}$):` },
-    { math: `${texMatrix(paths[0], d)} + ${texMatrix(paths[1], d)} + ${texMatrix(paths[2], d)} = ${texMatrix(sum, d)}` },
+    { math: arithmeticLine(plus(num(paths[0]), num(paths[1]), num(paths[2])), sum, d) },
     { text: `Beside the direct term $f_{${tau}} = ${texVector(f, d)}$ this is ${pct(share)} of it: the total $\\partial c_{${tau}}/\\partial c_{${tau - 1}}$ is ${sum.flat().every((v) => v >= 0) ? 'larger than' : sum.flat().every((v) => v <= 0) ? 'smaller than' : 'moved in both directions from'} $f_{${tau}}$ by the paths through $h_{${tau - 1}}$.` },
   ];
 }
@@ -340,15 +341,13 @@ function pathsSolution(inst: LstmInstance, r: LstmSolution, tau: number, d: numb
   const paths = throughHPaths(inst, r, tau);
   const answer = largestPath(paths);
   if (H === 1) {
-    const n = (x: number) => texNumber(x, d);
-    const p = (x: number) => `(${n(x)})`;
     const f = r.f[tau - 1]![0]!, i = r.i[tau - 1]![0]!, g = r.g[tau - 1]![0]!, c = r.c[tau - 2]![0]!, o = r.o[tau - 2]![0]!;
     const kappa = o * (1 - Math.tanh(c) ** 2);
     return [
-      { math: `\\kappa = o_{${tau - 1}}(1 - \\tanh^2 c_{${tau - 1}}) = ${p(o)}${p(1 - Math.tanh(c) ** 2)} = ${n(kappa)}` },
-      { math: `c_{${tau - 1}}\\,\\sigma'(a^f_{${tau}})\\,W_{hf}\\,\\kappa = ${p(c)}${p(f * (1 - f))}${p(inst.Whf[0]![0]!)}${p(kappa)} = ${n(paths[0][0]![0]!)}` },
-      { math: `g_{${tau}}\\,\\sigma'(a^i_{${tau}})\\,W_{hi}\\,\\kappa = ${p(g)}${p(i * (1 - i))}${p(inst.Whi[0]![0]!)}${p(kappa)} = ${n(paths[1][0]![0]!)}` },
-      { math: `i_{${tau}}\\tanh'(a^g_{${tau}})\\,W_{hg}\\,\\kappa = ${p(i)}${p(1 - g * g)}${p(inst.Whg[0]![0]!)}${p(kappa)} = ${n(paths[2][0]![0]!)}` },
+      { math: `\\kappa = o_{${tau - 1}}(1 - \\tanh^2 c_{${tau - 1}}) = ${arithmeticLine(times(num(o), num(1 - Math.tanh(c) ** 2)), kappa, d)}` },
+      { math: `c_{${tau - 1}}\\,\\sigma'(a^f_{${tau}})\\,W_{hf}\\,\\kappa = ${arithmeticLine(times(num(c), num(f * (1 - f)), given(inst.Whf[0]![0]!), num(kappa)), paths[0][0]![0]!, d)}` },
+      { math: `g_{${tau}}\\,\\sigma'(a^i_{${tau}})\\,W_{hi}\\,\\kappa = ${arithmeticLine(times(num(g), num(i * (1 - i)), given(inst.Whi[0]![0]!), num(kappa)), paths[1][0]![0]!, d)}` },
+      { math: `i_{${tau}}\\tanh'(a^g_{${tau}})\\,W_{hg}\\,\\kappa = ${arithmeticLine(times(num(i), num(1 - g * g), given(inst.Whg[0]![0]!), num(kappa)), paths[2][0]![0]!, d)}` },
       { text: `with $\\sigma'(a^f_{${tau}}) = f_{${tau}}(1 - f_{${tau}})$, $\\sigma'(a^i_{${tau}}) = i_{${tau}}(1 - i_{${tau}})$, $\\tanh'(a^g_{${tau}}) = 1 - g_{${tau}}^2$. The largest in magnitude: ${answer}.` },
     ];
   }

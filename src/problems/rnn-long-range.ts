@@ -17,6 +17,7 @@ import { givenForward, rnnClosedForm, rnnForward, rnnStateJacobians, type RnnSol
 import type { Convention } from '../models/convention.js';
 import { perConvention, rnnGiven } from './common.js';
 import { texNumber } from './format.js';
+import { arithmeticLine, cdot, given, num, sum } from './arithmetic.js';
 import { drawRnn, rnnParamsShape } from './params.js';
 import { gridValue, nearestOnGrid, pick, type Rng } from './random.js';
 import { EXACT } from '../models/convention.js';
@@ -149,7 +150,7 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
           solution: (s) => [
             { text: 'A sum of logarithms avoids multiplying tiny (or huge) numbers:' },
             { math: `\\log_{10}\\Big|\\prod_{j=2}^{${T}} (1 - s_j^2)W\\Big| = \\sum_{j=2}^{${T}} \\log_{10}(1 - s_j^2) + ${T - 1}\\log_{10}|W|` },
-            { math: `= ${texNumber(fwd.s.slice(1).reduce((a, v) => a + Math.log10(1 - v[0]! ** 2), 0), d)} + ${T - 1} \\cdot ${texNumber(Math.log10(Math.abs(W)), d)} = ${texNumber(log10Factor(sol(s).ds_ds_prev), d)}` },
+            { math: `= ${arithmeticLine(sum(num(fwd.s.slice(1).reduce((a, v) => a + Math.log10(1 - v[0]! ** 2), 0)), cdot(given(T - 1), num(Math.log10(Math.abs(W))))), log10Factor(sol(s).ds_ds_prev), d)}` },
           ],
         },
         {
@@ -179,11 +180,16 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
           solution: (s) => {
             const log = log10Factor(sol(s).ds_ds_prev);
             const regime = classify(log, p.thresholds);
+            // what the factors did on this instance: their geometric mean, and tanh' against |W|
+            const primes = fwd.s.slice(1).map((v) => 1 - v[0]! ** 2);
+            const mean = 10 ** (log / (T - 1));
+            const meanPrime = 10 ** (primes.reduce((a, x) => a + Math.log10(x), 0) / (T - 1));
+            const factors = `The ${T - 1} factors $(1 - s_j^2)\\,|W|$ average $${texNumber(mean, d)}$ in magnitude (geometric mean): $\\tanh'$ averages $${texNumber(meanPrime, d)}$ and $|W| = ${texNumber(Math.abs(W), d)}$.`;
             const why = regime === 'vanishing'
-              ? `Each factor $(1 - s_j^2)|W| < 1$ on average, so the product shrinks geometrically: the information from step 1 cannot reach step ${T} — in the notes' words, earlier information cannot reach the current step.`
+              ? `${factors} Below 1, the product shrinks geometrically: the information from step 1 cannot reach step ${T} — in the notes' words, earlier information cannot reach the current step.`
               : regime === 'exploding'
-                ? `The states stay near 0, so $\\tanh' \\approx 1$ and $|W| > 1$ multiplies up ${T - 1} times: the early terms dominate and the gradient explodes.`
-                : 'The factors stay close to 1 in magnitude, so the early terms keep a comparable weight.';
+                ? `${factors} Above 1, multiplied up ${T - 1} times: the early terms dominate and the gradient explodes.`
+                : `${factors} Close enough to 1 that over ${T - 1} steps the early terms keep a comparable weight.`;
             return [{ text: `$\\log_{10}|\\prod| = ${texNumber(log, d)}$: ${regime}. ${why}` }];
           },
         } satisfies PartSpec]),
