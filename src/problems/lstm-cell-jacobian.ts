@@ -125,6 +125,8 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
             const direct = toMatrix(earlier[directKey], H, H), throughH = toMatrix(earlier[throughKey], H, H);
             return direct && throughH ? asMatrixAnswer(addMat(direct, throughH)) : null;
           },
+          // the student's own direct term given as the total
+          followThroughMistakes: { 'cell-direct-only': (earlier) => earlier[directKey] ?? null },
           solution: (x) => {
             const r = sol(x);
             return [{
@@ -150,13 +152,22 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       symbol: `\\prod_{t=2}^{${T}} \\partial c_t/\\partial c_{t-1}`,
       answer: (x) => asMatrixAnswer(jacobianProduct(sol(x).dc_dc_prev, 1, T)),
       calc: (conv) => asMatrixAnswer(jacobianProduct(jacobians(conv).total, 1, T, conv)),
-      mistakes: TOTAL_MISTAKES,
+      mistakes: [...TOTAL_MISTAKES, ...(H > 1 ? ['jacobian-product-reversed' as const] : [])],
       dependsOn: productTotalKeys,
       followThrough: (earlier) => {
         const totals = productTotalKeys.map((k) => toMatrix(earlier[k], H, H));
         if (totals.some((m) => m === null)) return null;
         return asMatrixAnswer(jacobianProduct(totals as Mat[], 0, T - 1));
       },
+      ...(H > 1 ? {
+        followThroughMistakes: {
+          // the student's own totals multiplied earliest step on the left
+          'jacobian-product-reversed': (earlier) => {
+            const totals = productTotalKeys.map((k) => toMatrix(earlier[k], H, H));
+            return totals.some((m) => m === null) ? null : asMatrixAnswer((totals as Mat[]).reduce((acc, m) => matMul(acc, m)));
+          },
+        },
+      } : {}),
       solution: (x) => {
         const totals = sol(x).dc_dc_prev;
         const factors = Array.from({ length: T - 1 }, (_, n) => texMatrix(totals[T - 1 - n]!, d));
