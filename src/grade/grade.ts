@@ -132,6 +132,7 @@ export class Grader {
     // own keys only, looked up through a Map: "__proto__" or "constructor" is just an unknown id
     const given = new Map(Object.keys(answers).map((k) => [k, (answers as Record<string, unknown>)[k]]));
     const known = new Set<string>();
+    const generator = this.style.generator;
     found.variant.questions.forEach((q, qi) => {
       const specs = found.specs[qi] ?? [];
       const earlier: Record<string, ReadValue | undefined> = {};
@@ -148,7 +149,7 @@ export class Grader {
         if (Array.isArray(raw) && (raw.length > MAX_ENTRIES || entries(raw).length > MAX_ENTRIES)) raw = { tooLarge: true };
         const marked: MarkedPart = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
           ? { id: part.id, max: part.points, status: 'invalid' as const, score: 0, feedback: Object.hasOwn(raw, 'tooLarge') ? `The answer has more than ${MAX_ENTRIES} entries.` : 'The answer should be a number, a list of numbers or a list of rows, not an object.' }
-          : markPart(part, raw, { spec, earlier, correct, generator: this.style.generator, reveal: this.#reveal, digits: this.digits });
+          : markPart(part, raw, { spec, earlier, correct, generator, reveal: this.#reveal, digits: this.digits });
         const key = part.id.slice(part.id.lastIndexOf('.') + 1);
         if (marked.read !== undefined) earlier[key] = marked.read;
         if (marked.status === 'correct') correct.add(key);

@@ -275,10 +275,11 @@ function diagnose(best: MarkedPart, part: KeyPart, value: ReadValue, ctx: MarkCo
   if (!match && departs) {
     const generator = ctx.generator ?? 1;
     const spec = ctx.spec!;
-    for (const [id, own] of Object.entries(spec.followThroughMistakes ?? {}) as [MistakeId, (e: typeof earlier) => AnswerValue | null][]) {
-      const v = mistakeSince(id) <= generator ? own(earlier) : null;
+    const own = spec.followThroughMistakes;
+    for (const id in own) {
+      const v = mistakeSince(id as MistakeId) <= generator ? own[id as MistakeId]!(earlier) : null;
       if (v !== null && agreement(v, value, tol) === 1) {
-        match = id;
+        match = id as MistakeId;
         break;
       }
     }
