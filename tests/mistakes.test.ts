@@ -320,21 +320,22 @@ describe('lstm.forward (scalar, T = 2)', () => {
   });
 });
 
+const CELL: LstmInstance = {
+  model: 'lstm',
+  Wxf: [[0.3], [-0.5]], Wxi: [[0.9], [0.2]], Wxg: [[-0.5], [0.7]], Wxo: [[0.4], [-0.6]],
+  Whf: [[0.5, -0.3], [0.2, 0.6]], Whi: [[-0.6, 0.4], [0.7, -0.2]], Whg: [[0.8, 0.5], [-0.9, 0.3]], Who: [[0.7, -0.4], [0.1, 0.5]],
+  bf: [0.5, 0.2], bi: [-0.2, 0.3], bg: [0.1, -0.4], bo: [0.3, 0.1], V: [[0.8, -0.6]], by: [-0.1], h0: [0, 0], c0: [0, 0],
+  x: [[0.6], [-0.8], [0.5]], y: [[0.1], [0.2], [0.9]],
+};
+
 describe('lstm.cell-jacobian (H = 2, T = 3)', () => {
   it('the cell factor in reverse order: ∂c_2/∂c_1 · ∂c_3/∂c_2', () => {
-    const inst: LstmInstance = {
-      model: 'lstm',
-      Wxf: [[0.3], [-0.5]], Wxi: [[0.9], [0.2]], Wxg: [[-0.5], [0.7]], Wxo: [[0.4], [-0.6]],
-      Whf: [[0.5, -0.3], [0.2, 0.6]], Whi: [[-0.6, 0.4], [0.7, -0.2]], Whg: [[0.8, 0.5], [-0.9, 0.3]], Who: [[0.7, -0.4], [0.1, 0.5]],
-      bf: [0.5, 0.2], bi: [-0.2, 0.3], bg: [0.1, -0.4], bo: [0.3, 0.1], V: [[0.8, -0.6]], by: [-0.1], h0: [0, 0], c0: [0, 0],
-      x: [[0.6], [-0.8], [0.5]], y: [[0.1], [0.2], [0.9]],
-    };
+    const inst = CELL;
     const key = fixedKey(lstmCellJacobianType, { hidden: 2, giveForward: false }, inst, 2);
     // the forward values from the engine; each ∂c_t/∂c_{t−1} by the formula of MATH.md §3
     const r = solveLstm(inst);
     const J = (t: number): M => {
-      const [f, i, g, o, cPrev, oPrev] = [r.f[t - 1]!, r.i[t - 1]!, r.g[t - 1]!, r.o[t - 1]!, r.c[t - 2]!, r.o[t - 2]!];
-      void o;
+      const [f, i, g, cPrev, oPrev] = [r.f[t - 1]!, r.i[t - 1]!, r.g[t - 1]!, r.c[t - 2]!, r.o[t - 2]!];
       const paths = [
         diagTimes(cPrev.map((c, a) => c * sigmaPrime(f[a]!)), inst.Whf),
         diagTimes(g.map((v, a) => v * sigmaPrime(i[a]!)), inst.Whi),
@@ -346,6 +347,18 @@ describe('lstm.cell-jacobian (H = 2, T = 3)', () => {
     const product = key.variant.questions[0]!.parts.find((p) => p.prompt.includes('cell factor'))!.id.split('.')[1]!;
     expect(maxRelDiff(key.part(product).answer, mm(J(3), J(2)), 1e-12)).toBeLessThan(1e-12);
     expectNamed(key, product, 'jacobian-product-reversed', mm(J(2), J(3)));
+  });
+
+  it('the comparable RNN\'s factor: reversed, and with tanh\' one step early', () => {
+    const key = fixedKey(lstmCellJacobianType, { hidden: 2, giveForward: false }, CELL, 2);
+    // the comparable RNN: s_t = tanh(W_xg x_t + W_hg s_{t−1} + b_g), s_0 = h_0
+    const s: number[][] = [CELL.h0];
+    for (const x of CELL.x) s.push(CELL.Whg.map((row, a) => Math.tanh(CELL.Wxg[a]![0]! * x[0]! + row[0]! * s[s.length - 1]![0]! + row[1]! * s[s.length - 1]![1]! + CELL.bg[a]!)));
+    const J = (j: number, step = j) => diagTimes(s[step]!.map((v) => 1 - v * v), CELL.Whg);
+    const factor = key.variant.questions[0]!.parts.at(-1)!.id.split('.')[1]!;
+    expect(maxRelDiff(key.part(factor).answer, mm(J(3), J(2)), 1e-12)).toBeLessThan(1e-12);
+    expectNamed(key, factor, 'jacobian-product-reversed', mm(J(2), J(3)));
+    expectNamed(key, factor, 'tanh-prime-wrong-step', mm(J(3, 2), J(2, 1)));
   });
 });
 

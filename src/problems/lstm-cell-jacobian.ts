@@ -185,7 +185,7 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       symbol: `\\prod_{j=2}^{${T}} \\partial s_j/\\partial s_{j-1}`,
       answer: () => asMatrixAnswer(jacobianProduct(rnnExact.ds_ds_prev, 1, T)),
       calc: (conv) => asMatrixAnswer(jacobianProduct(rnnJacobians(conv), 1, T, conv)),
-      mistakes: RNN_MISTAKES,
+      mistakes: [...RNN_MISTAKES, 'tanh-prime-wrong-step', ...(H > 1 && T > 2 ? ['jacobian-product-reversed' as const] : [])],
       solution: () => {
         const r = rnnExact;
         const steps: SolutionStep[] = [{
