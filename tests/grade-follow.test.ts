@@ -192,12 +192,12 @@ describe('catalogued mistakes made on top of the student\'s own earlier answers'
   it('lstm.cell-jacobian: the total given as the student\'s own (wrong) direct term', () => {
     const inst: LstmInstance = {
       model: 'lstm', Wxf: [[-0.1]], Wxi: [[1]], Wxg: [[0.5]], Wxo: [[0.4]], Whf: [[0.9]], Whi: [[1]], Whg: [[0.5]], Who: [[0.8]],
-      bf: [-0.1], bi: [0.5], bg: [0.1], bo: [0.2], V: [[-0.5]], by: [-0.6], h0: [0.6], c0: [1], x: [[-0.6], [0.2], [-0.4]], y: [[-0.2], [0.8], [0.2]],
+      bf: [-0.1], bi: [0.5], bg: [0.1], bo: [0.2], V: [[-0.5]], by: [-0.6], h0: [0.6], c0: [1], x: [[-0.6], [0.2], [0.9]], y: [[-0.2], [0.8], [0.2]],
     };
     const key = fixedKey(lstmCellJacobianType, { giveForward: false }, inst, 2);
     // the direct term is f_3: the forward pass by hand
     let h = 0.6, c = 1, f = NaN;
-    for (const x of [-0.6, 0.2, -0.4]) {
+    for (const x of [-0.6, 0.2, 0.9]) {
       f = sigmoid(-0.1 * x + 0.9 * h - 0.1);
       c = f * c + sigmoid(x + h + 0.5) * Math.tanh(0.5 * x + 0.5 * h + 0.1);
       h = sigmoid(0.4 * x + 0.8 * h + 0.2) * Math.tanh(c);
