@@ -100,14 +100,24 @@ describe('marking', () => {
     expect(z.status).not.toBe('correct');
   });
 
-  it('names the step where a chain first went wrong', () => {
+  it('names the step where a chain first went wrong when the part cannot be judged against the student\'s own earlier answers', () => {
     const q = v.questions.find((x) => x.type === 'rnn.bptt')!;
-    const answers = exactAnswers(v);
     const term = q.parts[1]!, total = q.parts[q.parts.length - 1]!;
-    answers[term.id] = (term.answer as number) + 1;
-    answers[total.id] = (total.answer as number) + 5;
-    const r = grader.grade(submit(answers));
+    expect(term.answer).not.toBe(0);
+    // a wrong 0 carries nothing, so the wrong total is blamed on it
+    const r = grader.grade(submit({ ...exactAnswers(v), [term.id]: 0, [total.id]: (total.answer as number) + 5 }));
     expect(partOf(r, total.id).feedback).toMatch(new RegExp(`builds on \\(${term.id.split('.')[1]}\\), where the chain first went wrong`));
+  });
+
+  it('does not blame an earlier term for a total that is not the sum of the student\'s own terms (generator 1: no catalogued name for it)', () => {
+    const q = v.questions.find((x) => x.type === 'rnn.bptt')!;
+    const term = q.parts[1]!, total = q.parts[q.parts.length - 1]!;
+    const r = grader.grade(submit({ ...exactAnswers(v), [term.id]: (term.answer as number) + 1, [total.id]: (total.answer as number) + 5 }));
+    const p = partOf(r, total.id);
+    expect(p.status).toBe('incorrect');
+    expect(p.feedback).not.toMatch(/chain first went wrong/);
+    expect(p.feedback).toBe('Incorrect. Nor does it follow from your own answers to (b), (c) and (d).');
+    expect(p.mistake).toBeUndefined();
   });
 });
 

@@ -10,7 +10,7 @@ import { problemType } from '../problems/registry.js';
 import type { PartSpec, SheetStyle } from '../problems/types.js';
 import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
 import { keyVariant } from '../problems/key.js';
-import { entries, markPart, preview, round, type PartResult, type ReadValue } from './mark.js';
+import { entries, markPart, preview, round, type MarkedPart, type PartResult, type ReadValue } from './mark.js';
 
 export interface GradeResult {
   format: 'gradsheet.result/1';
@@ -132,31 +132,45 @@ export class Grader {
     // own keys only, looked up through a Map: "__proto__" or "constructor" is just an unknown id
     const given = new Map(Object.keys(answers).map((k) => [k, (answers as Record<string, unknown>)[k]]));
     const known = new Set<string>();
+    const generator = this.style.generator;
     found.variant.questions.forEach((q, qi) => {
       const specs = found.specs[qi] ?? [];
       const earlier: Record<string, ReadValue | undefined> = {};
+      // the parts marked correct (a right 0 or identity carries forward like any right answer)
+      const correct = new Set<string>();
       // for each part answered wrongly, the part where its chain first went wrong
       const wrongOrigin = new Map<string, string>();
+      // parts that could not be read: never where a chain went wrong, since nothing is known of them
+      const unreadable = new Set<string>();
       q.parts.forEach((part, pi) => {
         known.add(part.id);
         const spec = specs[pi];
         let raw = given.get(part.id);
         if (Array.isArray(raw) && (raw.length > MAX_ENTRIES || entries(raw).length > MAX_ENTRIES)) raw = { tooLarge: true };
-        const marked = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+        const marked: MarkedPart = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
           ? { id: part.id, max: part.points, status: 'invalid' as const, score: 0, feedback: Object.hasOwn(raw, 'tooLarge') ? `The answer has more than ${MAX_ENTRIES} entries.` : 'The answer should be a number, a list of numbers or a list of rows, not an object.' }
-          : markPart(part, raw, { spec, earlier, reveal: this.#reveal, digits: this.digits });
+          : markPart(part, raw, { spec, earlier, correct, generator, reveal: this.#reveal, digits: this.digits });
         const key = part.id.slice(part.id.lastIndexOf('.') + 1);
-        if ('read' in marked && marked.read !== undefined) earlier[key] = marked.read;
+        if (marked.read !== undefined) earlier[key] = marked.read;
+        if (marked.status === 'correct') correct.add(key);
         let feedback = marked.feedback;
-        if (marked.status !== 'correct' && marked.status !== 'missing') {
-          const upstream = (spec?.dependsOn ?? []).find((k) => wrongOrigin.has(k));
+        if (marked.status === 'invalid') unreadable.add(key);
+        else if (marked.status === 'partial' || marked.status === 'incorrect') {
+          const deps = spec?.dependsOn ?? [];
+          const upstream = deps.find((k) => wrongOrigin.has(k));
           const origin = upstream ? wrongOrigin.get(upstream)! : key;
           wrongOrigin.set(key, origin);
-          if (origin !== key) feedback += ` This part builds on (${origin}), where the chain first went wrong.`;
+          // an answer judged against the student's own earlier answers (carried, or departing
+          // from them: a total that is not their sum) has its own feedback and is not blamed on them
+          if (marked.fromEarlier === undefined) {
+            const unread = deps.find((k) => unreadable.has(k));
+            if (origin !== key) feedback += ` This part builds on (${origin}), where the chain first went wrong.`;
+            else if (unread) feedback += ` This part builds on (${unread}), which could not be read.`;
+          }
         }
         const entry: PartResult = { id: marked.id, status: marked.status, score: marked.score, max: marked.max, feedback };
-        if ('mistake' in marked && marked.mistake) entry.mistake = marked.mistake;
-        if ('carried' in marked && marked.carried) entry.carried = true;
+        if (marked.mistake) entry.mistake = marked.mistake;
+        if (marked.carried) entry.carried = true;
         result.parts.push(entry);
       });
     });

@@ -6,12 +6,15 @@
  *   shape     a number, a vector or a matrix of the part's shape (a transposed matrix is named)
  *   compare   entry by entry within tolerance: full credit, or partial by the share of entries
  *   carry     follow-through: against the value recomputed from the student's own earlier answers
- *   diagnose  which catalogued mistake a wrong answer matches, explained in the notes' terms
+ *             (a degenerate earlier answer, 0 or an identity, carries only when it was right)
+ *   diagnose  which catalogued mistake a wrong answer matches, at the exact values or made on top
+ *             of the student's own earlier answers, explained in the notes' terms; an answer that
+ *             departs from the student's own earlier answers is told so
  *
  * Feedback never states the right answer unless `reveal` is set.
  */
 import type { KeyPart } from '../problems/key.js';
-import { MISTAKES, type MistakeId } from '../problems/mistakes.js';
+import { MISTAKES, mistakeSince, type MistakeId } from '../problems/mistakes.js';
 import type { AnswerValue, PartSpec } from '../problems/types.js';
 import { plainValue } from '../problems/format.js';
 import { DEFAULT_TOLERANCE, withinTolerance, type Tolerance } from './tolerance.js';
@@ -134,7 +137,10 @@ export function agreement(expected: AnswerValue, given: ReadValue, tol: Toleranc
   return ok / e.length;
 }
 
-/** An earlier answer too degenerate to carry anything forward: all zeros, an identity, empty. */
+/**
+ * An answer too degenerate to carry anything forward when it is wrong: all zeros, an identity,
+ * empty. (A right 0 or identity carries like any other right answer.)
+ */
 export function isDegenerate(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (typeof v === 'number') return v === 0;
@@ -151,73 +157,150 @@ export interface MarkContext {
   spec?: PartSpec;
   /** the student's answers to this question's earlier parts, read, by part key */
   earlier: Readonly<Record<string, ReadValue | undefined>>;
+  /** the earlier parts (by part key) that were marked correct */
+  correct?: ReadonlySet<string>;
+  /** the variant's generator version: a mistake catalogued after it is not named (default 1) */
+  generator?: number;
   /** feedback may state the right answer */
   reveal: boolean;
   digits: number;
 }
 
-/** A part result, every field listed (object spreads took V8's slow path on this hot path). */
-function result(part: KeyPart, status: PartStatus, score: number, feedback: string, read?: ReadValue): PartResult & { read?: ReadValue } {
-  return { id: part.id, status, score, max: part.points, feedback, read };
+/** A part's mark, with what the grader's chain needs besides the public result. */
+export interface MarkedPart extends PartResult {
+  /** the value read, for the parts after it */
+  read?: ReadValue;
+  /**
+   * How a wrong answer stands to the value recomputed from the student's own earlier answers:
+   * 'follows' (it agrees: the error came from them), 'departs' (it does not: this part went wrong
+   * itself), absent when there is no such value.
+   */
+  fromEarlier?: 'follows' | 'departs';
 }
 
-/** Marks one part. */
-export function markPart(part: KeyPart, raw: unknown, ctx: MarkContext): PartResult & { read?: ReadValue } {
-  const max = part.points;
+/** A part result, every field listed (object spreads took V8's slow path on this hot path). */
+function result(part: KeyPart, status: PartStatus, score: number, feedback: string, read?: ReadValue): MarkedPart {
+  return { id: part.id, status, score, max: part.points, feedback, read, fromEarlier: undefined };
+}
+
+/** "(b)", "(b) and (c)", "(b), (c) and (d)" */
+function partList(keys: readonly string[]): string {
+  const named = keys.map((k) => `(${k})`);
+  return named.length <= 1 ? named.join('') : `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}`;
+}
+
+/** Marks one part: read → shape → compare → carry → diagnose. */
+export function markPart(part: KeyPart, raw: unknown, ctx: MarkContext): MarkedPart {
   const tol = part.tolerance ?? DEFAULT_TOLERANCE;
   const reveal = ctx.reveal ? ` The answer is ${plainValue(part.answer, ctx.digits)}.` : '';
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) {
     return result(part, 'missing', 0, `No answer.${reveal}`);
   }
+  // read, shape
   const read = readValue(part, raw);
   if ('invalid' in read) return result(part, 'invalid', 0, `The answer ${read.invalid}.`);
-  const value = read.value;
-
   // compare
-  const share = agreement(part.answer, value, tol);
+  const share = agreement(part.answer, read.value, tol);
+  const best = compare(part, read, share);
+  if (share === 1) return best;
+  // carry
+  const earlier = usableEarlier(ctx);
+  const recomputed = earlier ? ctx.spec!.followThrough!(earlier) : null;
+  if (recomputed !== null && carry(best, part, read, recomputed, ctx.spec!.dependsOn!, tol) === 'correct') return best;
+  // diagnose
+  diagnose(best, part, read.value, ctx, earlier, tol);
+  best.feedback += reveal;
+  return best;
+}
+
+/** compare: entry by entry against the exact answer (`share` of the entries right); a transposed matrix earns at most half. */
+function compare(part: KeyPart, read: { value: ReadValue; transposed?: boolean }, share: number): MarkedPart {
+  const max = part.points;
   if (share === 1) {
     return read.transposed
-      ? result(part, 'partial', round(max * 0.5), 'Correct entries, but transposed: rows are the H outputs (units), columns what they are computed from.', value)
-      : result(part, 'correct', max, 'Correct.', value);
+      ? result(part, 'partial', round(max * 0.5), 'Correct entries, but transposed: rows are the H outputs (units), columns what they are computed from.', read.value)
+      : result(part, 'correct', max, 'Correct.', read.value);
   }
-  // a transposed answer earns at most half, whatever path the credit comes by
   const factor = read.transposed ? 0.5 : 1;
   const transposedNote = read.transposed ? ' The matrix is given transposed.' : '';
-  const best = result(part, share > 0 ? 'partial' : 'incorrect', round(max * share * factor), (share > 0 ? `${Math.round(share * 100)}% of the entries are right.` : 'Incorrect.') + transposedNote, value);
+  return result(part, share > 0 ? 'partial' : 'incorrect', round(max * share * factor), (share > 0 ? `${Math.round(share * 100)}% of the entries are right.` : 'Incorrect.') + transposedNote, read.value);
+}
 
-  // carry: follow-through from the student's own earlier answers
+/**
+ * The student's earlier answers this part is computed from, when every one can carry: given,
+ * and not a degenerate answer (0, an identity) unless that answer was right. Null when the part
+ * has no follow-through or an earlier answer cannot carry.
+ */
+function usableEarlier(ctx: MarkContext): Record<string, AnswerValue> | null {
   const deps = ctx.spec?.dependsOn;
-  if (ctx.spec?.followThrough && deps && deps.length > 0) {
-    const earlier: Record<string, AnswerValue> = {};
-    let usable = true;
-    for (const k of deps) {
-      const v = ctx.earlier[k];
-      if (v === undefined || isDegenerate(v)) usable = false;
-      else earlier[k] = v;
-    }
-    if (usable) {
-      const recomputed = ctx.spec.followThrough(earlier);
-      if (recomputed !== null && agreement(recomputed, value, tol) === 1 && max * factor > best.score) {
-        best.status = factor === 1 ? 'correct' : 'partial';
-        best.score = round(max * factor);
-        best.carried = true;
-        best.feedback = `Correct from your earlier answer${deps.length > 1 ? 's' : ''} (${deps.map((k) => `(${k})`).join(', ')}): the error was carried forward, not repeated.${transposedNote}`;
+  if (!ctx.spec?.followThrough || !deps || deps.length === 0) return null;
+  const earlier: Record<string, AnswerValue> = {};
+  for (const k of deps) {
+    const v = ctx.earlier[k];
+    if (v === undefined || (isDegenerate(v) && !ctx.correct?.has(k))) return null;
+    earlier[k] = v;
+  }
+  return earlier;
+}
+
+/**
+ * carry: full credit (half when transposed) when the answer is what the student's own earlier
+ * answers give; the part's status after it.
+ */
+function carry(best: MarkedPart, part: KeyPart, read: { value: ReadValue; transposed?: boolean }, recomputed: AnswerValue, deps: readonly string[], tol: Tolerance): PartStatus {
+  if (agreement(recomputed, read.value, tol) !== 1) {
+    best.fromEarlier = 'departs';
+    return best.status;
+  }
+  best.fromEarlier = 'follows';
+  const factor = read.transposed ? 0.5 : 1;
+  if (part.points * factor > best.score) {
+    best.status = factor === 1 ? 'correct' : 'partial';
+    best.score = round(part.points * factor);
+    best.carried = true;
+    best.feedback = `Correct from your earlier answer${deps.length > 1 ? 's' : ''} (${deps.map((k) => `(${k})`).join(', ')}): the error was carried forward, not repeated.${read.transposed ? ' The matrix is given transposed.' : ''}`;
+  }
+  return best.status;
+}
+
+/**
+ * diagnose: a catalogued mistake the answer matches — at the exact values the key lists, or made
+ * on top of the student's own earlier answers — explained in the notes' terms; an answer that
+ * departs from the student's own earlier answers is told so (and which one it copies, if any).
+ */
+function diagnose(best: MarkedPart, part: KeyPart, value: ReadValue, ctx: MarkContext, earlier: Readonly<Record<string, AnswerValue>> | null, tol: Tolerance): void {
+  const departs = best.fromEarlier === 'departs' && earlier !== null;
+  let match: MistakeId | undefined = (part.mistakes ?? []).find((m) => agreement(m.value, value, tol) === 1)?.id;
+  let copiedNote = '';
+  if (!match && departs) {
+    const generator = ctx.generator ?? 1;
+    const spec = ctx.spec!;
+    const own = spec.followThroughMistakes;
+    for (const id in own) {
+      const v = mistakeSince(id as MistakeId) <= generator ? own[id as MistakeId]!(earlier) : null;
+      if (v !== null && agreement(v, value, tol) === 1) {
+        match = id as MistakeId;
+        break;
       }
     }
-  }
-
-  // diagnose: a catalogued mistake, explained
-  if (best.status !== 'correct') {
-    const match = (part.mistakes ?? []).find((m) => agreement(m.value, value, tol) === 1);
-    if (match) {
-      best.mistake = match.id;
-      best.feedback = `${MISTAKES[match.id].explanation}${best.score > 0 ? ` (${best.feedback})` : ''}`;
-    } else if (best.status === 'incorrect' && typeof part.answer === 'number' && typeof value === 'number' && withinTolerance(-part.answer, value, tol)) {
-      best.feedback = 'The magnitude is right but the sign is wrong.';
+    if (!match) {
+      const copied = spec.dependsOn!.find((k) => agreement(earlier[k]!, value, tol) === 1);
+      if (copied) copiedNote = ` It is your answer to (${copied}) as it stands.`;
+      if (spec.departsMistake && mistakeSince(spec.departsMistake) <= generator) match = spec.departsMistake;
     }
-    best.feedback += reveal;
   }
-  return best;
+  if (match) {
+    best.mistake = match;
+    best.feedback = `${MISTAKES[match].explanation}${copiedNote}${best.score > 0 ? ` (${best.feedback})` : ''}`;
+    return;
+  }
+  if (best.status === 'incorrect' && typeof part.answer === 'number' && typeof value === 'number' && withinTolerance(-part.answer, value, tol)) {
+    best.feedback = 'The magnitude is right but the sign is wrong.';
+  }
+  const deps = ctx.spec?.dependsOn ?? [];
+  if (departs && deps.some((k) => !ctx.correct?.has(k))) {
+    best.feedback += ` Nor does it follow from your own answer${deps.length > 1 ? 's' : ''} to ${partList(deps)}.${copiedNote}`;
+  }
 }
 
 /** Points to three decimals, so partial credit adds up without binary noise. */

@@ -21,6 +21,20 @@ export interface Convention {
   wPowerShift: -1 | 0 | 1;
   /** LSTM total ∂c_t/∂c_{t−1}: which factors of MATH.md §3 are kept */
   cell: { throughH: boolean; outputGate: boolean; tanhPrimeCell: boolean; cellIsCurrent: boolean };
+  /** L_t = ½‖y_t − o_t‖² (correct) or, without the ½, ‖y_t − o_t‖² */
+  lossHalf: boolean;
+  /** the forward pass applies tanh, s_t = tanh(θ_t) (correct), or forgets it, s_t = θ_t */
+  forwardTanh: boolean;
+  /** the factor ∂θ_k/∂W^(k) in the W term: s_{k−1} (correct) or, mistakenly, s_k */
+  immediateState: 'previous' | 'current';
+  /** the tanh' in ∂s_j/∂s_{j−1} taken at step j, 1 − s_j² (correct: 0), or at step j − 1, 1 − s_{j−1}² (−1) */
+  jacobianStep: 0 | -1;
+  /** ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} multiplied latest step on the left, J_t···J_{k+1} (correct), or reversed, J_{k+1}···J_t */
+  productOrder: 'latest-left' | 'reversed';
+  /** the backward pass multiplies the output error by ∂o_t/∂s_t = V (correct) or leaves V out (defined when K = H) */
+  outputWeight: boolean;
+  /** LSTM BPTT: which paths from step t+1 back to h_t are kept (MATH.md §3: through every gate, o_{t+1} among them) */
+  lstmBack: { throughH: boolean; outputGate: boolean };
 }
 
 /** The exact convention's rounding: none. Closed forms skip copying arrays through it. */
@@ -34,6 +48,13 @@ export const EXACT: Convention = Object.freeze({
   transposeBack: true,
   wPowerShift: 0,
   cell: Object.freeze({ throughH: true, outputGate: true, tanhPrimeCell: true, cellIsCurrent: false }),
+  lossHalf: true,
+  forwardTanh: true,
+  immediateState: 'previous',
+  jacobianStep: 0,
+  productOrder: 'latest-left',
+  outputWeight: true,
+  lstmBack: Object.freeze({ throughH: true, outputGate: true }),
 }) as Convention;
 
 /**

@@ -13,7 +13,7 @@ import {
 } from './instance.js';
 import { EXACT, rounders, type Convention } from './convention.js';
 import { addMat, addVec, diag, diagTimes, hadamard, identity, matMul, matTVec, matVec, outer, sigmoid, subVec, sumMats, sumVecs } from './linalg.js';
-import { lossSteps } from './rnn.js';
+import { lossSteps, withoutOutputWeight } from './rnn.js';
 
 export interface LstmForward {
   /** pre-activations a^f_t, a^i_t, a^g_t, a^o_t */
@@ -74,7 +74,7 @@ export function lstmForward(inst: LstmInstance, conv: Convention = EXACT): LstmF
     out.af.push(af); out.ai.push(ai); out.ag.push(ag); out.ao.push(ao);
     out.f.push(f); out.i.push(i); out.g.push(g); out.o.push(o);
     out.c.push(c); out.m.push(m); out.h.push(h); out.yhat.push(yhat);
-    out.losses.push(conv.round(0.5 * e.reduce((acc, v) => acc + v * v, 0)));
+    out.losses.push(conv.round((conv.lossHalf ? 0.5 : 1) * e.reduce((acc, v) => acc + v * v, 0)));
   });
   out.loss = lossSteps(inst.loss, inst.x.length).reduce((acc, t) => acc + out.losses[t]!, 0);
   return out;
@@ -273,7 +273,7 @@ export function lstmClosedForm(inst: LstmInstance, conv: Convention = EXACT): Ls
     let dh = dhNext;
     if (counted.has(t)) {
       const e = r(fw.yhat[t]!.map((v, a) => conv.outputError(v, inst.y[t]![a]!)));
-      dh = r(addVec(dh, matTVec(inst.V, e)));
+      dh = r(addVec(dh, conv.outputWeight ? matTVec(inst.V, e) : withoutOutputWeight(e, H)));
       dV.push(outer(e, fw.h[t]!));
       dby.push(e);
     }
@@ -294,7 +294,9 @@ export function lstmClosedForm(inst: LstmInstance, conv: Convention = EXACT): Ls
       steps[wx]![t] = rm(outer(delta[gate], inst.x[t]!));
       steps[wh]![t] = rm(outer(delta[gate], hPrev));
       steps[b]![t] = delta[gate];
-      dhPrev = addVec(dhPrev, matTVec(inst[wh], delta[gate]));
+      // the catalogued mistakes drop the paths back through h_{t−1} (all of them: the cell path
+      // alone), or the one through the output gate
+      if (conv.lstmBack.throughH && (gate !== 'o' || conv.lstmBack.outputGate)) dhPrev = addVec(dhPrev, matTVec(inst[wh], delta[gate]));
     }
     dhNext = r(dhPrev);
     dcNext = dc;

@@ -52,11 +52,11 @@ export function rnnForward(inst: RnnInstance, conv: Convention = EXACT): RnnForw
   let prev = inst.s0;
   inst.x.forEach((xt, t) => {
     const th = r(addVec(addVec(matVec(inst.U, xt), matVec(inst.W, prev)), inst.b));
-    const st = r(th.map(Math.tanh));
+    const st = r(conv.forwardTanh ? th.map(Math.tanh) : th.slice());
     const ot = r(addVec(matVec(inst.V, st), inst.c));
     const e = subVec(inst.y[t]!, ot);
     theta.push(th); s.push(st); o.push(ot);
-    losses.push(conv.round(0.5 * e.reduce((acc, v) => acc + v * v, 0)));
+    losses.push(conv.round((conv.lossHalf ? 0.5 : 1) * e.reduce((acc, v) => acc + v * v, 0)));
     prev = st;
   });
   const loss = lossSteps(inst.loss, inst.x.length).reduce((acc, t) => acc + losses[t]!, 0);
@@ -73,19 +73,29 @@ export function givenForward(inst: RnnInstance, conv: Convention = EXACT): RnnFo
   return { theta: exact.theta.map(r), s: exact.s.map(r), o: exact.o.map(r), losses: exact.losses.map(conv.round), loss: conv.round(exact.loss) };
 }
 
-/** ∂s_j/∂s_{j−1} = diag(tanh'(θ_j))·W = diag(1 − s_j²)·W for j = 1..T (entry j−1). */
+/**
+ * ∂s_j/∂s_{j−1} = diag(tanh'(θ_j))·W = diag(1 − s_j²)·W for j = 1..T (entry j−1). The catalogued
+ * mistake `conv.jacobianStep` = −1 takes tanh' one step early, at θ_{j−1} (s_0 at j = 1).
+ */
 export function rnnStateJacobians(inst: RnnInstance, fwd: Pick<RnnForward, 'theta' | 's'>, conv: Convention = EXACT): Mat[] {
   return fwd.s.map((sj, j) => {
-    const d = sj.map((t, a) => conv.round(conv.tanhPrime(fwd.theta[j]![a]!, t)));
+    const [pre, act] = conv.jacobianStep === -1
+      ? (j === 0 ? [inst.s0.map(Math.atanh), inst.s0] : [fwd.theta[j - 1]!, fwd.s[j - 1]!])
+      : [fwd.theta[j]!, sj];
+    const d = act.map((t, a) => conv.round(conv.tanhPrime(pre[a]!, t)));
     return rounders(conv).rm(diagTimes(d, inst.W));
   });
 }
 
-/** ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} = J_t·J_{t−1}···J_{k+1} (identity when k = t); steps are 1-based. */
+/**
+ * ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} = J_t·J_{t−1}···J_{k+1} (identity when k = t); steps are 1-based.
+ * `conv.productOrder` 'reversed' is the catalogued mistake J_{k+1}···J_t.
+ */
 export function jacobianProduct(jacobians: readonly Mat[], k: number, t: number, conv: Convention = EXACT): Mat {
   let p = identity(jacobians[0]!.length);
   const { rm } = rounders(conv);
-  for (let j = k + 1; j <= t; j++) p = rm(matMul(jacobians[j - 1]!, p));
+  const reversed = conv.productOrder === 'reversed';
+  for (let j = k + 1; j <= t; j++) p = rm(reversed ? matMul(p, jacobians[j - 1]!) : matMul(jacobians[j - 1]!, p));
   return p;
 }
 
@@ -97,6 +107,15 @@ export function shiftPower(product: Mat, W: Mat, conv: Convention): Mat {
   if (conv.wPowerShift === 1) return rounders(conv).rm(matMul(product, W));
   if (conv.wPowerShift === -1) return product.map((row) => row.map((v) => conv.round(v / W[0]![0]!)));
   return product;
+}
+
+/**
+ * The catalogued mistake of leaving ∂o_t/∂s_t = V out of the backward pass: the output error
+ * taken as the error of the state itself, which only has the state's shape when K = H.
+ */
+export function withoutOutputWeight(error: Vec, H: number): Vec {
+  if (error.length !== H) throw new Error(`leaving V out needs as many outputs as states (K = ${error.length}, H = ${H})`);
+  return error;
 }
 
 /** The engine's solution: forward values and every gradient, with per-use (per-step) terms. */
@@ -162,10 +181,12 @@ export function rnnClosedForm(inst: RnnInstance, conv: Convention = EXACT, fwd: 
   let dL_ds0: Vec = new Array<number>(H).fill(0);
   // ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} for every k ≤ t, built from the end as a student does:
   // P(t, t) = I, P(k−1, t) = P(k, t)·J_k — O(T) products per loss term rather than O(T²)
+  // (J_k·P(k, t) under the catalogued mistake of the reversed order)
+  const reversed = conv.productOrder === 'reversed';
   const products = counted.map((t) => {
     const P: Mat[] = new Array<Mat>(t + 1);
     P[t] = identity(H);
-    for (let k = t; k >= 2; k--) P[k - 1] = rm(matMul(P[k]!, jac[k - 1]!));
+    for (let k = t; k >= 2; k--) P[k - 1] = rm(reversed ? matMul(jac[k - 1]!, P[k]!) : matMul(P[k]!, jac[k - 1]!));
     return P;
   });
   for (let k = 1; k <= T; k++) {
@@ -173,7 +194,7 @@ export function rnnClosedForm(inst: RnnInstance, conv: Convention = EXACT, fwd: 
     let delta = new Array<number>(H).fill(0);
     counted.forEach((t, n) => {
       if (t < k) return;
-      const dL_ds_t = r(matTVec(inst.V, errors[n]!));
+      const dL_ds_t = r(conv.outputWeight ? matTVec(inst.V, errors[n]!) : withoutOutputWeight(errors[n]!, H));
       // an off-by-one power of W is a mistake about the Jacobian factors, so only where there are some
       const product = k < t ? shiftPower(products[n]![k]!, inst.W, conv) : products[n]![k]!;
       const dL_ds_k = r(conv.transposeBack ? matTVec(product, dL_ds_t) : matVec(product, dL_ds_t));
@@ -181,7 +202,7 @@ export function rnnClosedForm(inst: RnnInstance, conv: Convention = EXACT, fwd: 
       delta = r(addVec(delta, hadamard(dL_ds_k, tanhPrimeK)));
     });
     byStepU.push(rm(outer(delta, inst.x[k - 1]!)));
-    byStepW.push(rm(outer(delta, stateBefore(k))));
+    byStepW.push(rm(outer(delta, conv.immediateState === 'current' ? fwd.s[k - 1]! : stateBefore(k))));
     byStepB.push(delta);
     if (k === 1) dL_ds0 = r(matTVec(inst.W, delta));
   }

@@ -51,6 +51,19 @@ function derivativeMistakes(wrt: LstmWeight, k: number, T: number): MistakeId[] 
   return DERIVATIVE_MISTAKES;
 }
 
+/**
+ * The generator-2 mistakes of ∂L/∂W^(k) (or, with k = 1, the total): the ½ of the loss and the
+ * factor V always (V only where leaving it out keeps the shape, K = H); the paths back through
+ * h_k dropped, all of them or the output gate's, where there are steps after k.
+ */
+function pathMistakes(k: number, T: number, H: number, K: number): MistakeId[] {
+  return [
+    'loss-missing-half',
+    ...(K === H ? ['missing-output-weight' as const] : []),
+    ...(k < T ? ['lstm-cell-path-only' as const, 'lstm-output-gate-path-missing' as const] : []),
+  ];
+}
+
 /** One step of the backward pass, as the worked solutions print it. */
 export interface LstmBackwardStep {
   /** ∂L/∂h_t: every route from h_t to the loss */
@@ -140,7 +153,7 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
         symbol: `\\partial L_{${T}}/\\partial \\hat y_{${T}}`,
         answer: (s) => asVectorAnswer(subVec(sol(s).yhat[T - 1]!, inst.y[T - 1]!)),
         calc: (conv) => asVectorAnswer(closedForm(conv).yhat[T - 1]!.map((v, a) => conv.round(conv.outputError(v, inst.y[T - 1]![a]!)))),
-        mistakes: ['error-sign'],
+        mistakes: ['error-sign', 'loss-missing-half'],
         solution: (s) => [{ math: `\\frac{\\partial L_{${T}}}{\\partial \\hat y_{${T}}} = \\hat y_{${T}} - y_{${T}} = ${texVector(subVec(sol(s).yhat[T - 1]!, inst.y[T - 1]!), d)}` }],
       });
     }
@@ -165,12 +178,13 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
         symbol: `\\partial ${L}/\\partial ${weightTeX(wrt)}^{(${k})}`,
         answer: (s) => asMatrixAnswer(sol(s)[stepKey][k - 1]!),
         calc: (conv) => asMatrixAnswer(closedForm(conv)[stepKey][k - 1]!),
-        mistakes: [...derivativeMistakes(wrt, k, T), ...outputMistakes],
+        mistakes: [...derivativeMistakes(wrt, k, T), ...outputMistakes, ...pathMistakes(k, T, H, K)],
         solution: (s) => termSolution(inst, sol(s), routes(sol(s)), wrt, k, d),
       });
     }
 
     const totalMistakes: MistakeId[] = [...derivativeMistakes(wrt, 1, T), ...outputMistakes, ...(T > 1 ? ['last-term-only', 'loss-convention'] as const : [])];
+    totalMistakes.push(...pathMistakes(1, T, H, K));
     parts.push({
       key: partKey(parts.length),
       kind,
@@ -189,6 +203,11 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
         if (terms.some((m) => m === null) || terms.length === 0) return null;
         return asMatrixAnswer((terms as Mat[]).reduce((acc, m) => acc.map((row, i) => row.map((v, j) => v + m[i]![j]!))));
       },
+      ...(T > 1 ? {
+        // the student's own k = T term (the first asked) as their total; any other total that is not their sum
+        followThroughMistakes: { 'last-term-only': (earlier) => earlier[termKeys[0]!] ?? null },
+        departsMistake: 'total-not-sum' as const,
+      } : {}),
       solution: (s) => {
         const r = sol(s);
         const terms = Array.from({ length: T }, (_, n) => num(r[stepKey][T - 1 - n]!));

@@ -31,7 +31,7 @@ import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } fr
 import { texMatrix, texNumber, texVector } from './format.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
-import type { PartSpec, ProblemType, SolutionStep } from './types.js';
+import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
 
 export const lstmCellJacobianParams = z.object({
   ...lstmParamsShape,
@@ -131,6 +131,9 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
             const throughH = toMatrix(earlier[throughKey], H, H);
             return direct && throughH ? asMatrixAnswer(addMat(direct, throughH)) : null;
           },
+          // the student's own direct term given as the total (when the direct term is asked;
+          // otherwise it is the printed f_s, which the catalogued value already is)
+          ...(directKey !== null ? { followThroughMistakes: { 'cell-direct-only': (earlier: Readonly<Record<string, AnswerValue | undefined>>) => earlier[directKey] ?? null } } : {}),
           solution: (x) => {
             const r = sol(x);
             return [{
@@ -156,13 +159,22 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       symbol: `\\prod_{t=2}^{${T}} \\partial c_t/\\partial c_{t-1}`,
       answer: (x) => asMatrixAnswer(jacobianProduct(sol(x).dc_dc_prev, 1, T)),
       calc: (conv) => asMatrixAnswer(jacobianProduct(jacobians(conv).total, 1, T, conv)),
-      mistakes: TOTAL_MISTAKES,
+      mistakes: [...TOTAL_MISTAKES, ...(H > 1 ? ['jacobian-product-reversed' as const] : [])],
       dependsOn: productTotalKeys,
       followThrough: (earlier) => {
         const totals = productTotalKeys.map((k) => toMatrix(earlier[k], H, H));
         if (totals.some((m) => m === null)) return null;
         return asMatrixAnswer(jacobianProduct(totals as Mat[], 0, T - 1));
       },
+      ...(H > 1 ? {
+        followThroughMistakes: {
+          // the student's own totals multiplied earliest step on the left
+          'jacobian-product-reversed': (earlier) => {
+            const totals = productTotalKeys.map((k) => toMatrix(earlier[k], H, H));
+            return totals.some((m) => m === null) ? null : asMatrixAnswer((totals as Mat[]).reduce((acc, m) => matMul(acc, m)));
+          },
+        },
+      } : {}),
       solution: (x) => {
         const totals = sol(x).dc_dc_prev;
         const product = jacobianProduct(totals, 1, T);
@@ -181,7 +193,7 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       symbol: `\\prod_{j=2}^{${T}} \\partial s_j/\\partial s_{j-1}`,
       answer: () => asMatrixAnswer(jacobianProduct(rnnExact.ds_ds_prev, 1, T)),
       calc: (conv) => asMatrixAnswer(jacobianProduct(rnnJacobians(conv), 1, T, conv)),
-      mistakes: RNN_MISTAKES,
+      mistakes: [...RNN_MISTAKES, 'tanh-prime-wrong-step', ...(H > 1 && T > 2 ? ['jacobian-product-reversed' as const] : [])],
       solution: () => {
         const r = rnnExact;
         const steps: SolutionStep[] = [{

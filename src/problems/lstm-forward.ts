@@ -170,8 +170,8 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
       symbol: L,
       answer: (s) => sol(s).loss,
       calc: (conv) => forward(conv).loss,
+      mistakes: [...(T > 1 ? ['loss-convention' as const] : []), 'loss-missing-half'],
       ...(T > 1 ? {
-        mistakes: ['loss-convention'] as const,
         mistakeValue: { 'loss-convention': (s: unknown) => (summed ? sol(s).losses[T - 1]! : sol(s).losses.reduce((a, b) => a + b, 0)) },
       } : {}),
       ...(summed ? {} : {
@@ -179,6 +179,12 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         followThrough: (earlier: Readonly<Record<string, AnswerValue | undefined>>) => {
           const yhat = toVector(earlier[yKey], K);
           return yhat ? halfSquaredError(inst.y[T - 1]!, yhat) : null;
+        },
+        followThroughMistakes: {
+          'loss-missing-half': (earlier: Readonly<Record<string, AnswerValue | undefined>>) => {
+            const yhat = toVector(earlier[yKey], K);
+            return yhat ? 2 * halfSquaredError(inst.y[T - 1]!, yhat) : null;
+          },
         },
       }),
       solution: (s) => {

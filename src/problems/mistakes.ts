@@ -93,6 +93,62 @@ export const MISTAKES = {
     name: 'last-step and summed loss confused',
     explanation: 'The question uses the other loss: L_T is the loss at the final step only; the summed loss is Σ_t L_t. Check which one it asks for.',
   },
+  // generator 2
+  'lstm-cell-path-only': {
+    name: 'only the cell path back through time',
+    explanation: 'You carried the error back along the cell path alone, ∂L/∂c_{t−1} = ∂L/∂c_t · f_t. c_{t−1} also reaches the loss through h_{t−1} = o_{t−1} ⊙ tanh(c_{t−1}), which feeds every gate of step t (f_t, i_t, g_t and o_t, through W_hf, W_hi, W_hg and W_ho): ∂L/∂h_{t−1} collects those paths, and ∂L/∂c_{t−1} gets them through o_{t−1} ⊙ (1 − tanh²c_{t−1}).',
+    convention: { lstmBack: { ...EXACT.lstmBack, throughH: false } },
+    since: 2,
+  },
+  'lstm-output-gate-path-missing': {
+    name: 'output-gate path dropped',
+    explanation: 'The path through the output gate is missing: h_{t−1} also feeds o_t (through W_ho), and h_t = o_t ⊙ tanh(c_t), so ∂L/∂h_{t−1} has the term ∂L/∂h_t · tanh(c_t) · σ\'(a^o_t) · W_ho besides the paths into f_t, i_t and g_t.',
+    convention: { lstmBack: { ...EXACT.lstmBack, outputGate: false } },
+    since: 2,
+  },
+  'immediate-state-current': {
+    name: 's_k used for s_{k−1} in the W term',
+    explanation: 'In θ_k = U x_k + W s_{k−1} + b the weight W multiplies the previous state, so the immediate partial is ∂s_k/∂W^(k) = (1 − s_k²) s_{k−1}ᵀ: the state after tanh\' is s_{k−1}, not s_k.',
+    convention: { immediateState: 'current' },
+    since: 2,
+  },
+  'tanh-prime-wrong-step': {
+    name: "tanh' taken at the wrong step",
+    explanation: "In ∂s_j/∂s_{j−1} = diag(1 − s_j²)·W the tanh' belongs to step j, where s_j = tanh(θ_j) is the state being differentiated: use 1 − s_j², not 1 − s_{j−1}².",
+    convention: { jacobianStep: -1 },
+    since: 2,
+  },
+  'jacobian-product-reversed': {
+    name: 'Jacobian product in reverse order',
+    explanation: 'The factors are multiplied in the wrong order. By the chain rule the latest step stands on the left, ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} = ∂s_t/∂s_{t−1} ⋯ ∂s_{k+1}/∂s_k (for the LSTM cell, ∂c_T/∂c_{T−1} ⋯ ∂c_2/∂c_1), and matrices do not commute.',
+    convention: { productOrder: 'reversed' },
+    since: 2,
+  },
+  'missing-output-weight': {
+    name: 'V (∂o/∂s) factor missing',
+    explanation: 'The factor ∂o_t/∂s_t = V is missing: the error at the output reaches the state through o_t = V s_t + c, so ∂L/∂s_t = Vᵀ(o_t − y_t) (in the LSTM, ∂L/∂h_t = Vᵀ(ŷ_t − y_t) through ŷ_t = V h_t + b_y).',
+    convention: { outputWeight: false },
+    since: 2,
+  },
+  'loss-missing-half': {
+    name: '½ missing from the loss',
+    explanation: 'The loss is L_t = ½‖y_t − o_t‖² (ŷ_t for the LSTM\'s output): without the ½ the loss doubles, and its derivative with respect to the output picks up a factor 2 that every gradient after it carries. With the ½ the derivative is just the output minus the target.',
+    convention: { lossHalf: false, outputError: (o: number, y: number) => 2 * (o - y) },
+    since: 2,
+  },
+  'forward-no-activation': {
+    name: 'tanh forgotten in the forward pass',
+    explanation: 'The activation is missing: the state is s_t = tanh(θ_t) with θ_t = U x_t + W s_{t−1} + b, not θ_t itself. Apply tanh at every step before going on to the next one and to the output.',
+    convention: { forwardTanh: false },
+    since: 2,
+  },
+  // no value of its own: the grader names it when a total departs from the sum of the student's
+  // own per-step terms (a part's `departsMistake`)
+  'total-not-sum': {
+    name: 'total not the sum of the terms',
+    explanation: 'This is not the sum of your own per-step terms. The weight is shared across time steps, so the gradient is the sum of every per-step term, ∂L/∂W = Σ_k ∂L/∂W^(k): add your terms for k = 1 … T.',
+    since: 2,
+  },
 } as const satisfies Record<string, Mistake>;
 
 export type MistakeId = keyof typeof MISTAKES;

@@ -32,6 +32,22 @@ const IMMEDIATE: Record<'U' | 'W' | 'b', (k: number) => string> = {
 
 const TANH_MISTAKES: MistakeId[] = ['tanh-prime-as-tanh', 'tanh-prime-of-preactivation', 'missing-tanh-prime'];
 
+/**
+ * The generator-2 mistakes a per-step term ∂L/∂P^(k) (or, with k = 1, the total) can show: the
+ * ½ of the loss and the factor V always (V only where leaving it out keeps the shape, K = H);
+ * tanh' at the wrong step where there is a Jacobian factor (k < T); the order of the product
+ * where there are two and they are matrices; s_k for s_{k−1} in the W term.
+ */
+function laterMistakes(wrt: 'U' | 'W' | 'b', k: number, T: number, H: number, K: number): MistakeId[] {
+  return [
+    'loss-missing-half',
+    ...(K === H ? ['missing-output-weight' as const] : []),
+    ...(k < T ? ['tanh-prime-wrong-step' as const] : []),
+    ...(H > 1 && k < T - 1 ? ['jacobian-product-reversed' as const] : []),
+    ...(wrt === 'W' ? ['immediate-state-current' as const] : []),
+  ];
+}
+
 export const rnnBpttType: ProblemType<RnnBpttParams> = {
   id: 'rnn.bptt',
   title: 'Backpropagation through time in an RNN',
@@ -58,7 +74,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         symbol: `\\partial L_{${T}}/\\partial o_{${T}}`,
         answer: (s) => asVectorAnswer(sol(s).o[T - 1]!.map((o, a) => o - inst.y[T - 1]![a]!)),
         calc: (conv) => asVectorAnswer(closedForm(conv).o[T - 1]!.map((o, a) => conv.round(conv.outputError(o, inst.y[T - 1]![a]!)))),
-        mistakes: ['error-sign'],
+        mistakes: ['error-sign', 'loss-missing-half'],
         solution: (s) => [{ math: `\\frac{\\partial L_{${T}}}{\\partial o_{${T}}} = o_{${T}} - y_{${T}} = ${texVector(sol(s).o[T - 1]!.map((o, a) => o - inst.y[T - 1]![a]!), d)}` }],
       });
     }
@@ -71,7 +87,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         symbol: `\\partial ${L}/\\partial V`,
         answer: (s) => asMatrixAnswer(sol(s).dL_dV),
         calc: (conv) => asMatrixAnswer(closedForm(conv).dL_dV),
-        mistakes: T > 1 ? ['error-sign', 'loss-convention'] : ['error-sign'],
+        mistakes: [...(T > 1 ? ['error-sign', 'loss-convention'] as const : ['error-sign'] as const), 'loss-missing-half'],
         mistakeValue: { 'loss-convention': () => asMatrixAnswer(rnnClosedForm({ ...inst, loss: summed ? 'last' : 'sum' }).dL_dV) },
         solution: (s) => [{
           math: summed
@@ -96,6 +112,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
       if (k < T) mistakes.push('w-power-plus-one');
       if (k < T && H === 1) mistakes.push('w-power-minus-one');
       if (k < T && H > 1) mistakes.push('w-not-transposed');
+      mistakes.push(...laterMistakes(wrt, k, T, H, K));
       const key = partKey(parts.length);
       termKeys.push(key);
       parts.push({
@@ -111,6 +128,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
     }
     const totalMistakes: MistakeId[] = [...TANH_MISTAKES, ...(summed ? [] : ['error-sign' as const])];
     if (T > 1) totalMistakes.push('last-term-only', 'loss-convention', 'w-power-plus-one', ...(H === 1 ? ['w-power-minus-one' as const] : ['w-not-transposed' as const]));
+    totalMistakes.push(...laterMistakes(wrt, 1, T, H, K));
     parts.push({
       key: partKey(parts.length),
       kind,
@@ -130,6 +148,11 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         const sum = (terms as number[][][]).reduce((acc, m) => acc.map((row, i) => row.map((v, j) => v + m[i]![j]!)));
         return wrt === 'b' ? asVectorAnswer(sum.map((row) => row[0]!)) : asMatrixAnswer(sum);
       },
+      ...(T > 1 ? {
+        // the student's own k = T term as their total; any other total that is not their sum
+        followThroughMistakes: { 'last-term-only': (earlier) => earlier[termKeys[T - 1]!] ?? null },
+        departsMistake: 'total-not-sum' as const,
+      } : {}),
       solution: (s) => {
         const r = sol(s);
         const terms = r[stepKey].map((m) => num(m as number[] | number[][]));

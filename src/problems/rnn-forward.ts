@@ -35,11 +35,19 @@ export const rnnForwardType: ProblemType<RnnParams> = {
         symbol: `s_{${t}}`,
         answer: (s) => asVectorAnswer(sol(s).s[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).s[t - 1]!),
+        mistakes: ['forward-no-activation'],
         ...(prevKey ? {
           dependsOn: [prevKey],
           followThrough: (earlier) => {
             const prev = toVector(earlier[prevKey], H);
             return prev ? asVectorAnswer(addVec(addVec(matVec(inst.U, inst.x[t - 1]!), matVec(inst.W, prev)), inst.b).map(Math.tanh)) : null;
+          },
+          followThroughMistakes: {
+            // θ_t from the student's own s_{t−1}, with no tanh after it
+            'forward-no-activation': (earlier) => {
+              const prev = toVector(earlier[prevKey], H);
+              return prev ? asVectorAnswer(addVec(addVec(matVec(inst.U, inst.x[t - 1]!), matVec(inst.W, prev)), inst.b)) : null;
+            },
           },
         } : {}),
         solution: (s) => {
@@ -67,6 +75,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
       symbol: `o_{${T}}`,
       answer: (s) => asVectorAnswer(sol(s).o[T - 1]!),
       calc: (conv) => asVectorAnswer(forward(conv).o[T - 1]!),
+      mistakes: ['forward-no-activation'],
       dependsOn: [sKey],
       followThrough: (earlier) => {
         const sT = toVector(earlier[sKey], H);
@@ -88,12 +97,19 @@ export const rnnForwardType: ProblemType<RnnParams> = {
       symbol: lossSymbol(inst),
       answer: (s) => sol(s).loss,
       calc: (conv) => forward(conv).loss,
-      ...(T > 1 ? { mistakes: ['loss-convention'] as const, mistakeValue: { 'loss-convention': (s: unknown) => (summed ? sol(s).losses[T - 1]! : sol(s).losses.reduce((a, b) => a + b, 0)) } } : {}),
+      mistakes: [...(T > 1 ? ['loss-convention' as const] : []), 'forward-no-activation', 'loss-missing-half'],
+      ...(T > 1 ? { mistakeValue: { 'loss-convention': (s: unknown) => (summed ? sol(s).losses[T - 1]! : sol(s).losses.reduce((a, b) => a + b, 0)) } } : {}),
       ...(summed ? {} : {
         dependsOn: [oKey],
         followThrough: (earlier: Readonly<Record<string, unknown>>) => {
           const oT = toVector(earlier[oKey] as number[] | number | undefined, K);
           return oT ? halfSquaredError(inst.y[T - 1]!, oT) : null;
+        },
+        followThroughMistakes: {
+          'loss-missing-half': (earlier: Readonly<Record<string, unknown>>) => {
+            const oT = toVector(earlier[oKey] as number[] | number | undefined, K);
+            return oT ? 2 * halfSquaredError(inst.y[T - 1]!, oT) : null;
+          },
         },
       }),
       solution: (s) => {

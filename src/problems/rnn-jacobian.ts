@@ -52,7 +52,7 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
         symbol: `\\partial s_{${j}}/\\partial s_{${j - 1}}`,
         answer: (s) => asMatrixAnswer(sol(s).ds_ds_prev[j - 1]!),
         calc: (conv) => asMatrixAnswer(jacobians(conv)[j - 1]!),
-        mistakes: TANH_MISTAKES,
+        mistakes: [...TANH_MISTAKES, 'tanh-prime-wrong-step'],
         solution: (s) => {
           const sj = sol(s).s[j - 1]!;
           return H === 1
@@ -64,6 +64,7 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
     }
     if (t - k >= 2) {
       const productMistakes: MistakeId[] = [...TANH_MISTAKES, 'w-power-plus-one', ...(H === 1 ? ['w-power-minus-one' as const] : [])];
+      productMistakes.push('tanh-prime-wrong-step', ...(H > 1 ? ['jacobian-product-reversed' as const] : []));
       parts.push({
         key: partKey(parts.length),
         kind,
@@ -79,6 +80,15 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
           // J_t ··· J_{k+1}: later steps multiply on the left
           return asMatrixAnswer((js as number[][][]).reduce((acc, m) => matMul(m, acc)));
         },
+        ...(H > 1 ? {
+          followThroughMistakes: {
+            // the student's own Jacobians multiplied earliest step on the left, J_{k+1} ··· J_t
+            'jacobian-product-reversed': (earlier) => {
+              const js = jKeys.map((key) => toMatrix(earlier[key], H, H));
+              return js.some((m) => m === null) ? null : asMatrixAnswer((js as number[][][]).reduce((acc, m) => matMul(acc, m)));
+            },
+          },
+        } : {}),
         solution: (s) => {
           // J_t ··· J_{k+1}: later steps on the left (in the scalar case the order does not matter)
           const js = sol(s).ds_ds_prev.slice(k, t).reverse().map((m) => num(m));

@@ -59,6 +59,17 @@ export interface PartSpec {
    * follow-through credit; null when they are missing or unusable.
    */
   followThrough?: (earlier: Readonly<Record<string, AnswerValue | undefined>>) => AnswerValue | null;
+  /**
+   * A catalogued mistake made on this part on top of the student's own earlier answers (keyed as
+   * for `followThrough`): its value, or null when they are missing or unusable. The grader names
+   * it whatever the earlier answers were (a total that is only the student's own k = T term).
+   */
+  followThroughMistakes?: Partial<Record<MistakeId, (earlier: Readonly<Record<string, AnswerValue | undefined>>) => AnswerValue | null>>;
+  /**
+   * The catalogued mistake an answer makes when it departs from `followThrough`'s value, every
+   * earlier answer being usable (a total that is not the sum of the student's own terms).
+   */
+  departsMistake?: MistakeId;
   /** worked-solution steps, given the exact solution and the sheet's number formatting */
   solution: (sol: Solution) => SolutionStep[];
 }
