@@ -110,9 +110,14 @@ describe('marking', () => {
   });
 
   it('does not blame an earlier term for a total that is not the sum of the student\'s own terms (generator 1: no catalogued name for it)', () => {
-    const q = v.questions.find((x) => x.type === 'rnn.bptt')!;
+    // the shipped midterm as generator 1 drew it (question-banks/generator-1/, `midterm@1`)
+    const bank1 = parseBank(JSON.parse(readFileSync('question-banks/generator-1/midterm.json', 'utf8')));
+    expect(bank1.generator).toBe(1);
+    const [v1] = generateKeyVariants(bank1, practiceSecret('grade-test'), practiceStudents(1).map((id) => ({ id, name: id })));
+    const grader1 = Grader.fromKey(answerKey(bank1, [v1!]));
+    const q = v1!.questions.find((x) => x.type === 'rnn.bptt')!;
     const term = q.parts[1]!, total = q.parts[q.parts.length - 1]!;
-    const r = grader.grade(submit({ ...exactAnswers(v), [term.id]: (term.answer as number) + 1, [total.id]: (total.answer as number) + 5 }));
+    const r = grader1.grade(submit({ ...exactAnswers(v1!), [term.id]: (term.answer as number) + 1, [total.id]: (total.answer as number) + 5 }, v1!));
     const p = partOf(r, total.id);
     expect(p.status).toBe('incorrect');
     expect(p.feedback).not.toMatch(/chain first went wrong/);
