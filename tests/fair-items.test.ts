@@ -193,6 +193,28 @@ describe('free points under generator 2', () => {
   });
 });
 
+describe('rnn.jacobian under generator 2', () => {
+  it('never lets a row of W, copied from the sheet, score a row of ∂s_j/∂s_{j−1} (a state near 0 makes tanh\' ≈ 1)', () => {
+    const drawn = variants(bankOf([{ id: 'j', type: 'rnn.jacobian', params: { hidden: 2, steps: 3 } }]), 100);
+    let rows = 0;
+    for (const v of drawn) {
+      const { instance, parts } = v.questions[0]!.generated;
+      const inst = instance as RnnInstance;
+      const s = solveRnn(inst).s;
+      parts.slice(0, -1).forEach((p, n) => {
+        const j = n + 2; // parts are ∂s_2/∂s_1, ∂s_3/∂s_2 (from = 1)
+        (p.answer as number[][]).forEach((row, a) => {
+          rows++;
+          // MATH.md §2: row a of diag(1 − s_j²)·W is (1 − s_j[a]²)·W[a]
+          row.forEach((e, b) => expect(e).toBeCloseTo((1 - s[j - 1]![a]! ** 2) * inst.W[a]![b]!, 12));
+          expect(row.every((e, b) => withinTolerance(e, inst.W[a]![b]!, p.tolerance)), `${v.code} ${p.spec.key} row ${a + 1}`).toBe(false);
+        });
+      });
+    }
+    expect(rows).toBe(100 * 2 * 2);
+  });
+});
+
 describe('worksheets already printed keep grading', () => {
   it('keeps the shipped banks as generator 1 drew them, byte for byte, loadable as NAME@1', async () => {
     for (const file of readdirSync('question-banks/generator-1')) {

@@ -24,6 +24,9 @@ export const rnnJacobianParams = z.object({
   .refine((p) => p.from < (p.to ?? p.steps), { message: 'from should be less than to (at least one Jacobian)', path: ['from'] });
 export type RnnJacobianParams = z.infer<typeof rnnJacobianParams>;
 
+/** |s| below this makes 1 − s² within 2.25% of 1: W's own entries would score within tolerance */
+const NEAR_ZERO_STATE = 0.15;
+
 const TANH_MISTAKES: MistakeId[] = ['tanh-prime-as-tanh', 'tanh-prime-of-preactivation', 'missing-tanh-prime'];
 
 export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
@@ -32,6 +35,13 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
   summary: '∂s_j/∂s_{j−1} = tanh\'(θ_j)·W at each step, and their product over a range of steps.',
   params: rnnJacobianParams,
   generate: drawRnn,
+  // from generator 2 on: a state entry near 0 makes its row of diag(1 − s_j²)·W the printed row
+  // of W within tolerance (tanh' ≈ 1), so copying W, or leaving tanh' out, scores that row
+  accept: (instance, solution, params, style) => {
+    if (style.generator < 2) return null;
+    const k = params.from, t = params.to ?? (instance as RnnInstance).x.length;
+    return (solution as RnnSolution).s.slice(k, t).some((v) => v.some((x) => Math.abs(x) < NEAR_ZERO_STATE)) ? 'a state near 0' : null;
+  },
   build(instance, params, style) {
     const inst = instance as RnnInstance;
     const H = inst.W.length;
