@@ -157,9 +157,11 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
     const aim = aimOf(style, target);
     const inst = instance as LstmInstance;
     const tau = params.step ?? inst.x.length;
-    const miss = lstmRegimeMiss(sol, aim ? aim.regime : params.regime) ?? unclear(inst, sol as LstmSolution, tau);
-    if (miss || !aim) return miss;
-    return largestPath(throughHPaths(inst, sol as LstmSolution, tau)) === PATH_CHOICES[aim.path] ? null : 'another path is the largest';
+    const regime = lstmRegimeMiss(sol, aim ? aim.regime : params.regime);
+    if (regime) return regime;
+    // the aimed path first: it is cheap, and `unclear` solves the comparable RNN
+    if (aim && largestPath(throughHPaths(inst, sol as LstmSolution, tau)) !== PATH_CHOICES[aim.path]) return 'another path is the largest';
+    return unclear(inst, sol as LstmSolution, tau);
   },
   build(instance, params, style) {
     const inst = instance as LstmInstance;
