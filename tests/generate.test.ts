@@ -68,7 +68,7 @@ describe('gradsheet generate', () => {
     const key = readKey(join(dir, 'out'));
     expect(key.variants.map((v: { student: string; name: string }) => [v.student, v.name])).toEqual([['a1', 'Ann'], ['b2', 'Bo, B.']]);
     const secret = readFileSync('examples/demo.secret', 'utf8').trim();
-    expect(key.variants[0].code).toBe(variantCode(secret, 'bptt-basics', 'a1'));
+    expect(key.variants[0].code).toBe(variantCode(secret, 'bptt-basics', 'a1', 2));
   });
 
   it('regenerates a variant from bank + secret + code alone, and not without the secret', () => {

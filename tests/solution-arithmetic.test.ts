@@ -37,7 +37,7 @@ function fromBanks(): Drawn[] {
   const out: Drawn[] = [];
   for (const bank of banks) for (const student of practiceStudents(VARIANTS)) {
     const secret = practiceSecret(`arithmetic-${bank.generator}`);
-    const code = variantCode(secret, bank.id, student);
+    const code = variantCode(secret, bank.id, student, bank.generator);
     const seed = variantSeed(secret, bank.id, code);
     for (const q of bank.questions) {
       out.push({ where: `${bank.id}@${bank.generator} ${code} ${q.id}`, type: q.type.id, question: generateBankQuestion(bank, q, seed) });

@@ -23,15 +23,17 @@ export interface ClassSet {
 }
 
 /** Why drawing new sheets from this bank may not be what the teacher wants, if it may not. */
-function generatorNotice(bank: Bank): string[] {
+function generatorNotice(bank: Bank, asked: string): string[] {
   if (bank.generator >= LATEST_GENERATOR) return [];
+  // a default bank named with its version (midterm@1) is the copy kept for sheets printed before
+  if (/^[a-z0-9-]+@\d+$/.test(asked)) return [`${asked} is the copy of bank ${bank.id} kept to regrade and reprint sheets printed under generator version ${bank.generator}; for new sheets use --bank ${bank.id} (generator ${LATEST_GENERATOR}: no free points, balanced choices).`];
   return [`bank ${bank.id} is drawn with generator version ${bank.generator}, as sheets printed from it before were; add "generator": ${LATEST_GENERATOR} to the bank for fair-item draws (no free points, balanced choices: see gradsheet audit) — its variants then change.`];
 }
 
 export async function loadClass(o: ClassOptions, command: string): Promise<ClassSet> {
   checkClassOptions(o, command);
   const bank = await loadBank(o.bank!);
-  const notices = generatorNotice(bank);
+  const notices = generatorNotice(bank, o.bank!);
   if (o.seed !== undefined) {
     const count = o.count === undefined ? 1 : Number(o.count);
     return { bank, secret: practiceSecret(o.seed), students: practiceStudents(count).map((id) => ({ id, name: id })), rosterProblems: [], source: `seed ${o.seed}`, notices };

@@ -25,22 +25,30 @@ export function defaultBankNames(): string[] {
 }
 
 /**
- * A bank by default name (question-banks/NAME.json), by default name and the generator version
- * an earlier release shipped it under (NAME@1: question-banks/generator-1/NAME.json, as it was,
- * so worksheets printed from it keep grading), or by path.
+ * A bank by default name (question-banks/NAME.json), by default name and generator version
+ * (NAME@1: the file as the release of generator 1 shipped it, kept in
+ * question-banks/generator-1/, so worksheets printed from it keep grading; NAME@2, while 2 is the
+ * shipped file's own version, is the shipped file), or by path.
  */
 export async function loadBank(nameOrPath: string): Promise<Bank> {
   const named = /^([a-z0-9-]+)(?:@(\d+))?$/.exec(nameOrPath);
-  const isName = named !== null && !existsSync(nameOrPath);
-  const path = !isName ? nameOrPath : named[2] ? join(packageDir(), 'question-banks', `generator-${named[2]}`, `${named[1]}.json`) : join(packageDir(), 'question-banks', `${nameOrPath}.json`);
-  if (isName && !existsSync(path)) {
-    if (named[2]) {
-      const old = readdirSync(join(packageDir(), 'question-banks'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.startsWith('generator-')).map((d) => d.name.slice('generator-'.length));
-      throw new GradsheetError('not-found', `There is no default bank "${named[1]}" as generator version ${named[2]} shipped it; earlier versions of the default banks are kept for generator ${old.join(', ') || 'none'}.`);
-    }
-    throw new GradsheetError('not-found', `There is no default bank "${nameOrPath}"; the default banks are ${defaultBankNames().join(', ')}, or give a path to a bank file.`);
+  if (named === null || existsSync(nameOrPath)) return parseBank(await readJson(nameOrPath), nameOrPath);
+  const [, name, version] = named as unknown as [string, string, string | undefined];
+  const banks = join(packageDir(), 'question-banks');
+  const current = join(banks, `${name}.json`);
+  if (!existsSync(current)) {
+    throw new GradsheetError('not-found', `There is no default bank "${name}"; the default banks are ${defaultBankNames().join(', ')}, or give a path to a bank file.`);
   }
-  return parseBank(await readJson(path), isName ? `bank ${nameOrPath}` : path);
+  if (version === undefined) return parseBank(await readJson(current), `bank ${name}`);
+  const generator = Number(version);
+  const shipped = await readJson(current) as { generator?: unknown };
+  if ((shipped.generator ?? 1) === generator) return parseBank(shipped, `bank ${name}`);
+  const old = join(banks, `generator-${generator}`, `${name}.json`);
+  if (!existsSync(old)) {
+    const kept = readdirSync(banks, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.startsWith('generator-') && existsSync(join(banks, d.name, `${name}.json`))).map((d) => d.name.slice('generator-'.length));
+    throw new GradsheetError('not-found', `The default bank "${name}" was never shipped for generator version ${generator}; it is ${name} (generator ${String(shipped.generator ?? 1)})${kept.length ? ` or ${kept.map((k) => `${name}@${k}`).join(', ')}` : ''}.`);
+  }
+  return parseBank(await readJson(old), `bank ${name}@${generator}`);
 }
 
 export async function readSecret(path: string): Promise<string> {

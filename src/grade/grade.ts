@@ -70,7 +70,14 @@ export class Grader {
     if (this.#source.kind === 'bank' && student !== null) {
       // checked on every call (an HMAC, cheap), never skipped because the variant is cached
       const { bank, secret } = this.#source;
-      if (variantCode(secret, bank.id, student) !== code) return { error: `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).` };
+      if (variantCode(secret, bank.id, student, bank.generator) !== code) {
+        const older = bank.generator >= 2 && variantCode(secret, bank.id, student, 1) === code;
+        return {
+          error: older
+            ? `The worksheet code ${code} was issued to student "${student}" by generator version 1 of bank ${bank.id}; grade it with that version of the bank (for a default bank, --bank ${bank.id}@1).`
+            : `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).`,
+        };
+      }
     }
     let entry = this.#cache.get(code);
     if (!entry) {
@@ -83,7 +90,12 @@ export class Grader {
         const seed = variantSeed(secret, bank.id, code);
         variant = keyVariant({ code, student: '', name: '', questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
       }
-      const specs = variant.questions.map((q) => problemType(q.type)?.build(q.instance, q.params, this.style).parts ?? []);
+      // a question rebuilt with other parts than the key lists (a key edited by hand, or drawn by
+      // another version than it says) is graded from the key alone, without follow-through
+      const specs = variant.questions.map((q) => {
+        const parts = problemType(q.type)?.build(q.instance, q.params, this.style).parts ?? [];
+        return parts.length === q.parts.length && parts.every((p, i) => q.parts[i]!.id.endsWith(`.${p.key}`)) ? parts : [];
+      });
       entry = { variant, specs };
       if (this.#cache.size > 5000) this.#cache.clear();
       this.#cache.set(code, entry);

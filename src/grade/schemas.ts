@@ -4,6 +4,7 @@
  * (every malformation becomes a plain sentence in a result); this schema says what is expected.
  */
 import { z } from 'zod';
+import { LATEST_GENERATOR } from '../problems/generator-version.js';
 import { toleranceSchema } from './tolerance.js';
 
 const value = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()])), z.array(z.array(z.union([z.number(), z.string()])))]);
@@ -54,7 +55,7 @@ export const keyPartSchema = z.object({
 
 export const keySchema = z.object({
   format: z.literal('gradsheet.key/1'),
-  generator: z.number().int(),
+  generator: z.number().int().min(1).max(LATEST_GENERATOR, { message: `is a generator version this gradsheet does not know (it draws 1 to ${LATEST_GENERATOR}): the key was written by a newer gradsheet` }),
   bank: z.object({ id: z.string(), hash: z.string(), title: z.string() }),
   digits: z.number().int(),
   variants: z.array(z.object({

@@ -42,13 +42,23 @@ export function allWithinTolerance(exact: unknown, given: unknown, tol: Toleranc
   return exact === given;
 }
 
-/**
- * A tolerance in the words a sheet states it: what an answer must be to be accepted. An {rtol,
- * atol} tolerance is stated by its rtol alone — every answer within it is accepted (generator 2
- * sizes atol below it, so that is also all that is; generator 1's atol could accept more).
- */
+/** A tolerance in the words a sheet states it: what an answer must be to be accepted. */
 export function acceptance(tol: Tolerance): string {
-  if ('rtol' in tol) return tol.rtol > 0 ? `within ${Number((tol.rtol * 100).toPrecision(3))}% of the exact value` : `within ${tol.atol} of the exact value`;
+  if ('rtol' in tol) {
+    const pct = `${Number((tol.rtol * 100).toPrecision(3))}%`;
+    if (tol.rtol === 0) return `within ${tol.atol} of the exact value`;
+    return tol.atol === 0 ? `within ${pct} of the exact value` : `within ${tol.atol} plus ${pct} of the exact value`;
+  }
   if ('sigfigs' in tol) return `correct to ${tol.sigfigs} significant figures`;
   return `within ${tol.log10} of the exact value in log₁₀ (a factor of ${Number((10 ** tol.log10).toPrecision(3))})`;
+}
+
+/**
+ * The rule a sheet states once: what most of its numeric parts accept (the parts whose rule
+ * differs say so beside them); empty when it has no numeric part.
+ */
+export function sheetRule(tolerances: readonly Tolerance[]): string {
+  const counts = new Map<string, number>();
+  for (const t of tolerances) counts.set(acceptance(t), (counts.get(acceptance(t)) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
 }

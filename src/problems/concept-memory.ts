@@ -30,7 +30,7 @@ import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../mod
 import type { Solution } from '../models/solve.js';
 import { addMat } from '../models/linalg.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention } from './common.js';
-import { pick, type Rng } from './random.js';
+import { gridPoints, pick, type Rng } from './random.js';
 import { texMatrix, texNumber, texVector } from './format.js';
 import { arithmeticLine, given, num, sum as plus, times } from './arithmetic.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, LSTM_REGIMES, comparableRnn, throughHPaths, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
@@ -120,19 +120,22 @@ const PATH_WEIGHTS = ['Whf', 'Whi', 'Whg'] as const;
 
 /**
  * Steers a generator-2 draw toward its aimed path: the aimed path's recurrent weight gets entries
- * of magnitude in the top 40% of the weight grid, the other two in its bottom 20% (signs kept),
- * all on the grid. `accept` still checks that the aimed path is clearly the largest.
+ * among the largest magnitudes of the bank's weight grid (the top half of its non-zero points by
+ * magnitude), the other two among the smallest (the bottom fifth), keeping each entry's sign where the
+ * grid has points of that sign. Every value is a point of the bank's grid. `accept` still checks
+ * that the aimed path is clearly the largest.
  */
 function steerPaths(rng: Rng, inst: LstmInstance, path: number, p: ConceptMemoryParams): void {
-  const top = Math.max(Math.abs(p.weights.min), Math.abs(p.weights.max));
-  const step = p.weights.step;
-  const band = (lo: number, hi: number) => {
-    const from = Math.max(step, Math.ceil(lo / step - 1e-9) * step), to = Math.max(from, Math.floor(hi / step + 1e-9) * step);
-    return (sign: number) => sign * Number((from + step * Math.floor(rng() * (Math.round((to - from) / step) + 1))).toFixed(12));
+  const points = gridPoints(p.weights).filter((v) => v !== 0).sort((a, b) => Math.abs(a) - Math.abs(b));
+  if (points.length < 2) return;
+  const small = points.slice(0, Math.max(1, Math.round(points.length * 0.2)));
+  const large = points.slice(points.length - Math.max(1, Math.round(points.length * 0.5)));
+  const near = (band: number[], v: number) => {
+    const sameSign = band.filter((x) => Math.sign(x) === Math.sign(v));
+    return pick(rng, sameSign.length ? sameSign : band);
   };
-  const large = band(0.6 * top, top), small = band(step, 0.2 * top);
   PATH_WEIGHTS.forEach((w, n) => {
-    inst[w] = inst[w].map((row) => row.map((v) => (n === path ? large : small)(v < 0 ? -1 : 1)));
+    inst[w] = inst[w].map((row) => row.map((v) => near(n === path ? large : small, v)));
   });
 }
 
@@ -145,7 +148,13 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
   title: 'Why the LSTM keeps gradients alive',
   summary: 'The notes\' closing argument, answered from computed numbers: which path of ∂c_t/∂c_{t−1} is largest, which long-range factor stays near 1, and how far the total departs from f_t.',
   params: conceptMemoryParams,
-  aim: (rng, params): MemoryAim => ({ path: Math.floor(rng() * PATH_CHOICES.length), regime: params.regime === 'any' ? pick(rng, ['remember', 'forget'] as const) : params.regime }),
+  aim: (rng, params, _style, missed): MemoryAim | undefined => {
+    if (missed.length === 0) return { path: Math.floor(rng() * PATH_CHOICES.length), regime: params.regime === 'any' ? pick(rng, ['remember', 'forget'] as const) : params.regime };
+    // after a miss: any aim not yet missed, each equally likely
+    const regimes = params.regime === 'any' ? (['remember', 'forget'] as const) : [params.regime];
+    const left = regimes.flatMap((regime) => PATH_CHOICES.map((_, path) => ({ path, regime }))).filter((a) => !missed.some((m) => (m as MemoryAim).path === a.path && (m as MemoryAim).regime === a.regime));
+    return left.length ? pick(rng, left) : undefined;
+  },
   generate: (rng, params, style, target) => {
     const aim = aimOf(style, target);
     if (!aim) return drawLstm(rng, params);
@@ -191,6 +200,7 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
     });
 
     const v2 = style.generator >= 2;
+    const askNearOne = !v2 || params.regime === 'any';
     // from generator 2 on, the LSTM factor at τ is not printed: the student has it from f_τ and
     // the paths of the numeric part, which comes first
     const nearOnePart = (pathsKey?: string): PartSpec => ({
@@ -233,7 +243,9 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
         mistakes: THROUGH_H_MISTAKES,
         solution: (s) => throughHSolution(inst, sol(s), tau, d),
       });
-      parts.push(nearOnePart(parts[parts.length - 1]!.key));
+      // with the gate regime fixed by the bank, which factor stays near 1 is the same on nearly every
+      // sheet (the forget gates decide it): asked only when the regime is drawn per variant
+      if (askNearOne) parts.push(nearOnePart(parts[parts.length - 1]!.key));
     } else parts.push({
       key: partKey(parts.length),
       kind: 'choice',
@@ -263,14 +275,14 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
         for (let start = 0; start < items.length; start += perLine) lines.push(`${start === 0 ? `\\text{${label}: }` : ''}${items.slice(start, start + perLine).join(',\\quad ')}`);
         return lines;
       };
-      given.push(...factorLines('LSTM', 'c', fw.dc_dc_prev), ...factorLines('RNN', 's', rnnExact.ds_ds_prev));
+      if (askNearOne) given.push(...factorLines('LSTM', 'c', fw.dc_dc_prev), ...factorLines('RNN', 's', rnnExact.ds_ds_prev));
       return given;
     };
     return {
       intro: `${LSTM_EQUATIONS} The total cell Jacobian of the notes is ` +
         '$\\partial c_t/\\partial c_{t-1} = f_t + o_{t-1}(1 - \\tanh^2 c_{t-1})[c_{t-1}\\sigma\'(a^f_t)W_{hf} + g_t\\sigma\'(a^i_t)W_{hi} + i_t\\tanh\'(a^g_t)W_{hg}]$ ' +
         `(written for one unit; with several units it is a matrix). For comparison, ${COMPARABLE_RNN}. ` +
-        `The LSTM below runs for $T = ${T}$ steps; its per-step factors and those of the comparable RNN are given (rounded).`,
+        (askNearOne ? `The LSTM below runs for $T = ${T}$ steps; its per-step factors and those of the comparable RNN are given (rounded).` : `The LSTM below runs for $T = ${T}$ steps; its values at step ${tau} are given (rounded).`),
       given: givenLines,
       parts,
     };

@@ -26,8 +26,19 @@ import { shuffle, type Rng } from './random.js';
 import type { AnswerValue, AnyProblemType, BuiltQuestion, PartSpec, SheetStyle } from './types.js';
 
 export const MAX_DRAWS = 500;
+/** draws a balanced draw spends on one target before it aims at another */
+export const AIM_PATIENCE = 100;
 
 export type RejectReason = 'regime' | 'non-finite' | 'rounding' | 'mistake-indistinct' | 'free-point';
+
+/** Why draws were rejected, and what to change in the bank, for the error when none is accepted. */
+const WHY_REJECTED: Record<RejectReason, string> = {
+  regime: 'missed the regime or the target the question asks for (check steps, the weights grid and the thresholds)',
+  'non-finite': 'had an answer that is not a finite number (use a smaller weights grid)',
+  rounding: 'had an answer too sensitive to the rounding a student does by hand (shorten T or loosen the tolerance)',
+  'mistake-indistinct': 'had a catalogued mistake within tolerance of the right answer (widen the grids or tighten the tolerance)',
+  'free-point': 'gave a point away: an answer 0, printed in the question, or scored by 0 or a printed number (tighten the tolerance or widen the grids)',
+};
 
 export interface DrawStats {
   draws: number;
@@ -103,17 +114,17 @@ function quickRejection(specs: readonly PartSpec[], answers: readonly AnswerValu
 }
 
 /**
- * A tolerance sized to its answer (generator version 2 on): an {rtol, atol} tolerance keeps its
- * rtol, and its atol is cut to at most rtol × the answer's smallest non-zero entry (two
- * significant figures), so 0 — or any number far below the answer — never scores, while every
- * answer within rtol is still accepted. Other kinds (sigfigs, log₁₀) are relative already.
+ * A bank's tolerance sized to the answer (generator version 2 on): an {rtol, atol} tolerance
+ * becomes purely relative, {rtol, atol: 0}, so each entry is accepted within rtol of its own
+ * magnitude — exactly what the sheet states — and 0, or any number far below the answer, never
+ * scores (generator 1's atol 1e-4 accepted −3.249e-4 ± 1.03e-4). An answer with a zero entry is a
+ * free point the draw redraws anyway, and keeps the bank's tolerance. Other kinds (sigfigs,
+ * log₁₀) are relative already; a problem type's own tolerance (a log₁₀ answer's atol) is not sized.
  */
 export function sizedTolerance(tol: Tolerance, answer: AnswerValue): Tolerance {
-  if (!('rtol' in tol) || tol.rtol === 0 || typeof answer === 'string') return tol;
-  const sizes = (typeof answer === 'number' ? [answer] : (answer as unknown[]).flat() as number[]).map(Math.abs).filter((x) => x > 0);
-  if (sizes.length === 0) return tol;
-  const cap = Number((tol.rtol * Math.min(...sizes)).toPrecision(2));
-  return cap < tol.atol ? { rtol: tol.rtol, atol: cap } : tol;
+  if (!('rtol' in tol) || tol.rtol === 0 || tol.atol === 0 || typeof answer === 'string') return tol;
+  const entries = typeof answer === 'number' ? [answer] : (answer as unknown[]).flat() as number[];
+  return entries.every((x) => x !== 0) ? { rtol: tol.rtol, atol: 0 } : tol;
 }
 
 /** Draws until an instance grades fairly; deterministic for a given rng state. */
@@ -122,8 +133,13 @@ export function drawQuestion(
   bankTolerance: (spec: PartSpec) => Tolerance, stats?: DrawStats, where = type.id,
 ): GeneratedQuestion {
   const v2 = style.generator >= 2;
-  const tolerance = v2 ? (spec: PartSpec, answer: AnswerValue) => sizedTolerance(bankTolerance(spec), answer) : (spec: PartSpec) => bankTolerance(spec);
-  const target = v2 && type.aim ? type.aim(rng, params, style) : undefined;
+  const tolerance = v2 ? (spec: PartSpec, answer: AnswerValue) => spec.tolerance ?? sizedTolerance(bankTolerance(spec), answer) : (spec: PartSpec) => bankTolerance(spec);
+  let target = v2 && type.aim ? type.aim(rng, params, style, []) : undefined;
+  // targets that no draw reached in AIM_PATIENCE draws (a regime these params cannot show): the
+  // draw aims again among the others, so balance degrades to what the bank can reach
+  const missed: unknown[] = [];
+  let sinceAim = 0;
+  const tally: Partial<Record<RejectReason, number>> = {};
   for (let draw = 1; draw <= MAX_DRAWS; draw++) {
     if (stats) stats.draws++;
     const instance = type.generate(rng, params, style, target);
@@ -161,6 +177,16 @@ export function drawQuestion(
       return question!;
     }
     if (stats) stats.rejected[reason] = (stats.rejected[reason] ?? 0) + 1;
+    tally[reason] = (tally[reason] ?? 0) + 1;
+    if (target !== undefined && ++sinceAim >= AIM_PATIENCE) {
+      missed.push(target);
+      target = type.aim!(rng, params, style, missed);
+      sinceAim = 0;
+      if (target === undefined) break;
+    }
   }
-  throw new GradsheetError('invalid-input', `${where}: no instance in ${MAX_DRAWS} draws grades fairly with these parameters (answers too sensitive to rounding, or mistakes indistinguishable); widen the grid, shorten T, or loosen the tolerance.`);
+  const [worst, times] = (Object.entries(tally) as [RejectReason, number][]).sort((a, b) => b[1] - a[1])[0] ?? ['rounding', 0];
+  const draws = Object.values(tally).reduce((a, b) => a + b, 0);
+  const aimed = missed.length > 0 ? ` It aimed at ${[...new Set(missed.map((m) => JSON.stringify(m)))].join(', ')} and reached none of them in ${AIM_PATIENCE} draws each.` : '';
+  throw new GradsheetError('invalid-input', `${where}: no instance in ${draws} draws grades fairly with these parameters: most (${times}) ${WHY_REJECTED[worst]}.${aimed}`);
 }

@@ -92,6 +92,11 @@ export function answerKey(bank: Bank, variants: readonly KeyVariant[]): AnswerKe
   };
 }
 
+/** The tolerances of a variant's numeric parts, in order (what its sheet states it accepts). */
+export function numericTolerances(v: KeyVariant): Tolerance[] {
+  return v.questions.flatMap((q) => q.parts.flatMap((p) => (p.kind !== 'choice' && p.tolerance ? [p.tolerance] : [])));
+}
+
 /** A blank FORMATS.md submission for a variant: every part id, answer null. */
 export function blankSubmission(v: KeyVariant): { format: 'gradsheet.submission/1'; worksheet: string; student: string; answers: Record<string, null> } {
   const answers: Record<string, null> = {};

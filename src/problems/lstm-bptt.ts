@@ -166,8 +166,9 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
     // the k = 1 term is (∂L/∂a_1) z_1ᵀ with z_1 = h_0 for a recurrent weight, and ∂L/∂a^f_1 carries
     // c_0: from generator version 2 on, a zero h_0 (or c_0 for the forget gate) makes it 0 — a free
     // point — so it is not asked, and the intro says why; the total still sums from k = 1
-    const zero = (v: readonly number[]) => v.every((x) => x === 0);
-    const zeroFirstTerm = style.generator >= 2 && ((wrt.startsWith('Wh') && zero(inst.h0)) || (wrt.endsWith('f') && zero(inst.c0)));
+    // (decided by the bank's params, never the draw, so a part id means the same on every sheet; a
+    // drawn h_0 or c_0 with a zero entry is redrawn as a free point instead)
+    const zeroFirstTerm = style.generator >= 2 && params.initialState === 'zero' && ((wrt.startsWith('Wh') && inst.h0.every((v) => v === 0)) || (wrt.endsWith('f') && inst.c0.every((v) => v === 0)));
     for (let k = T; k >= (zeroFirstTerm ? 2 : 1); k--) {
       const key = partKey(parts.length);
       termKeys.push(key);
@@ -234,7 +235,7 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
       intro: `${LSTM_EQUATIONS} ${lstmLossSentence(inst)} The weight $${weightTeX(wrt)}$ is used at every step; write $${weightTeX(wrt)}^{(k)}$ for its use at step $k$. ` +
         `Compute each per-step term, from $k = ${T}$ back to $k = 1$ along every path from the loss to that use, and their sum.` +
         (params.giveForward ? ' The forward values (rounded) are given.' : '') +
-        (zeroFirstTerm ? ` Since ${wrt.startsWith('Wh') && zero(inst.h0) ? '$h_0 = 0$' : '$c_0 = 0$'}, the term for $k = 1$ is $0$: stop at $k = 2$.` : ''),
+        (zeroFirstTerm ? ` Since ${wrt.startsWith('Wh') ? '$h_0 = 0$' : '$c_0 = 0$'}, the term for $k = 1$ is $0$: stop at $k = 2$.` : ''),
       given: givenLines,
       parts,
     };

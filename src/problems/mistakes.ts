@@ -146,7 +146,7 @@ export const MISTAKES = {
   // own per-step terms (a part's `departsMistake`)
   'total-not-sum': {
     name: 'total not the sum of the terms',
-    explanation: 'This is not the sum of your own per-step terms. The weight is shared across time steps, so the gradient is the sum of every per-step term, ∂L/∂W = Σ_k ∂L/∂W^(k): add your terms for k = 1 … T.',
+    explanation: 'This is not the sum of your own per-step terms. The weight is shared across time steps, so the gradient is the sum of every per-step term, ∂L/∂W = Σ_k ∂L/∂W^(k): add up all your per-step terms.',
     since: 2,
   },
 } as const satisfies Record<string, Mistake>;

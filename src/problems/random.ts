@@ -43,6 +43,12 @@ export function snap(value: number, grid: Grid): number {
   return Math.round(value * scale) / scale;
 }
 
+/** Every point of a grid, in order (a grid has at most a million). */
+export function gridPoints(grid: Grid): number[] {
+  const n = Math.floor((grid.max - grid.min) / grid.step + 1e-9) + 1;
+  return Array.from({ length: n }, (_, k) => snap(grid.min + grid.step * k, grid));
+}
+
 /** A uniformly drawn grid point; `nonZero` skips 0 (a zero weight makes a question trivial). */
 export function gridValue(rng: Rng, grid: Grid, nonZero = false): number {
   const n = Math.floor((grid.max - grid.min) / grid.step + 1e-9) + 1;

@@ -104,9 +104,11 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
     const totalKey = `dL_d${wrt}` as const;
     const asAnswer = (v: number[] | number[][]): AnswerValue => (wrt === 'b' ? asVectorAnswer(v as number[]) : asMatrixAnswer(v as number[][]));
     const termKeys: string[] = [];
-    // ∂θ_1/∂W^(1) = s_0: from generator version 2 on, a zero s_0 makes the k = 1 term 0 (a free
-    // point), so it is not asked and the intro says why; the total still sums from k = 1
-    const zeroFirstTerm = style.generator >= 2 && wrt === 'W' && inst.s0.every((v) => v === 0);
+    // ∂θ_1/∂W^(1) = s_0: from generator version 2 on, the bank's zero initial state makes the k = 1
+    // term 0 on every sheet (a free point), so it is not asked and the intro says why; the total
+    // still sums from k = 1. Decided by the bank's params, never the draw, so a part id means the
+    // same on every sheet (a drawn s_0 with a zero entry is redrawn as a free point instead).
+    const zeroFirstTerm = style.generator >= 2 && wrt === 'W' && params.initialState === 'zero' && inst.s0.every((v) => v === 0);
     for (let k = zeroFirstTerm ? 2 : 1; k <= T; k++) {
       const mistakes: MistakeId[] = [...TANH_MISTAKES, ...(summed ? [] : ['error-sign' as const])];
       if (k < T) mistakes.push('w-power-plus-one');
@@ -150,7 +152,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
       },
       ...(T > 1 ? {
         // the student's own k = T term as their total; any other total that is not their sum
-        followThroughMistakes: { 'last-term-only': (earlier) => earlier[termKeys[T - 1]!] ?? null },
+        followThroughMistakes: { 'last-term-only': (earlier) => earlier[termKeys[termKeys.length - 1]!] ?? null },
         departsMistake: 'total-not-sum' as const,
       } : {}),
       solution: (s) => {

@@ -89,11 +89,16 @@ function drawForRegime(rng: Rng, p: RnnLongRangeParams, style: SheetStyle, targe
 
 export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
   id: 'rnn.long-range',
-  title: 'Vanishing and exploding gradients',
+  // the heading a bank's question gets when it names none: the topic, never a regime (an answer)
+  title: 'How far back a gradient reaches',
   summary: 'The notes\' t = 20 case: log₁₀ of the long-range factor, the k = 1 : k = T ratio, and vanishing / exploding / neither.',
   params: rnnLongRangeParams,
   generate: drawForRegime,
-  aim: (rng, p) => (p.regime === 'any' ? pick(rng, REGIMES) : p.regime),
+  aim: (rng, p, _style, missed) => {
+    if (p.regime !== 'any') return p.regime; // the bank's own regime: its 500 draws, as under generator 1
+    const left = REGIMES.filter((r) => !missed.includes(r));
+    return left.length ? pick(rng, left) : undefined;
+  },
   accept(instance, solution, p, style, target) {
     const log = log10Factor((solution as RnnSolution).ds_ds_prev);
     if (!Number.isFinite(log)) return 'degenerate';

@@ -111,9 +111,11 @@ export interface ProblemType<P> {
   generate: (rng: Rng, params: P, style: SheetStyle, target?: unknown) => Instance;
   /**
    * Chooses, once per question and before any instance is drawn, what a balanced draw should aim
-   * at (e.g. which regime, which choice is right); the draw is redrawn until `accept` agrees.
+   * at (e.g. which regime, which choice is right); the draw is redrawn until `accept` agrees. It is
+   * asked again, with the targets no draw reached, when one is not reached in AIM_PATIENCE draws;
+   * undefined when every target has been missed.
    */
-  aim?: (rng: Rng, params: P, style: SheetStyle) => unknown;
+  aim?: (rng: Rng, params: P, style: SheetStyle, missed: readonly unknown[]) => unknown;
   /** a rejection reason for a draw that misses the requested regime (or the aim), or null to accept */
   accept?: (instance: Instance, sol: Solution, params: P, style: SheetStyle, target?: unknown) => string | null;
   build: (instance: Instance, params: P, style: SheetStyle) => BuiltQuestion;

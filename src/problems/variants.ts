@@ -24,9 +24,13 @@ function hmac(secret: string, message: string): Buffer {
   return createHmac('sha256', secret).update(message).digest();
 }
 
-/** The worksheet code of a student, "K7P2-9XQ4" (40 bits). */
-export function variantCode(secret: string, bankId: string, student: string): string {
-  const bytes = hmac(secret, `gradsheet/code/v1|${bankId}|${student}`);
+/**
+ * The worksheet code of a student, "K7P2-9XQ4" (40 bits). From generator version 2 on the code
+ * names the version too, so a sheet printed under generator 1 is never graded against another
+ * version's variant of the same bank: its code is simply not one the newer bank issued.
+ */
+export function variantCode(secret: string, bankId: string, student: string, generator = 1): string {
+  const bytes = hmac(secret, `gradsheet/code/v${generator >= 2 ? 2 : 1}|${bankId}|${student}`);
   let bits = 0n;
   for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(bytes[i]!);
   let code = '';
@@ -72,7 +76,7 @@ export function generateBankQuestion(bank: Bank, q: BankQuestion, seed: string, 
 }
 
 export function generateVariant(bank: Bank, secret: string, student: { id: string; name: string }, stats?: DrawStats): Variant {
-  const code = variantCode(secret, bank.id, student.id);
+  const code = variantCode(secret, bank.id, student.id, bank.generator);
   const seed = variantSeed(secret, bank.id, code);
   return {
     code,

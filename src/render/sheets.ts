@@ -5,9 +5,9 @@
  * only these objects; every string in them is either escaped text or KaTeX output.
  */
 import type { Bank } from '../problems/bank.js';
-import { acceptance } from '../grade/tolerance.js';
+import { acceptance, sheetRule } from '../grade/tolerance.js';
 import { plainValue, texValue } from '../problems/format.js';
-import type { KeyPart, KeyVariant } from '../problems/key.js';
+import { numericTolerances, type KeyPart, type KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
 import type { AnswerValue, BuiltQuestion } from '../problems/types.js';
 import { solve, type Solution } from '../models/solve.js';
@@ -68,6 +68,7 @@ function boxShape(value: AnswerValue): { rows: number[]; cols: number[] } | null
 
 /** The worksheet / key view of one variant. `withAnswers` adds answers, worked solutions and charts. */
 export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean): SheetView {
+  const rule = sheetRule(numericTolerances(variant));
   const questions = variant.questions.map((q, n): QuestionView => {
     const type = problemType(q.type);
     if (!type) throw new GradsheetError('invalid-input', `Question ${q.id} has the unknown type "${q.type}".`);
@@ -85,7 +86,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
         choices: (p.choices ?? []).map((c) => ({ value: c, html: escapeHtml(c) })),
         answerHtml: !withAnswers ? '' : typeof p.answer === 'string' ? `<span class="choice-answer">${escapeHtml(p.answer)}</span>` : renderTex(texValue(p.answer, bank.digits)),
         answerText: withAnswers ? plainValue(p.answer, bank.digits) : '',
-        acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === acceptance(bank.tolerance) ? '' : `accepted: ${acceptance(p.tolerance)}`,
+        acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === rule ? '' : `accepted: ${acceptance(p.tolerance)}`,
         steps: withAnswers ? spec.solution(solution).map((s) => ({ textHtml: s.text ? renderRich(s.text) : '', mathHtml: s.math ? renderTex(s.math, true) : '' })) : [],
       };
     });
@@ -107,7 +108,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
     student: variant.student,
     name: variant.name,
     digits: bank.digits,
-    acceptance: acceptance(bank.tolerance),
+    acceptance: rule,
     totalPoints: questions.reduce((a, q) => a + q.points, 0),
     questions,
   };

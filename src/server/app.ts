@@ -15,7 +15,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Grader } from '../grade/grade.js';
 import { jsonSchema } from '../grade/schemas.js';
-import { acceptance } from '../grade/tolerance.js';
+import { acceptance, sheetRule } from '../grade/tolerance.js';
+import { numericTolerances } from '../problems/key.js';
 import type { Bank } from '../problems/bank.js';
 import { normaliseCode } from '../problems/variants.js';
 import { katexCss } from '../render/browser.js';
@@ -99,10 +100,7 @@ function isTeacher(req: IncomingMessage, token: string | undefined): boolean {
 /** The questions of a variant as the page shows them: KaTeX HTML, shapes and choices, no answers. */
 export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
   // the sheet's rule is what most numeric parts accept; a part that differs says so (as on paper)
-  const rules = variant.questions.flatMap((q) => q.parts.flatMap((p) => (p.kind !== 'choice' && p.tolerance ? [acceptance(p.tolerance)] : [])));
-  const counts = new Map<string, number>();
-  for (const r of rules) counts.set(r, (counts.get(r) ?? 0) + 1);
-  const rule = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+  const rule = sheetRule(numericTolerances(variant));
   return {
     code: variant.code,
     acceptance: rule ? `Give answers to ${style.digits} significant figures; an answer ${rule} is accepted, unless a part says otherwise.` : '',
