@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allWithinTolerance, type Tolerance } from '../src/grade/tolerance.js';
+import { allWithinTolerance, type Tolerance } from '../src/contract/tolerance.js';
 import { byHand, EXACT } from '../src/models/convention.js';
 import { LSTM_GATES, type LstmInstance } from '../src/models/instance.js';
 import { lstmCellAcrossSteps, lstmForward, solveLstm } from '../src/models/lstm.js';

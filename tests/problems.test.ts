@@ -1,6 +1,6 @@
 import katex from 'katex';
 import { describe, expect, it } from 'vitest';
-import { allWithinTolerance, DEFAULT_TOLERANCE } from '../src/grade/tolerance.js';
+import { allWithinTolerance, DEFAULT_TOLERANCE } from '../src/contract/tolerance.js';
 import { byHand, EXACT } from '../src/models/convention.js';
 import { drawQuestion, type GeneratedQuestion } from '../src/problems/generate.js';
 import { rngFrom } from '../src/problems/random.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOLERANCE } from '../src/grade/tolerance.js';
+import { DEFAULT_TOLERANCE } from '../src/contract/tolerance.js';
 import { parseBank } from '../src/problems/bank.js';
 import { drawQuestion, type GeneratedQuestion } from '../src/problems/generate.js';
 import { rngFrom } from '../src/problems/random.js';

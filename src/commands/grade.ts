@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import type { GradeResult } from '../grade/grade.js';
-import { readSubmissions } from '../grade/bulk.js';
+import { readSubmissions } from './bulk-input.js';
 import { PartStatistics, gradebookHeader, gradebookRow, reportHtml } from '../grade/report.js';
 import { writeAtomic } from './files.js';
 import { KEY_OPTIONS, loadGrader } from './key-source.js';

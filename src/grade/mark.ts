@@ -17,7 +17,7 @@ import type { KeyPart } from '../problems/key.js';
 import { MISTAKES, mistakeSince, type MistakeId } from '../problems/mistakes.js';
 import type { AnswerValue, PartSpec } from '../problems/types.js';
 import { plainValue } from '../problems/format.js';
-import { DEFAULT_TOLERANCE, withinTolerance, type Tolerance } from './tolerance.js';
+import { DEFAULT_TOLERANCE, withinTolerance, type Tolerance } from '../contract/tolerance.js';
 
 export type PartStatus = 'correct' | 'partial' | 'incorrect' | 'missing' | 'invalid';
 

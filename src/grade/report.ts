@@ -4,7 +4,7 @@
  * frequent mistakes per part. Plain HTML and inline SVG, every string escaped.
  */
 import { MISTAKES, type MistakeId } from '../problems/mistakes.js';
-import { escapeHtml } from '../render/math.js';
+import { escapeHtml } from '../html.js';
 import type { GradeResult } from './grade.js';
 
 function csvField(v: string | number): string {

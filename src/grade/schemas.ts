@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LATEST_GENERATOR } from '../problems/generator-version.js';
-import { toleranceSchema } from './tolerance.js';
+import { toleranceSchema } from '../contract/tolerance.js';
 
 const value = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()])), z.array(z.array(z.union([z.number(), z.string()])))]);
 

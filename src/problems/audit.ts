@@ -11,7 +11,7 @@
  * Pure: data in (a parsed bank, a count, a seed), data out (the report). The command prints it.
  */
 import { GradsheetError } from '../errors.js';
-import { allWithinTolerance, withinTolerance, type Tolerance } from '../grade/tolerance.js';
+import { allWithinTolerance, withinTolerance, type Tolerance } from '../contract/tolerance.js';
 import type { Bank, BankQuestion } from './bank.js';
 import type { DrawStats, GeneratedPart, RejectReason } from './generate.js';
 import { freePoint, printedNumbers, type FreePoint } from './printed.js';

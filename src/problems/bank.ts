@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_TOLERANCE, toleranceSchema, type Tolerance } from '../grade/tolerance.js';
+import { DEFAULT_TOLERANCE, toleranceSchema, type Tolerance } from '../contract/tolerance.js';
 import { issueSentence, parseWith } from '../validation.js';
 import { PROBLEM_TYPE_IDS, problemType } from './registry.js';
 import { LATEST_GENERATOR } from './generator-version.js';

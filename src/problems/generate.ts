@@ -15,7 +15,7 @@
  * at a target the problem type chooses (a regime, a right choice), and each choice part's
  * options are shuffled once the draw is accepted.
  */
-import { allWithinTolerance, type Tolerance } from '../grade/tolerance.js';
+import { allWithinTolerance, type Tolerance } from '../contract/tolerance.js';
 import { byHand, EXACT } from '../models/convention.js';
 import type { Instance } from '../models/instance.js';
 import { solve, type Solution } from '../models/solve.js';

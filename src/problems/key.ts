@@ -1,12 +1,22 @@
 /**
  * The answer key (FORMATS.md `gradsheet.key/1`) and the blank submissions handed to students.
  */
-import type { Tolerance } from '../grade/tolerance.js';
+import type { Tolerance } from '../contract/tolerance.js';
 import type { Instance } from '../models/instance.js';
 import type { Bank } from './bank.js';
 import type { MistakeId } from './mistakes.js';
 import type { AnswerValue, PartKind } from './types.js';
-import type { Variant } from './variants.js';
+import type { BankQuestion } from './bank.js';
+import type { GeneratedQuestion } from './generate.js';
+
+/** One student's variant as drawn: a question of the bank and what was drawn for it, each. */
+export interface Variant {
+  code: string;
+  student: string;
+  /** the student's name as the roster gives it (shown on the sheet) */
+  name: string;
+  questions: { bank: BankQuestion; generated: GeneratedQuestion }[];
+}
 
 export interface KeyPart {
   id: string;

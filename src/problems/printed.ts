@@ -4,7 +4,7 @@
  * precision the sheet asks for), or 0 or a printed number lies within its tolerance. The generator
  * (version 2 on) redraws such instances; `gradsheet audit` measures them.
  */
-import { withinTolerance, type Tolerance } from '../grade/tolerance.js';
+import { withinTolerance, type Tolerance } from '../contract/tolerance.js';
 import { roundSignificant } from '../models/convention.js';
 import type { AnswerValue, BuiltQuestion } from './types.js';
 

@@ -6,7 +6,7 @@
  * grader read only what a problem type returns.
  */
 import type { z } from 'zod';
-import type { Tolerance } from '../grade/tolerance.js';
+import type { Tolerance } from '../contract/tolerance.js';
 import type { Convention } from '../models/convention.js';
 import type { Instance, Mat, Vec } from '../models/instance.js';
 import type { Solution } from '../models/solve.js';

@@ -8,7 +8,9 @@ import { createHmac } from 'node:crypto';
 import { drawQuestion, type DrawStats, type GeneratedQuestion } from './generate.js';
 import { partTolerance, type Bank, type BankQuestion } from './bank.js';
 import { rngFrom } from './random.js';
-import { keyVariant, type KeyVariant } from './key.js';
+import { keyVariant, type KeyVariant, type Variant } from './key.js';
+
+export type { Variant } from './key.js';
 import { LATEST_GENERATOR } from './generator-version.js';
 
 /**
@@ -61,13 +63,6 @@ export function practiceStudents(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `practice-${i + 1}`);
 }
 
-export interface Variant {
-  code: string;
-  student: string;
-  /** the student's name as the roster gives it (shown on the sheet) */
-  name: string;
-  questions: { bank: BankQuestion; generated: GeneratedQuestion }[];
-}
 
 /** One question of a variant, drawn from its own stream: adding a question leaves the others as they were. */
 export function generateBankQuestion(bank: Bank, q: BankQuestion, seed: string, stats?: DrawStats): GeneratedQuestion {

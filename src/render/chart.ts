@@ -2,7 +2,7 @@
  * The vanishing gradient as a picture: |∂L_T/∂U^(k)| against k on a log scale, as an SVG (no
  * script, no fonts beyond the page's). Pure: numbers in, markup out; every label is escaped.
  */
-import { escapeHtml } from './math.js';
+import { escapeHtml } from '../html.js';
 
 export interface ChartOptions {
   width?: number;

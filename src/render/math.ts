@@ -2,6 +2,7 @@
  * TeX to HTML with KaTeX, in Node, strict: a TeX error in our own templates or problem types is
  * a build error naming the offending TeX, never a silent fallback.
  */
+import { escapeHtml } from '../html.js';
 import katex from 'katex';
 import { GradsheetError } from '../errors.js';
 import { splitRichText } from '../problems/richtext.js';
@@ -47,11 +48,7 @@ export function renderTex(tex: string, display = false): string {
   return html;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;', '=': '&#61;' };
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`=]/g, (c) => ESCAPES[c]!);
-}
 
 /** Rich text (plain text with $…$ TeX) as HTML: the text escaped, the math typeset. */
 export function renderRich(text: string): string {

@@ -5,7 +5,7 @@
  * only these objects; every string in them is either escaped text or KaTeX output.
  */
 import type { Bank } from '../problems/bank.js';
-import { acceptance, sheetRule } from '../grade/tolerance.js';
+import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { plainValue, texValue } from '../problems/format.js';
 import { numericTolerances, type KeyPart, type KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
@@ -13,7 +13,8 @@ import type { AnswerValue, BuiltQuestion } from '../problems/types.js';
 import { solve, type Solution } from '../models/solve.js';
 import { GradsheetError } from '../errors.js';
 import { perStepChart } from './chart.js';
-import { escapeHtml, renderRich, renderTex } from './math.js';
+import { escapeHtml } from '../html.js';
+import { renderRich, renderTex } from './math.js';
 
 export type Paper = 'A4' | 'Letter';
 

@@ -15,7 +15,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Grader } from '../grade/grade.js';
 import { jsonSchema } from '../grade/schemas.js';
-import { acceptance, sheetRule } from '../grade/tolerance.js';
+import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { numericTolerances } from '../problems/key.js';
 import type { Bank } from '../problems/bank.js';
 import { normaliseCode } from '../problems/variants.js';

@@ -4,7 +4,7 @@
  * values) but without redrawing: tests pick instances whose numbers they work out by hand.
  */
 import { Grader } from '../../src/grade/grade.js';
-import { allWithinTolerance, DEFAULT_TOLERANCE } from '../../src/grade/tolerance.js';
+import { allWithinTolerance, DEFAULT_TOLERANCE } from '../../src/contract/tolerance.js';
 import type { Instance } from '../../src/models/instance.js';
 import { solve } from '../../src/models/solve.js';
 import { mistakeValues, sizedTolerance, type GeneratedPart } from '../../src/problems/generate.js';
