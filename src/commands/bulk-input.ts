@@ -7,12 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GradsheetError, parseJsonText } from '../errors.js';
 
-export interface BulkItem {
-  /** where it came from: "line 12", "[3]", "alice.json" */
-  where: string;
-  value?: unknown;
-  error?: string;
-}
+import type { BulkItem } from '../grade/bulk.js';
 
 function parseOne(text: string, where: string): BulkItem {
   try {

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { GradsheetError, parseJsonText } from '../errors.js';
 import { arrayElementSpans } from '../json-array.js';
 import { isWellFormedInstance, type Instance } from '../models/instance.js';
@@ -17,14 +16,6 @@ interface Batch {
 
 /** `gradsheet solve <file|-> [--all]`: one instance → one solution; an array → an array, same order. */
 export async function runSolve(argv: string[]): Promise<number> {
-  // Solving thousands of instances in a fresh process is mostly spent before V8's optimising
-  // compiler has caught up: without inlining it compiles the engine's large functions (--all)
-  // in a fraction of the time. Set before any solver runs.
-  setFlagsFromString('--no-turbo-inlining');
-  // V8 may decide that objects from some allocation site live long and allocate them in the old
-  // generation from then on; here none do (each solution is garbage once printed), and in about
-  // one run in four it so decided and the run took a third longer, touching 50 MB more memory.
-  setFlagsFromString('--no-allocation-site-pretenuring');
   const { values, positionals } = parseArgs({ args: argv, options: { all: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
   if (positionals.length !== 1) {
     throw new GradsheetError('usage', 'solve takes exactly one argument: a JSON file holding an instance or an array of instances, or - for standard input.');
