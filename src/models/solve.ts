@@ -11,6 +11,9 @@ import { solveRnn, type RnnSolution } from './rnn.js';
 
 export type Solution = RnnSolution | LstmSolution | ActivationsSolution;
 
+/** What `solve` returns for an instance of type `I`: RnnSolution for an RnnInstance, and so on. */
+export type SolutionOf<I extends Instance> = Extract<Solution, { model: I['model'] }>;
+
 /**
  * The keys `gradsheet solve` prints by default: exactly MATH.md §4's (and `model`). `--all` adds
  * everything else the solver knows: pre-activations, per-step losses, gradients of the initial

@@ -13,6 +13,7 @@ import { arithmeticLine, cdot, given, minus, num, squared, sum } from './arithme
 import { texNumber } from './format.js';
 import type { MistakeId } from './mistakes.js';
 import { gridSchema, gridValue } from './random.js';
+import { erase } from './erase.js';
 import type { PartSpec, ProblemType } from './types.js';
 
 const FUNCTIONS = ['sinh', 'cosh', 'tanh', 'tanh_prime', 'sigmoid', 'sigmoid_prime'] as const;
@@ -55,12 +56,12 @@ const MISTAKES: Partial<Record<Fn, MistakeId[]>> = {
   sigmoid_prime: ['sigmoid-prime-as-sigmoid', 'sigma-tanh-prime-swapped'],
 };
 
-export const activationsType: ProblemType<ActivationsParams> = {
+export const activationsProblem: ProblemType<ActivationsParams, ActivationsInstance> = {
   id: 'activations',
   title: 'Activations and their derivatives',
   summary: "sinh, cosh, tanh, tanh' = 1 − tanh², σ and σ' = σ(1 − σ) at given points.",
   params: activationsParams,
-  generate(rng, p): ActivationsInstance {
+  generate(rng, p) {
     const x: number[] = [];
     while (x.length < p.points) {
       const v = gridValue(rng, p.grid, true);
@@ -69,26 +70,24 @@ export const activationsType: ProblemType<ActivationsParams> = {
     }
     return { model: 'activations', x };
   },
-  build(instance, params, style) {
-    const inst = instance as ActivationsInstance;
+  build(inst, params, style) {
     const d = style.digits;
-    const sol = (s: unknown) => s as ActivationsSolution;
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<ActivationsSolution>[] = [];
     inst.x.forEach((x, n) => {
       const keys = new Map<Fn, string>();
       for (const fn of params.functions) {
         const key = partKey(parts.length);
         keys.set(fn, key);
         const xs = `x_{${n + 1}}`;
-        const spec: PartSpec = {
+        const spec: PartSpec<ActivationsSolution> = {
           key,
           kind: 'number',
           prompt: `$${TEX[fn](xs)}$`,
           symbol: TEX[fn](xs),
-          answer: (s) => sol(s)[fn][n]!,
+          answer: (s) => s[fn][n]!,
           calc: (conv) => calcAt(fn, x, conv),
           mistakes: MISTAKES[fn] ?? [],
-          solution: (s) => [{ math: solutionLine(fn, xs, sol(s), n, d) }],
+          solution: (s) => [{ math: solutionLine(fn, xs, s, n, d) }],
         };
         const tanhKey = keys.get('tanh'), sigmaKey = keys.get('sigmoid'), sinhKey = keys.get('sinh'), coshKey = keys.get('cosh');
         if (fn === 'tanh_prime' && tanhKey) {
@@ -111,6 +110,8 @@ export const activationsType: ProblemType<ActivationsParams> = {
     };
   },
 };
+
+export const activationsType = erase('activations', activationsProblem);
 
 function solutionLine(fn: Fn, xs: string, s: ActivationsSolution, n: number, d: number): string {
   const v = (f: Fn) => texNumber(s[f][n]!, d);

@@ -27,7 +27,6 @@ import { EXACT, type Convention } from '../models/convention.js';
 import { dims, type LstmInstance, type Mat, type Vec } from '../models/instance.js';
 import { lstmCellJacobians, lstmForward, type LstmForward, type LstmSolution } from '../models/lstm.js';
 import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
-import type { Solution } from '../models/solve.js';
 import { addMat } from '../models/linalg.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention } from './common.js';
 import { gridPoints, pick, type Rng } from './random.js';
@@ -35,6 +34,7 @@ import { texMatrix, texNumber, texVector } from './format.js';
 import { arithmeticLine, given, num, sum as plus, times } from './arithmetic.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, LSTM_REGIMES, comparableRnn, throughHPaths, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
+import { erase } from './erase.js';
 import type { PartSpec, ProblemType, SheetStyle, SolutionStep } from './types.js';
 
 export const conceptMemoryParams = z.object({
@@ -139,21 +139,29 @@ function steerPaths(rng: Rng, inst: LstmInstance, path: number, p: ConceptMemory
   });
 }
 
-function aimOf(style: SheetStyle, target: unknown): MemoryAim | null {
-  return style.generator >= 2 && target ? (target as MemoryAim) : null;
+function aimOf(style: SheetStyle, target: MemoryAim | undefined): MemoryAim | null {
+  return style.generator >= 2 && target ? target : null;
 }
 
-export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
+function isMemoryAim(value: unknown): value is MemoryAim {
+  return typeof value === 'object' && value !== null && 'path' in value && typeof value.path === 'number' &&
+    'regime' in value && LSTM_REGIMES.some((r) => r === value.regime);
+}
+
+export const conceptMemoryProblem: ProblemType<ConceptMemoryParams, LstmInstance, LstmSolution, MemoryAim> = {
   id: 'concept.memory',
   title: 'Why the LSTM keeps gradients alive',
   summary: 'The notes\' closing argument, answered from computed numbers: which path of ∂c_t/∂c_{t−1} is largest, which long-range factor stays near 1, and how far the total departs from f_t.',
   params: conceptMemoryParams,
-  aim: (rng, params, _style, missed): MemoryAim | undefined => {
-    if (missed.length === 0) return { path: Math.floor(rng() * PATH_CHOICES.length), regime: params.regime === 'any' ? pick(rng, ['remember', 'forget'] as const) : params.regime };
-    // after a miss: any aim not yet missed, each equally likely
-    const regimes = params.regime === 'any' ? (['remember', 'forget'] as const) : [params.regime];
-    const left = regimes.flatMap((regime) => PATH_CHOICES.map((_, path) => ({ path, regime }))).filter((a) => !missed.some((m) => (m as MemoryAim).path === a.path && (m as MemoryAim).regime === a.regime));
-    return left.length ? pick(rng, left) : undefined;
+  aim: {
+    choose: (rng, params, _style, missed) => {
+      if (missed.length === 0) return { path: Math.floor(rng() * PATH_CHOICES.length), regime: params.regime === 'any' ? pick(rng, ['remember', 'forget'] as const) : params.regime };
+      // after a miss: any aim not yet missed, each equally likely
+      const regimes = params.regime === 'any' ? (['remember', 'forget'] as const) : [params.regime];
+      const left = regimes.flatMap((regime) => PATH_CHOICES.map((_, path) => ({ path, regime }))).filter((a) => !missed.some((m) => m.path === a.path && m.regime === a.regime));
+      return left.length ? pick(rng, left) : undefined;
+    },
+    is: isMemoryAim,
   },
   generate: (rng, params, style, target) => {
     const aim = aimOf(style, target);
@@ -162,27 +170,24 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
     steerPaths(rng, inst, aim.path, params);
     return inst;
   },
-  accept: (instance, sol: Solution, params, style, target) => {
+  accept: (inst, sol, params, style, target) => {
     const aim = aimOf(style, target);
-    const inst = instance as LstmInstance;
     const tau = params.step ?? inst.x.length;
     const regime = lstmRegimeMiss(sol, aim ? aim.regime : params.regime);
     if (regime) return regime;
     // the aimed path first: it is cheap, and `unclear` solves the comparable RNN
-    if (aim && largestPath(throughHPaths(inst, sol as LstmSolution, tau)) !== PATH_CHOICES[aim.path]) return 'another path is the largest';
-    return unclear(inst, sol as LstmSolution, tau);
+    if (aim && largestPath(throughHPaths(inst, sol, tau)) !== PATH_CHOICES[aim.path]) return 'another path is the largest';
+    return unclear(inst, sol, tau);
   },
-  build(instance, params, style) {
-    const inst = instance as LstmInstance;
+  build(inst, params, style) {
     const { T, H } = dims(inst);
     const tau = params.step ?? T;
     const d = style.digits;
-    const sol = (s: unknown) => s as LstmSolution;
     const rnn = comparableRnn(inst);
     const rnnExact = solveRnn(rnn);
     const matrices = H > 1 ? ' (for matrices, compare the largest absolute entry)' : '';
     const kappa = `o_{${tau - 1}}(1 - \\tanh^2 c_{${tau - 1}})`;
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<LstmSolution>[] = [];
 
     parts.push({
       key: partKey(parts.length),
@@ -195,15 +200,15 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
           `$\\mathrm{diag}(c_{${tau - 1}} \\odot \\sigma'(a^f_{${tau}}))\\,W_{hf}\\,K$, $\\mathrm{diag}(g_{${tau}} \\odot \\sigma'(a^i_{${tau}}))\\,W_{hi}\\,K$ and $\\mathrm{diag}(i_{${tau}} \\odot \\tanh'(a^g_{${tau}}))\\,W_{hg}\\,K$, ` +
           `with $K = \\mathrm{diag}(o_{${tau - 1}} \\odot (1 - \\tanh^2 c_{${tau - 1}}))$. From the values given, which is largest in magnitude${matrices}?`,
       choices: PATH_CHOICES,
-      answer: (s) => largestPath(throughHPaths(inst, sol(s), tau)),
-      solution: (s) => pathsSolution(inst, sol(s), tau, d),
+      answer: (s) => largestPath(throughHPaths(inst, s, tau)),
+      solution: (s) => pathsSolution(inst, s, tau, d),
     });
 
     const v2 = style.generator >= 2;
     const askNearOne = !v2 || params.regime === 'any';
     // from generator 2 on, the LSTM factor at τ is not printed: the student has it from f_τ and
     // the paths of the numeric part, which comes first
-    const nearOnePart = (pathsKey?: string): PartSpec => ({
+    const nearOnePart = (pathsKey?: string): PartSpec<LstmSolution> => ({
       key: partKey(parts.length),
       kind: 'choice',
       prompt: `Over the ${T - 1} steps $t = 2, \\dots, ${T}$, which product stays near $1$, meaning a magnitude between $0.1$ and $10$${matrices}: ` +
@@ -212,16 +217,16 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
           ? `Multiply the per-step factors given, with $\\partial c_{${tau}}/\\partial c_{${tau - 1}} = ${H === 1 ? `f_{${tau}}` : `\\mathrm{diag}(f_{${tau}})`}$ plus your answer to (${pathsKey}).`
           : 'Multiply the per-step factors given.'),
       choices: NEAR_ONE_CHOICES,
-      answer: (s) => nearOneAnswer(jacobianProduct(sol(s).dc_dc_prev, 1, T), jacobianProduct(rnnExact.ds_ds_prev, 1, T)),
+      answer: (s) => nearOneAnswer(jacobianProduct(s.dc_dc_prev, 1, T), jacobianProduct(rnnExact.ds_ds_prev, 1, T)),
       solution: (s) => {
-        const lstm = jacobianProduct(sol(s).dc_dc_prev, 1, T), rnnProduct = jacobianProduct(rnnExact.ds_ds_prev, 1, T);
+        const lstm = jacobianProduct(s.dc_dc_prev, 1, T), rnnProduct = jacobianProduct(rnnExact.ds_ds_prev, 1, T);
         const verdict = (m: Mat) => {
           const decades = Math.log10(size(m));
           return Math.abs(decades) <= NEAR_ONE_DECADES ? 'near 1' : decades < 0 ? 'vanished (below 0.1)' : 'exploded (above 10)';
         };
         return [
           { math: `\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${texMatrix(lstm, d)}` },
-          { text: `magnitude ${texInline(size(lstm), d)}: ${verdict(lstm)}. ${cellFactorSentence(sol(s), T, d)}` },
+          { text: `magnitude ${texInline(size(lstm), d)}: ${verdict(lstm)}. ${cellFactorSentence(s, T, d)}` },
           { math: `\\prod_{t=2}^{${T}} \\frac{\\partial s_t}{\\partial s_{t-1}} = \\prod_{t=2}^{${T}} \\mathrm{diag}(1 - s_t^2)\\,W_{hg} = ${texMatrix(rnnProduct, d)}` },
           { text: `magnitude ${texInline(size(rnnProduct), d)}: ${verdict(rnnProduct)}. ${rnnFactorSentence(inst, rnnExact.s, T, d)}` },
           { text: `So the answer is: ${nearOneAnswer(lstm, rnnProduct)}.` },
@@ -238,10 +243,10 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
         prompt: `The three paths through $h_{${tau - 1}}$ together: $\\partial c_{${tau}}/\\partial c_{${tau - 1}} - ${H === 1 ? `f_{${tau}}` : `\\mathrm{diag}(f_{${tau}})`}$, ` +
           `the amount by which the total departs from the direct term at step ${tau}.`,
         symbol: `\\partial c_{${tau}}/\\partial c_{${tau - 1}} - f_{${tau}}`,
-        answer: (s) => asMatrixAnswer(throughHSum(throughHPaths(inst, sol(s), tau))),
+        answer: (s) => asMatrixAnswer(throughHSum(throughHPaths(inst, s, tau))),
         calc: (conv) => asMatrixAnswer(throughHSum(throughHPaths(inst, forward(conv), tau, conv), conv)),
         mistakes: THROUGH_H_MISTAKES,
-        solution: (s) => throughHSolution(inst, sol(s), tau, d),
+        solution: (s) => throughHSolution(inst, s, tau, d),
       });
       // with the gate regime fixed by the bank, which factor stays near 1 is the same on nearly every
       // sheet (the forget gates decide it): asked only when the regime is drawn per variant
@@ -288,6 +293,8 @@ export const conceptMemoryType: ProblemType<ConceptMemoryParams> = {
     };
   },
 };
+
+export const conceptMemoryType = erase('lstm', conceptMemoryProblem);
 
 /** The exact solution of the LSTM, for the given lines (build has no Solution). */
 function exactCellFactors(inst: LstmInstance): LstmForward & { dc_dc_prev: Mat[] } {

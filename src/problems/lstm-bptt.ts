@@ -18,6 +18,7 @@ import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } fr
 import { texExact, texMatrix, texNumber, texVector } from './format.js';
 import { LSTM_EQUATIONS, drawLstm, lstmForwardLines, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
+import { erase } from './erase.js';
 import type { PartSpec, ProblemType, SolutionStep } from './types.js';
 
 export const lstmBpttParams = z.object({
@@ -120,23 +121,21 @@ export function lstmBackwardByRoutes(inst: LstmInstance, r: LstmSolution): LstmB
   return steps;
 }
 
-export const lstmBpttType: ProblemType<LstmBpttParams> = {
+export const lstmBpttProblem: ProblemType<LstmBpttParams, LstmInstance> = {
   id: 'lstm.bptt',
   title: 'Backpropagation through time in an LSTM',
   summary: 'The notes\' ∂L_3/∂W_hf: per-step terms ∂L_T/∂W^(k) along every path, and their sum, for any of the eight weights.',
   params: lstmBpttParams,
   generate: drawLstm,
   accept: (_inst, sol, params) => lstmRegimeMiss(sol, params.regime),
-  build(instance, params, style) {
-    const inst = instance as LstmInstance;
+  build(inst, params, style) {
     const { T, H, D, K } = dims(inst);
     const d = style.digits;
-    const sol = (s: unknown) => s as LstmSolution;
     const summed = inst.loss === 'sum';
     const L = lossSymbol(inst);
     const wrt = params.wrt;
     const closedForm = perConvention((conv) => lstmClosedForm(inst, conv));
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<LstmSolution>[] = [];
     const routes = (() => {
       let cache: { sol: LstmSolution; steps: LstmBackwardStep[] } | null = null;
       return (r: LstmSolution) => {
@@ -151,10 +150,10 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
         kind: vectorKind(K),
         prompt: `$\\dfrac{\\partial L_{${T}}}{\\partial \\hat y_{${T}}}$`,
         symbol: `\\partial L_{${T}}/\\partial \\hat y_{${T}}`,
-        answer: (s) => asVectorAnswer(subVec(sol(s).yhat[T - 1]!, inst.y[T - 1]!)),
+        answer: (s) => asVectorAnswer(subVec(s.yhat[T - 1]!, inst.y[T - 1]!)),
         calc: (conv) => asVectorAnswer(closedForm(conv).yhat[T - 1]!.map((v, a) => conv.round(conv.outputError(v, inst.y[T - 1]![a]!)))),
         mistakes: ['error-sign', 'loss-missing-half'],
-        solution: (s) => [{ math: `\\frac{\\partial L_{${T}}}{\\partial \\hat y_{${T}}} = \\hat y_{${T}} - y_{${T}} = ${texVector(subVec(sol(s).yhat[T - 1]!, inst.y[T - 1]!), d)}` }],
+        solution: (s) => [{ math: `\\frac{\\partial L_{${T}}}{\\partial \\hat y_{${T}}} = \\hat y_{${T}} - y_{${T}} = ${texVector(subVec(s.yhat[T - 1]!, inst.y[T - 1]!), d)}` }],
       });
     }
 
@@ -177,10 +176,10 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
         kind,
         prompt: `$\\dfrac{\\partial ${L}}{\\partial ${weightTeX(wrt)}^{(${k})}}$`,
         symbol: `\\partial ${L}/\\partial ${weightTeX(wrt)}^{(${k})}`,
-        answer: (s) => asMatrixAnswer(sol(s)[stepKey][k - 1]!),
+        answer: (s) => asMatrixAnswer(s[stepKey][k - 1]!),
         calc: (conv) => asMatrixAnswer(closedForm(conv)[stepKey][k - 1]!),
         mistakes: [...derivativeMistakes(wrt, k, T), ...outputMistakes, ...pathMistakes(k, T, H, K)],
-        solution: (s) => termSolution(inst, sol(s), routes(sol(s)), wrt, k, d),
+        solution: (s) => termSolution(inst, s, routes(s), wrt, k, d),
       });
     }
 
@@ -191,11 +190,11 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
       kind,
       prompt: `$\\dfrac{\\partial ${L}}{\\partial ${weightTeX(wrt)}} = \\sum_{k=1}^{${T}} \\dfrac{\\partial ${L}}{\\partial ${weightTeX(wrt)}^{(k)}}$`,
       symbol: `\\partial ${L}/\\partial ${weightTeX(wrt)}`,
-      answer: (s) => asMatrixAnswer(sol(s)[`dL_d${wrt}`]),
+      answer: (s) => asMatrixAnswer(s[`dL_d${wrt}`]),
       calc: (conv) => asMatrixAnswer(closedForm(conv)[`dL_d${wrt}`]),
       mistakes: totalMistakes,
       mistakeValue: {
-        'last-term-only': (s) => asMatrixAnswer(sol(s)[stepKey][T - 1]!),
+        'last-term-only': (s) => asMatrixAnswer(s[stepKey][T - 1]!),
         'loss-convention': () => asMatrixAnswer(lstmClosedForm({ ...inst, loss: summed ? 'last' : 'sum' })[`dL_d${wrt}`]),
       },
       dependsOn: termKeys,
@@ -210,7 +209,7 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
         departsMistake: 'total-not-sum' as const,
       } : {}),
       solution: (s) => {
-        const r = sol(s);
+        const r = s;
         const terms = Array.from({ length: T }, (_, n) => num(r[stepKey][T - 1 - n]!));
         return [{
           text: `$${weightTeX(wrt)}$ is shared by every step, so the gradient is the sum of the per-step terms:`,
@@ -241,6 +240,8 @@ export const lstmBpttType: ProblemType<LstmBpttParams> = {
     };
   },
 };
+
+export const lstmBpttType = erase('lstm', lstmBpttProblem);
 
 /** W_hf, W_xg, … in TeX. */
 function weightTeX(w: LstmWeight): string {

@@ -31,6 +31,7 @@ import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } fr
 import { texMatrix, texNumber, texVector } from './format.js';
 import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
+import { erase } from './erase.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
 
 export const lstmCellJacobianParams = z.object({
@@ -55,26 +56,24 @@ const RNN_MISTAKES: MistakeId[] = ['missing-tanh-prime', 'tanh-prime-as-tanh'];
 
 const dcdc = (t: number) => `\\dfrac{\\partial c_{${t}}}{\\partial c_{${t - 1}}}`;
 
-export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
+export const lstmCellJacobianProblem: ProblemType<LstmCellJacobianParams, LstmInstance> = {
   id: 'lstm.cell-jacobian',
   title: 'The LSTM cell Jacobian ∂c_t/∂c_{t−1}',
   summary: 'Direct (f_t) and total ∂c_t/∂c_{t−1}, their product over the steps, and the RNN factor ∏∂s_t/∂s_{t−1} beside it.',
   params: lstmCellJacobianParams,
   generate: drawLstm,
   accept: (_inst, sol, params) => lstmRegimeMiss(sol, params.regime),
-  build(instance, params, style) {
-    const inst = instance as LstmInstance;
+  build(inst, params, style) {
     const { T, H } = dims(inst);
     const s = params.step ?? T;
     const d = style.digits;
-    const sol = (x: unknown) => x as LstmSolution;
     const kind = matrixKind(H, H);
     const forward = perConvention((conv) => lstmForward(inst, conv));
     const jacobians = perConvention((conv) => lstmCellJacobians(inst, forward(conv), conv));
     const rnn = comparableRnn(inst);
     const rnnExact = solveRnn(rnn);
     const rnnJacobians = perConvention((conv) => rnnStateJacobians(rnn, rnnForward(rnn, conv), conv));
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<LstmSolution>[] = [];
     // from generator version 2 on, with the forward values printed the direct term is the printed
     // f_s (a free point): it is not asked, and the total follows through from the printed f_s
     const askDirect = !(style.generator >= 2 && params.giveForward);
@@ -85,10 +84,10 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       kind,
       prompt: `the direct term $\\left.${dcdc(s)}\\right|_{\\text{direct}}$ (the cell path alone)`,
       symbol: `\\partial c_{${s}}/\\partial c_{${s - 1}}|_{\\text{direct}}`,
-      answer: (x) => asMatrixAnswer(sol(x).dc_dc_prev_direct[s - 1]!),
+      answer: (x) => asMatrixAnswer(x.dc_dc_prev_direct[s - 1]!),
       calc: (conv) => asMatrixAnswer(jacobians(conv).direct[s - 1]!),
       solution: (x) => {
-        const f = sol(x).f[s - 1]!;
+        const f = x.f[s - 1]!;
         return [{
           text: `Along the cell path $c_{${s - 1}} \\to c_{${s}}$ only the forget gate multiplies (the constant error carousel):`,
           math: H === 1
@@ -106,14 +105,14 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       kind,
       prompt: `the paths through $h_{${s - 1}}$: $${dcdc(s)} - \\left.${dcdc(s)}\\right|_{\\text{direct}}$`,
       symbol: `\\partial c_{${s}}/\\partial c_{${s - 1}}|_{h_{${s - 1}}}`,
-      answer: (x) => asMatrixAnswer(subMat(sol(x).dc_dc_prev[s - 1]!, sol(x).dc_dc_prev_direct[s - 1]!)),
+      answer: (x) => asMatrixAnswer(subMat(x.dc_dc_prev[s - 1]!, x.dc_dc_prev_direct[s - 1]!)),
       calc: (conv) => asMatrixAnswer(throughHPaths(inst, forward(conv), s, conv).reduce((a, b) => addMat(a, b).map((row) => row.map(conv.round)))),
       mistakes: THROUGH_H_MISTAKES,
-      solution: (x) => cellJacobianSolution(inst, sol(x), s, d, false),
+      solution: (x) => cellJacobianSolution(inst, x, s, d, false),
     });
 
     const totalKeys = new Map<number, string>();
-    const totalPart = (t: number): PartSpec => {
+    const totalPart = (t: number): PartSpec<LstmSolution> => {
       const key = partKey(parts.length);
       totalKeys.set(t, key);
       return {
@@ -121,7 +120,7 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
         kind,
         prompt: `the total $${dcdc(t)}$`,
         symbol: `\\partial c_{${t}}/\\partial c_{${t - 1}}`,
-        answer: (x) => asMatrixAnswer(sol(x).dc_dc_prev[t - 1]!),
+        answer: (x) => asMatrixAnswer(x.dc_dc_prev[t - 1]!),
         calc: (conv) => asMatrixAnswer(jacobians(conv).total[t - 1]!),
         mistakes: TOTAL_MISTAKES,
         ...(t === s ? {
@@ -135,14 +134,14 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
           // otherwise it is the printed f_s, which the catalogued value already is)
           ...(directKey !== null ? { followThroughMistakes: { 'cell-direct-only': (earlier: Readonly<Record<string, AnswerValue | undefined>>) => earlier[directKey] ?? null } } : {}),
           solution: (x) => {
-            const r = sol(x);
+            const r = x;
             return [{
               text: `The direct term plus the paths through $h_{${t - 1}}$:`,
               math: `${dcdc(t)} = ${arithmeticLine(sum(num(r.dc_dc_prev_direct[t - 1]!), num(subMat(r.dc_dc_prev[t - 1]!, r.dc_dc_prev_direct[t - 1]!))), r.dc_dc_prev[t - 1]!, d)}`,
             }];
           },
         } : {
-          solution: (x) => cellJacobianSolution(inst, sol(x), t, d, true),
+          solution: (x) => cellJacobianSolution(inst, x, t, d, true),
         }),
       };
     };
@@ -157,7 +156,7 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
       kind,
       prompt: `the cell factor $\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${stepsTeX}$ (multiply in this order)`,
       symbol: `\\prod_{t=2}^{${T}} \\partial c_t/\\partial c_{t-1}`,
-      answer: (x) => asMatrixAnswer(jacobianProduct(sol(x).dc_dc_prev, 1, T)),
+      answer: (x) => asMatrixAnswer(jacobianProduct(x.dc_dc_prev, 1, T)),
       calc: (conv) => asMatrixAnswer(jacobianProduct(jacobians(conv).total, 1, T, conv)),
       mistakes: [...TOTAL_MISTAKES, ...(H > 1 ? ['jacobian-product-reversed' as const] : [])],
       dependsOn: productTotalKeys,
@@ -176,13 +175,13 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
         },
       } : {}),
       solution: (x) => {
-        const totals = sol(x).dc_dc_prev;
+        const totals = x.dc_dc_prev;
         const product = jacobianProduct(totals, 1, T);
         const factors = Array.from({ length: T - 1 }, (_, n) => num(totals[T - 1 - n]!));
         return [{
           text: 'Multiply the per-step totals, latest first:',
           math: `\\prod_{t=2}^{${T}} \\frac{\\partial c_t}{\\partial c_{t-1}} = ${arithmeticLine(times(...factors), product, d)}`,
-        }, ...trueCellJacobianSolution(inst, sol(x), product, d)];
+        }, ...trueCellJacobianSolution(inst, x, product, d)];
       },
     });
 
@@ -232,6 +231,8 @@ export const lstmCellJacobianType: ProblemType<LstmCellJacobianParams> = {
     };
   },
 };
+
+export const lstmCellJacobianType = erase('lstm', lstmCellJacobianProblem);
 
 /**
  * The total of MATH.md §3 at step t written out (or, with `withDirect` false, only its paths

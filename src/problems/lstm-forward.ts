@@ -12,6 +12,7 @@ import { asVectorAnswer, lossSymbol, partKey, perConvention, toVector, vectorKin
 import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texNumber, texVector } from './format.js';
 import { LSTM_EQUATIONS, drawLstm, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
+import { erase } from './erase.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
 
 export const lstmForwardParams = z.object({
@@ -37,21 +38,19 @@ function gateFrom(inst: LstmInstance, gate: Gate, t: number, hPrev: readonly num
   return a.map(gate === 'g' ? Math.tanh : sigmoid);
 }
 
-export const lstmForwardType: ProblemType<LstmForwardParams> = {
+export const lstmForwardProblem: ProblemType<LstmForwardParams, LstmInstance> = {
   id: 'lstm.forward',
   title: 'LSTM forward pass',
   summary: 'Gates f_t, i_t, g_t, o_t, cell c_t and state h_t of a small LSTM step by step, then ŷ_T and the loss.',
   params: lstmForwardParams,
   generate: drawLstm,
   accept: (_inst, sol, params) => lstmRegimeMiss(sol, params.regime),
-  build(instance, _params, style) {
-    const inst = instance as LstmInstance;
+  build(inst, _params, style) {
     const { T, H, D, K } = dims(inst);
     const d = style.digits;
     const scalar = H === 1 && D === 1;
-    const sol = (s: unknown) => s as LstmSolution;
     const forward = perConvention((conv) => lstmForward(inst, conv));
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<LstmSolution>[] = [];
     const keys: Record<string, string> = {};
     const n = (x: number) => texNumber(x, d);
 
@@ -65,7 +64,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
           kind: vectorKind(H),
           prompt: `the ${GATE_NAMES[gate]} $${GATE_SYMBOL[gate](t)}$`,
           symbol: `${gate}_{${t}}`,
-          answer: (s) => asVectorAnswer(sol(s)[gate][t - 1]!),
+          answer: (s) => asVectorAnswer(s[gate][t - 1]!),
           calc: (conv) => asVectorAnswer(forward(conv)[gate][t - 1]!),
           ...(hPrevKey ? {
             dependsOn: [hPrevKey],
@@ -74,7 +73,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
               return hPrev ? asVectorAnswer(gateFrom(inst, gate, t, hPrev)) : null;
             },
           } : {}),
-          solution: (s) => gateSolution(inst, sol(s), gate, t, d, scalar),
+          solution: (s) => gateSolution(inst, s, gate, t, d, scalar),
         });
       }
       const cKey = partKey(parts.length);
@@ -86,7 +85,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         kind: vectorKind(H),
         prompt: `the cell $c_{${t}}$`,
         symbol: `c_{${t}}`,
-        answer: (s) => asVectorAnswer(sol(s).c[t - 1]!),
+        answer: (s) => asVectorAnswer(s.c[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).c[t - 1]!),
         dependsOn: cDeps,
         followThrough: (earlier) => {
@@ -95,7 +94,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
           return f && i && g && cPrev ? asVectorAnswer(addVec(hadamard(f, cPrev), hadamard(i, g))) : null;
         },
         solution: (s) => {
-          const r = sol(s);
+          const r = s;
           const cPrev = t === 1 ? inst.c0 : r.c[t - 2]!;
           // c_0 is given; c_{t−1} is the student's previous answer
           const cPrevTerm = t === 1 ? given(cPrev) : num(cPrev);
@@ -119,7 +118,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         kind: vectorKind(H),
         prompt: `the state $h_{${t}}$`,
         symbol: `h_{${t}}`,
-        answer: (s) => asVectorAnswer(sol(s).h[t - 1]!),
+        answer: (s) => asVectorAnswer(s.h[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).h[t - 1]!),
         dependsOn: [oKey, cKey],
         followThrough: (earlier) => {
@@ -127,7 +126,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
           return o && c ? asVectorAnswer(hadamard(o, c.map(Math.tanh))) : null;
         },
         solution: (s) => {
-          const r = sol(s);
+          const r = s;
           return [
             { math: `m_{${t}} = \\tanh(c_{${t}}) = ${texVector(r.m[t - 1]!, d)}` },
             H === 1
@@ -145,7 +144,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
       kind: vectorKind(K),
       prompt: `the output $\\hat y_{${T}}$`,
       symbol: `\\hat y_{${T}}`,
-      answer: (s) => asVectorAnswer(sol(s).yhat[T - 1]!),
+      answer: (s) => asVectorAnswer(s.yhat[T - 1]!),
       calc: (conv) => asVectorAnswer(forward(conv).yhat[T - 1]!),
       dependsOn: [hTKey],
       followThrough: (earlier) => {
@@ -153,11 +152,11 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         return hT ? asVectorAnswer(addVec(matVec(inst.V, hT), inst.by)) : null;
       },
       solution: (s) => {
-        const hT = sol(s).h[T - 1]!;
+        const hT = s.h[T - 1]!;
         const terms = H === 1 && K === 1
           ? sum(times(given(inst.V[0]![0]!), num(hT[0]!)), given(inst.by[0]!))
           : sum(num(matVec(inst.V, hT)), given(inst.by));
-        return [{ math: `\\hat y_{${T}} = V h_{${T}} + b_y = ${arithmeticLine(terms, sol(s).yhat[T - 1]!, d)}` }];
+        return [{ math: `\\hat y_{${T}} = V h_{${T}} + b_y = ${arithmeticLine(terms, s.yhat[T - 1]!, d)}` }];
       },
     });
 
@@ -168,11 +167,11 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
       kind: 'number',
       prompt: `the loss $${L}$`,
       symbol: L,
-      answer: (s) => sol(s).loss,
+      answer: (s) => s.loss,
       calc: (conv) => forward(conv).loss,
       mistakes: [...(T > 1 ? ['loss-convention' as const] : []), 'loss-missing-half'],
       ...(T > 1 ? {
-        mistakeValue: { 'loss-convention': (s: unknown) => (summed ? sol(s).losses[T - 1]! : sol(s).losses.reduce((a, b) => a + b, 0)) },
+        mistakeValue: { 'loss-convention': (s: LstmSolution) => (summed ? s.losses[T - 1]! : s.losses.reduce((a, b) => a + b, 0)) },
       } : {}),
       ...(summed ? {} : {
         dependsOn: [yKey],
@@ -188,7 +187,7 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
         },
       }),
       solution: (s) => {
-        const r = sol(s);
+        const r = s;
         return summed
           ? [{ text: 'Every step contributes its own loss:', math: r.losses.map((l, t) => `L_{${t + 1}} = ${n(l)}`).join(',\\quad ') },
              { math: `L = \\sum_t L_t = ${arithmeticLine(sum(...r.losses.map((l) => num(l))), r.loss, d)}` }]
@@ -203,6 +202,8 @@ export const lstmForwardType: ProblemType<LstmForwardParams> = {
     };
   },
 };
+
+export const lstmForwardType = erase('lstm', lstmForwardProblem);
 
 /** A gate's worked step: its pre-activation (numbers substituted in the scalar case), then σ or tanh. */
 function gateSolution(inst: LstmInstance, r: LstmSolution, gate: Gate, t: number, d: number, scalar: boolean): SolutionStep[] {

@@ -12,6 +12,7 @@ import { arithmeticLine, cdot, given as givenValue, num, sum, times, type Arith 
 import { texMatrix, texVector } from './format.js';
 import type { MistakeId } from './mistakes.js';
 import { drawRnn, rnnParamsShape } from './params.js';
+import { erase } from './erase.js';
 import type { AnswerValue, PartSpec, ProblemType } from './types.js';
 
 export const rnnBpttParams = z.object({
@@ -48,21 +49,19 @@ function laterMistakes(wrt: 'U' | 'W' | 'b', k: number, T: number, H: number, K:
   ];
 }
 
-export const rnnBpttType: ProblemType<RnnBpttParams> = {
+export const rnnBpttProblem: ProblemType<RnnBpttParams, RnnInstance> = {
   id: 'rnn.bptt',
   title: 'Backpropagation through time in an RNN',
   summary: 'The per-step terms ∂L_T/∂U^(k) and their sum ∂L_T/∂U (or W, b, V), as in the notes.',
   params: rnnBpttParams,
   generate: drawRnn,
-  build(instance, params, style) {
-    const inst = instance as RnnInstance;
+  build(inst, params, style) {
     const { T, H, D, K } = dims(inst);
     const d = style.digits;
-    const sol = (s: unknown) => s as RnnSolution;
     const summed = inst.loss === 'sum';
     const L = lossSymbol(inst);
     const wrt = params.wrt;
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<RnnSolution>[] = [];
     // with the states printed, the student starts from them; otherwise rounding runs through the forward pass too
     const closedForm = perConvention((conv) => rnnClosedForm(inst, conv, params.giveForward ? givenForward(inst, conv) : undefined));
 
@@ -72,10 +71,10 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         kind: vectorKind(K),
         prompt: `$\\dfrac{\\partial L_{${T}}}{\\partial o_{${T}}}$`,
         symbol: `\\partial L_{${T}}/\\partial o_{${T}}`,
-        answer: (s) => asVectorAnswer(sol(s).o[T - 1]!.map((o, a) => o - inst.y[T - 1]![a]!)),
+        answer: (s) => asVectorAnswer(s.o[T - 1]!.map((o, a) => o - inst.y[T - 1]![a]!)),
         calc: (conv) => asVectorAnswer(closedForm(conv).o[T - 1]!.map((o, a) => conv.round(conv.outputError(o, inst.y[T - 1]![a]!)))),
         mistakes: ['error-sign', 'loss-missing-half'],
-        solution: (s) => [{ math: `\\frac{\\partial L_{${T}}}{\\partial o_{${T}}} = o_{${T}} - y_{${T}} = ${texVector(sol(s).o[T - 1]!.map((o, a) => o - inst.y[T - 1]![a]!), d)}` }],
+        solution: (s) => [{ math: `\\frac{\\partial L_{${T}}}{\\partial o_{${T}}} = o_{${T}} - y_{${T}} = ${texVector(s.o[T - 1]!.map((o, a) => o - inst.y[T - 1]![a]!), d)}` }],
       });
     }
 
@@ -85,14 +84,14 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         kind: matrixKind(K, H),
         prompt: `$\\dfrac{\\partial ${L}}{\\partial V}$`,
         symbol: `\\partial ${L}/\\partial V`,
-        answer: (s) => asMatrixAnswer(sol(s).dL_dV),
+        answer: (s) => asMatrixAnswer(s.dL_dV),
         calc: (conv) => asMatrixAnswer(closedForm(conv).dL_dV),
         mistakes: [...(T > 1 ? ['error-sign', 'loss-convention'] as const : ['error-sign'] as const), 'loss-missing-half'],
         mistakeValue: { 'loss-convention': () => asMatrixAnswer(rnnClosedForm({ ...inst, loss: summed ? 'last' : 'sum' }).dL_dV) },
         solution: (s) => [{
           math: summed
-            ? `\\frac{\\partial L}{\\partial V} = \\sum_t (o_t - y_t)\\, s_t^\\top = ${texMatrix(sol(s).dL_dV, d)}`
-            : `\\frac{\\partial L_{${T}}}{\\partial V} = (o_{${T}} - y_{${T}})\\, s_{${T}}^\\top = ${texMatrix(sol(s).dL_dV, d)}`,
+            ? `\\frac{\\partial L}{\\partial V} = \\sum_t (o_t - y_t)\\, s_t^\\top = ${texMatrix(s.dL_dV, d)}`
+            : `\\frac{\\partial L_{${T}}}{\\partial V} = (o_{${T}} - y_{${T}})\\, s_{${T}}^\\top = ${texMatrix(s.dL_dV, d)}`,
         }],
       });
       return { intro: intro(inst, 'V'), given: () => given(inst, params, d), parts };
@@ -122,10 +121,10 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         kind,
         prompt: `$\\dfrac{\\partial ${L}}{\\partial ${wrt}^{(${k})}}$`,
         symbol: `\\partial ${L}/\\partial ${wrt}^{(${k})}`,
-        answer: (s) => asAnswer(sol(s)[stepKey][k - 1]!),
+        answer: (s) => asAnswer(s[stepKey][k - 1]!),
         calc: (conv) => asAnswer(closedForm(conv)[stepKey][k - 1]!),
         mistakes,
-        solution: (s) => termSolution(inst, sol(s), wrt, k, d),
+        solution: (s) => termSolution(inst, s, wrt, k, d),
       });
     }
     const totalMistakes: MistakeId[] = [...TANH_MISTAKES, ...(summed ? [] : ['error-sign' as const])];
@@ -136,11 +135,11 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
       kind,
       prompt: `$\\dfrac{\\partial ${L}}{\\partial ${wrt}} = \\sum_{k=1}^{${T}} \\dfrac{\\partial ${L}}{\\partial ${wrt}^{(k)}}$`,
       symbol: `\\partial ${L}/\\partial ${wrt}`,
-      answer: (s) => asAnswer(sol(s)[totalKey]),
+      answer: (s) => asAnswer(s[totalKey]),
       calc: (conv) => asAnswer(closedForm(conv)[totalKey]),
       mistakes: totalMistakes,
       mistakeValue: {
-        'last-term-only': (s) => asAnswer(sol(s)[stepKey][T - 1]!),
+        'last-term-only': (s) => asAnswer(s[stepKey][T - 1]!),
         'loss-convention': () => asAnswer(rnnClosedForm({ ...inst, loss: summed ? 'last' : 'sum' })[totalKey]),
       },
       dependsOn: termKeys,
@@ -156,7 +155,7 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
         departsMistake: 'total-not-sum' as const,
       } : {}),
       solution: (s) => {
-        const r = sol(s);
+        const r = s;
         const terms = r[stepKey].map((m) => num(m as number[] | number[][]));
         return [{ text: `The ${wrt === 'b' ? 'bias' : 'weight'} is shared by every step, so the gradient is the sum of the per-step terms:`, math: `\\frac{\\partial ${L}}{\\partial ${wrt}} = ${arithmeticLine(sum(...terms), r[totalKey], d)}` }];
       },
@@ -164,6 +163,8 @@ export const rnnBpttType: ProblemType<RnnBpttParams> = {
     return { intro: intro(inst, wrt) + (zeroFirstTerm ? ` Since $s_0 = 0$, the term for $k = 1$, whose immediate partial is $s_0$, is $0$: start from $k = 2$.` : ''), given: () => given(inst, params, d), parts };
   },
 };
+
+export const rnnBpttType = erase('rnn', rnnBpttProblem);
 
 function intro(inst: RnnInstance, wrt: string): string {
   const T = inst.x.length;

@@ -9,22 +9,21 @@ import { asVectorAnswer, lossSentence, lossSymbol, partKey, perConvention, rnnGi
 import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texVector } from './format.js';
 import { drawRnn, rnnParams, type RnnParams } from './params.js';
+import { erase } from './erase.js';
 import type { PartSpec, ProblemType } from './types.js';
 
 const halfSquaredError = (y: readonly number[], o: readonly number[]) => 0.5 * subVec(y as number[], o as number[]).reduce((a, e) => a + e * e, 0);
 
-export const rnnForwardType: ProblemType<RnnParams> = {
+export const rnnForwardProblem: ProblemType<RnnParams, RnnInstance> = {
   id: 'rnn.forward',
   title: 'RNN forward pass',
   summary: 'States s_1…s_T, output o_T and the loss of a small RNN, step by step.',
   params: rnnParams,
   generate: drawRnn,
-  build(instance, _params, style) {
-    const inst = instance as RnnInstance;
+  build(inst, _params, style) {
     const { T, H, K } = dims(inst);
     const d = style.digits;
-    const sol = (s: unknown) => s as RnnSolution;
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<RnnSolution>[] = [];
     const forward = perConvention((conv) => rnnForward(inst, conv));
     for (let t = 1; t <= T; t++) {
       const prevKey = t > 1 ? partKey(t - 2) : null;
@@ -33,7 +32,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
         kind: vectorKind(H),
         prompt: `$s_{${t}}$`,
         symbol: `s_{${t}}`,
-        answer: (s) => asVectorAnswer(sol(s).s[t - 1]!),
+        answer: (s) => asVectorAnswer(s.s[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).s[t - 1]!),
         mistakes: ['forward-no-activation'],
         ...(prevKey ? {
@@ -51,7 +50,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
           },
         } : {}),
         solution: (s) => {
-          const r = sol(s);
+          const r = s;
           const prev = t === 1 ? inst.s0 : r.s[t - 2]!;
           // s_0 is given; s_{t−1} is the student's own previous answer, at the sheet's figures
           const state = t === 1 ? given(prev) : num(prev);
@@ -73,7 +72,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
       kind: vectorKind(K),
       prompt: `$o_{${T}}$`,
       symbol: `o_{${T}}`,
-      answer: (s) => asVectorAnswer(sol(s).o[T - 1]!),
+      answer: (s) => asVectorAnswer(s.o[T - 1]!),
       calc: (conv) => asVectorAnswer(forward(conv).o[T - 1]!),
       mistakes: ['forward-no-activation'],
       dependsOn: [sKey],
@@ -82,11 +81,11 @@ export const rnnForwardType: ProblemType<RnnParams> = {
         return sT ? asVectorAnswer(addVec(matVec(inst.V, sT), inst.c)) : null;
       },
       solution: (s) => {
-        const sT = sol(s).s[T - 1]!;
+        const sT = s.s[T - 1]!;
         const terms = H === 1 && K === 1
           ? sum(times(given(inst.V[0]![0]!), num(sT[0]!)), given(inst.c[0]!))
           : sum(num(matVec(inst.V, sT)), given(inst.c));
-        return [{ math: `o_{${T}} = V s_{${T}} + c = ${arithmeticLine(terms, sol(s).o[T - 1]!, d)}` }];
+        return [{ math: `o_{${T}} = V s_{${T}} + c = ${arithmeticLine(terms, s.o[T - 1]!, d)}` }];
       },
     });
     const summed = inst.loss === 'sum';
@@ -95,10 +94,10 @@ export const rnnForwardType: ProblemType<RnnParams> = {
       kind: 'number',
       prompt: `the loss $${lossSymbol(inst)}$`,
       symbol: lossSymbol(inst),
-      answer: (s) => sol(s).loss,
+      answer: (s) => s.loss,
       calc: (conv) => forward(conv).loss,
       mistakes: [...(T > 1 ? ['loss-convention' as const] : []), 'forward-no-activation', 'loss-missing-half'],
-      ...(T > 1 ? { mistakeValue: { 'loss-convention': (s: unknown) => (summed ? sol(s).losses[T - 1]! : sol(s).losses.reduce((a, b) => a + b, 0)) } } : {}),
+      ...(T > 1 ? { mistakeValue: { 'loss-convention': (s: RnnSolution) => (summed ? s.losses[T - 1]! : s.losses.reduce((a, b) => a + b, 0)) } } : {}),
       ...(summed ? {} : {
         dependsOn: [oKey],
         followThrough: (earlier: Readonly<Record<string, unknown>>) => {
@@ -113,7 +112,7 @@ export const rnnForwardType: ProblemType<RnnParams> = {
         },
       }),
       solution: (s) => {
-        const r = sol(s);
+        const r = s;
         return summed
           ? [{ text: 'Every step contributes its own loss:', math: r.losses.map((l, t) => `L_{${t + 1}} = ${texVector([l], d)}`).join(',\\quad ') },
              { math: `L = \\sum_t L_t = ${arithmeticLine(sum(...r.losses.map((l) => num(l))), r.loss, d)}` }]
@@ -127,3 +126,5 @@ export const rnnForwardType: ProblemType<RnnParams> = {
     };
   },
 };
+
+export const rnnForwardType = erase('rnn', rnnForwardProblem);

@@ -13,6 +13,7 @@ import { arithmeticLine, cdot, given, minus, num, squared, sum, times } from './
 import { texVector } from './format.js';
 import type { MistakeId } from './mistakes.js';
 import { drawRnn, rnnParamsShape } from './params.js';
+import { erase } from './erase.js';
 import type { PartSpec, ProblemType } from './types.js';
 
 export const rnnJacobianParams = z.object({
@@ -29,7 +30,7 @@ const NEAR_ZERO_STATE = 0.15;
 
 const TANH_MISTAKES: MistakeId[] = ['tanh-prime-as-tanh', 'tanh-prime-of-preactivation', 'missing-tanh-prime'];
 
-export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
+export const rnnJacobianProblem: ProblemType<RnnJacobianParams, RnnInstance> = {
   id: 'rnn.jacobian',
   title: 'Jacobians of the RNN state',
   summary: '∂s_j/∂s_{j−1} = tanh\'(θ_j)·W at each step, and their product over a range of steps.',
@@ -37,20 +38,18 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
   generate: drawRnn,
   // from generator 2 on: a state entry near 0 makes its row of diag(1 − s_j²)·W the printed row
   // of W within tolerance (tanh' ≈ 1), so copying W, or leaving tanh' out, scores that row
-  accept: (instance, solution, params, style) => {
+  accept: (inst, solution, params, style) => {
     if (style.generator < 2) return null;
-    const k = params.from, t = params.to ?? (instance as RnnInstance).x.length;
-    return (solution as RnnSolution).s.slice(k, t).some((v) => v.some((x) => Math.abs(x) < NEAR_ZERO_STATE)) ? 'a state near 0' : null;
+    const k = params.from, t = params.to ?? inst.x.length;
+    return solution.s.slice(k, t).some((v) => v.some((x) => Math.abs(x) < NEAR_ZERO_STATE)) ? 'a state near 0' : null;
   },
-  build(instance, params, style) {
-    const inst = instance as RnnInstance;
+  build(inst, params, style) {
     const H = inst.W.length;
     const k = params.from, t = params.to ?? inst.x.length;
     const d = style.digits;
-    const sol = (s: unknown) => s as RnnSolution;
-    const jacobians = perConvention((conv) => rnnStateJacobians(inst, givenForward(inst, conv), conv));
+        const jacobians = perConvention((conv) => rnnStateJacobians(inst, givenForward(inst, conv), conv));
     const kind = matrixKind(H, H);
-    const parts: PartSpec[] = [];
+    const parts: PartSpec<RnnSolution>[] = [];
     const jKeys: string[] = [];
     for (let j = k + 1; j <= t; j++) {
       const key = partKey(parts.length);
@@ -60,15 +59,15 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
         kind,
         prompt: `$\\dfrac{\\partial s_{${j}}}{\\partial s_{${j - 1}}}$`,
         symbol: `\\partial s_{${j}}/\\partial s_{${j - 1}}`,
-        answer: (s) => asMatrixAnswer(sol(s).ds_ds_prev[j - 1]!),
+        answer: (s) => asMatrixAnswer(s.ds_ds_prev[j - 1]!),
         calc: (conv) => asMatrixAnswer(jacobians(conv)[j - 1]!),
         mistakes: [...TANH_MISTAKES, 'tanh-prime-wrong-step'],
         solution: (s) => {
-          const sj = sol(s).s[j - 1]!;
+          const sj = s.s[j - 1]!;
           return H === 1
-            ? [{ math: `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = \\tanh'(\\theta_{${j}})\\,W = (1 - s_{${j}}^2)\\,W = ${arithmeticLine(times(sum(given(1), minus(squared(num(sj[0]!)))), given(inst.W[0]![0]!)), sol(s).ds_ds_prev[j - 1]!, d)}` }]
+            ? [{ math: `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = \\tanh'(\\theta_{${j}})\\,W = (1 - s_{${j}}^2)\\,W = ${arithmeticLine(times(sum(given(1), minus(squared(num(sj[0]!)))), given(inst.W[0]![0]!)), s.ds_ds_prev[j - 1]!, d)}` }]
             : [{ math: `\\frac{\\partial s_{${j}}}{\\partial s_{${j - 1}}} = \\mathrm{diag}(1 - s_{${j}}^2)\\,W,\\quad 1 - s_{${j}}^2 = ${texVector(sj.map((v) => 1 - v * v), d)}` },
-               { math: `= ${arithmeticLine(times(num(diag(sj.map((v) => 1 - v * v))), given(inst.W)), sol(s).ds_ds_prev[j - 1]!, d)}` }];
+               { math: `= ${arithmeticLine(times(num(diag(sj.map((v) => 1 - v * v))), given(inst.W)), s.ds_ds_prev[j - 1]!, d)}` }];
         },
       });
     }
@@ -80,7 +79,7 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
         kind,
         prompt: `$\\displaystyle\\prod_{j=${k + 1}}^{${t}} \\frac{\\partial s_j}{\\partial s_{j-1}}${H > 1 ? ` = \\frac{\\partial s_{${t}}}{\\partial s_{${t - 1}}} \\cdots \\frac{\\partial s_{${k + 1}}}{\\partial s_{${k}}}` : ''}$`,
         symbol: `\\prod_{j=${k + 1}}^{${t}} \\partial s_j/\\partial s_{j-1}`,
-        answer: (s) => asMatrixAnswer(jacobianProduct(sol(s).ds_ds_prev, k, t)),
+        answer: (s) => asMatrixAnswer(jacobianProduct(s.ds_ds_prev, k, t)),
         calc: (conv) => asMatrixAnswer(shiftPower(jacobianProduct(jacobians(conv), k, t, conv), inst.W, conv)),
         mistakes: productMistakes,
         dependsOn: jKeys,
@@ -101,8 +100,8 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
         } : {}),
         solution: (s) => {
           // J_t ··· J_{k+1}: later steps on the left (in the scalar case the order does not matter)
-          const js = sol(s).ds_ds_prev.slice(k, t).reverse().map((m) => num(m));
-          const product = jacobianProduct(sol(s).ds_ds_prev, k, t);
+          const js = s.ds_ds_prev.slice(k, t).reverse().map((m) => num(m));
+          const product = jacobianProduct(s.ds_ds_prev, k, t);
           return [{ text: H === 1 ? 'Multiply the factors:' : 'Multiply the Jacobians, later steps on the left:', math: arithmeticLine(H === 1 ? cdot(...js) : times(...js), product, d) }];
         },
       });
@@ -122,3 +121,5 @@ export const rnnJacobianType: ProblemType<RnnJacobianParams> = {
     };
   },
 };
+
+export const rnnJacobianType = erase('rnn', rnnJacobianProblem);

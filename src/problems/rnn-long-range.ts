@@ -21,6 +21,7 @@ import { arithmeticLine, cdot, given, num, sum } from './arithmetic.js';
 import { drawRnn, rnnParamsShape } from './params.js';
 import { gridValue, nearestOnGrid, pick, type Rng } from './random.js';
 import { EXACT } from '../models/convention.js';
+import { erase } from './erase.js';
 import type { PartSpec, ProblemType, SheetStyle } from './types.js';
 
 export const REGIMES = ['vanishing', 'exploding', 'neither'] as const;
@@ -55,11 +56,14 @@ export function classify(log10: number, t: { vanish: number; explode: number }):
 const W_RANGE: Record<Regime, [number, number]> = { vanishing: [0.1, 0.9], exploding: [1.5, 2.5], neither: [1.1, 1.3] };
 
 /** The regime a draw aims at: the bank's, or under generator 2 with "any", the one drawn for the variant. */
-function aimedRegime(p: RnnLongRangeParams, style: SheetStyle, target: unknown): Regime | 'any' {
-  return style.generator >= 2 && p.regime === 'any' ? (target as Regime) : p.regime;
+function aimedRegime(p: RnnLongRangeParams, style: SheetStyle, target: Regime | undefined): Regime | 'any' {
+  if (!(style.generator >= 2 && p.regime === 'any')) return p.regime;
+  // drawQuestion always passes the aim's target here
+  if (target === undefined) throw new Error('rnn.long-range: a generator-2 draw with regime "any" needs the regime it aims at');
+  return target;
 }
 
-function drawForRegime(rng: Rng, p: RnnLongRangeParams, style: SheetStyle, target?: unknown): RnnInstance {
+function drawForRegime(rng: Rng, p: RnnLongRangeParams, style: SheetStyle, target?: Regime): RnnInstance {
   const inst = drawRnn(rng, p);
   delete inst.loss;
   const aimed = aimedRegime(p, style, target);
@@ -87,20 +91,23 @@ function drawForRegime(rng: Rng, p: RnnLongRangeParams, style: SheetStyle, targe
   return inst;
 }
 
-export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
+export const rnnLongRangeProblem: ProblemType<RnnLongRangeParams, RnnInstance, RnnSolution, Regime> = {
   id: 'rnn.long-range',
   // the heading a bank's question gets when it names none: the topic, never a regime (an answer)
   title: 'How far back a gradient reaches',
   summary: 'The notes\' t = 20 case: log₁₀ of the long-range factor, the k = 1 : k = T ratio, and vanishing / exploding / neither.',
   params: rnnLongRangeParams,
   generate: drawForRegime,
-  aim: (rng, p, _style, missed) => {
-    if (p.regime !== 'any') return p.regime; // the bank's own regime: its 500 draws, as under generator 1
-    const left = REGIMES.filter((r) => !missed.includes(r));
-    return left.length ? pick(rng, left) : undefined;
+  aim: {
+    choose: (rng, p, _style, missed) => {
+      if (p.regime !== 'any') return p.regime; // the bank's own regime: its 500 draws, as under generator 1
+      const left = REGIMES.filter((r) => !missed.includes(r));
+      return left.length ? pick(rng, left) : undefined;
+    },
+    is: (value): value is Regime => REGIMES.some((r) => r === value),
   },
-  accept(instance, solution, p, style, target) {
-    const log = log10Factor((solution as RnnSolution).ds_ds_prev);
+  accept(inst, solution, p, style, target) {
+    const log = log10Factor(solution.ds_ds_prev);
     if (!Number.isFinite(log)) return 'degenerate';
     const got = classify(log, p.thresholds);
     const aimed = aimedRegime(p, style, target);
@@ -108,14 +115,12 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
     // not borderline: a student's rounding must not flip the classification
     const margin = Math.min(Math.abs(log - p.thresholds.vanish), Math.abs(log - p.thresholds.explode));
     if (margin < 0.5) return 'borderline';
-    const x = (instance as RnnInstance).x;
+    const x = inst.x;
     return x[0]![0] === 0 || x[x.length - 1]![0] === 0 ? 'zero input at an end' : null;
   },
-  build(instance, p, style) {
-    const inst = instance as RnnInstance;
+  build(inst, p, style) {
     const T = inst.x.length, W = inst.W[0]![0]!;
     const d = style.digits;
-    const sol = (s: unknown) => s as RnnSolution;
     const jac = perConvention((conv: Convention) => rnnStateJacobians(inst, givenForward(inst, conv), conv));
     const closed = perConvention((conv: Convention) => rnnClosedForm(inst, conv, givenForward(inst, conv)));
     const logCalc = (conv: Convention) => log10Factor(jac(conv), conv.wPowerShift, W);
@@ -148,14 +153,14 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
           kind: 'number',
           prompt: `$\\log_{10} \\Big| \\prod_{j=2}^{${T}} \\dfrac{\\partial s_j}{\\partial s_{j-1}} \\Big|$`,
           symbol: `\\log_{10}|\\prod_{j=2}^{${T}} \\partial s_j/\\partial s_{j-1}|`,
-          answer: (s) => log10Factor(sol(s).ds_ds_prev),
+          answer: (s) => log10Factor(s.ds_ds_prev),
           calc: logCalc,
           tolerance: { rtol: 0.01, atol: 0.02 },
           mistakes,
           solution: (s) => [
             { text: 'A sum of logarithms avoids multiplying tiny (or huge) numbers:' },
             { math: `\\log_{10}\\Big|\\prod_{j=2}^{${T}} (1 - s_j^2)W\\Big| = \\sum_{j=2}^{${T}} \\log_{10}(1 - s_j^2) + ${T - 1}\\log_{10}|W|` },
-            { math: `= ${arithmeticLine(sum(num(fwd.s.slice(1).reduce((a, v) => a + Math.log10(1 - v[0]! ** 2), 0)), cdot(given(T - 1), num(Math.log10(Math.abs(W))))), log10Factor(sol(s).ds_ds_prev), d)}` },
+            { math: `= ${arithmeticLine(sum(num(fwd.s.slice(1).reduce((a, v) => a + Math.log10(1 - v[0]! ** 2), 0)), cdot(given(T - 1), num(Math.log10(Math.abs(W))))), log10Factor(s.ds_ds_prev), d)}` },
           ],
         },
         {
@@ -163,7 +168,7 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
           kind: 'number',
           prompt: `the ratio $\\left| \\dfrac{\\partial L_{${T}}}{\\partial U^{(1)}} \\right| \\Big/ \\left| \\dfrac{\\partial L_{${T}}}{\\partial U^{(${T})}} \\right|$ (graded on a $\\log_{10}$ scale, to within 0.05)`,
           symbol: `|\\partial L_{${T}}/\\partial U^{(1)}| / |\\partial L_{${T}}/\\partial U^{(${T})}|`,
-          answer: (s) => ratioOf(sol(s).dL_dU_by_step),
+          answer: (s) => ratioOf(s.dL_dU_by_step),
           calc: (conv) => ratioOf(closed(conv).dL_dU_by_step),
           tolerance: { log10: 0.05 },
           mistakes,
@@ -171,7 +176,7 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
           followThrough: (e) => (typeof e.a === 'number' && Number.isFinite(e.a) ? 10 ** e.a * ends : null),
           solution: (s) => [
             { text: `The common factor $(o_{${T}} - y_{${T}})V$ cancels; what is left is the long-range product and the end factors:` },
-            { math: `\\frac{|\\partial L_{${T}}/\\partial U^{(1)}|}{|\\partial L_{${T}}/\\partial U^{(${T})}|} = \\Big|\\prod_{j=2}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}}\\Big| \\cdot \\frac{|(1 - s_1^2)\\,x_1|}{|(1 - s_{${T}}^2)\\,x_{${T}}|} = ${texNumber(ratioOf(sol(s).dL_dU_by_step), d)}` },
+            { math: `\\frac{|\\partial L_{${T}}/\\partial U^{(1)}|}{|\\partial L_{${T}}/\\partial U^{(${T})}|} = \\Big|\\prod_{j=2}^{${T}} \\frac{\\partial s_j}{\\partial s_{j-1}}\\Big| \\cdot \\frac{|(1 - s_1^2)\\,x_1|}{|(1 - s_{${T}}^2)\\,x_{${T}}|} = ${texNumber(ratioOf(s.dL_dU_by_step), d)}` },
           ],
         },
         ...(v2 && p.regime !== 'any' ? [] : [{
@@ -179,11 +184,11 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
           kind: 'choice' as const,
           prompt: `Is the gradient from step 1 vanishing ($\\log_{10}|\\prod| < ${vanish}$), exploding ($\\log_{10}|\\prod| > ${explode}$), or neither?`,
           choices: REGIMES,
-          answer: (s) => classify(log10Factor(sol(s).ds_ds_prev), p.thresholds),
+          answer: (s) => classify(log10Factor(s.ds_ds_prev), p.thresholds),
           dependsOn: ['a'],
           followThrough: (e) => (typeof e.a === 'number' && Number.isFinite(e.a) ? classify(e.a, p.thresholds) : null),
           solution: (s) => {
-            const log = log10Factor(sol(s).ds_ds_prev);
+            const log = log10Factor(s.ds_ds_prev);
             const regime = classify(log, p.thresholds);
             // what the factors did on this instance: their geometric mean, and tanh' against |W|
             const primes = fwd.s.slice(1).map((v) => 1 - v[0]! ** 2);
@@ -197,8 +202,10 @@ export const rnnLongRangeType: ProblemType<RnnLongRangeParams> = {
                 : `${factors} Close enough to 1 that over ${T - 1} steps the early terms keep a comparable weight.`;
             return [{ text: `$\\log_{10}|\\prod| = ${texNumber(log, d)}$: ${regime}. ${why}` }];
           },
-        } satisfies PartSpec]),
+        } satisfies PartSpec<RnnSolution>]),
       ],
     };
   },
 };
+
+export const rnnLongRangeType = erase('rnn', rnnLongRangeProblem);

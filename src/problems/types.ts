@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { Tolerance } from '../contract/tolerance.js';
 import type { Convention } from '../models/convention.js';
 import type { Instance, Mat, Vec } from '../models/instance.js';
-import type { Solution } from '../models/solve.js';
+import type { Solution, SolutionOf } from '../models/solve.js';
 import type { MistakeId } from './mistakes.js';
 import type { Rng } from './random.js';
 
@@ -28,8 +28,11 @@ export interface SolutionStep {
   math?: string;
 }
 
-/** What a part is, before the bank gives it points and a tolerance. */
-export interface PartSpec {
+/**
+ * What a part is, before the bank gives it points and a tolerance. `S` is the solution its
+ * answers are read from: a problem type's own (RnnSolution, …); `Solution` once erased.
+ */
+export interface PartSpec<S = Solution> {
   /** the part's letter within its question: "a", "b", … */
   key: string;
   kind: PartKind;
@@ -38,7 +41,7 @@ export interface PartSpec {
   /** the symbol shown next to the answer box, e.g. "s_2" (TeX) */
   symbol?: string;
   /** the exact answer, read from `solve`'s output */
-  answer: (sol: Solution) => AnswerValue;
+  answer: (sol: S) => AnswerValue;
   /**
    * The same quantity by the closed forms under a Convention: exact, rounded as by hand, or
    * with a catalogued mistake. Must agree with `answer` under the exact convention.
@@ -47,7 +50,7 @@ export interface PartSpec {
   /** catalogued mistakes that make sense for this part; values come from `calc` or `mistakeValue` */
   mistakes?: readonly MistakeId[];
   /** mistakes whose value is not a Convention change (e.g. only the k = T term) */
-  mistakeValue?: Partial<Record<MistakeId, (sol: Solution) => AnswerValue | null>>;
+  mistakeValue?: Partial<Record<MistakeId, (sol: S) => AnswerValue | null>>;
   /** choice parts: the options, in order */
   choices?: readonly string[];
   /** a tolerance this part needs whatever the bank says (e.g. log₁₀ magnitudes) */
@@ -71,10 +74,10 @@ export interface PartSpec {
    */
   departsMistake?: MistakeId;
   /** worked-solution steps, given the exact solution and the sheet's number formatting */
-  solution: (sol: Solution) => SolutionStep[];
+  solution: (sol: S) => SolutionStep[];
 }
 
-export interface BuiltQuestion {
+export interface BuiltQuestion<S = Solution> {
   /** the question's statement, above its parts */
   intro: RichText;
   /**
@@ -82,7 +85,7 @@ export interface BuiltQuestion {
    * since only rendering needs it and most draws are never rendered
    */
   given: () => string[];
-  parts: PartSpec[];
+  parts: PartSpec<S>[];
 }
 
 /** Formatting the sheet uses, passed to build so prompts and solutions print what the sheet asks. */
@@ -97,7 +100,23 @@ export interface SheetStyle {
   generator: number;
 }
 
-export interface ProblemType<P> {
+/**
+ * What a balanced draw aims at (generator 2 on): `choose` picks a target `T` once per question,
+ * before any instance is drawn, and the draw is redrawn until `accept` agrees. It is asked again,
+ * with the targets no draw reached, when one is not reached in AIM_PATIENCE draws; undefined when
+ * every target has been missed. `is` recognises a target where the types are erased (erase.ts).
+ */
+export interface Aim<P, T> {
+  choose: (rng: Rng, params: P, style: SheetStyle, missed: readonly T[]) => T | undefined;
+  is: (value: unknown) => value is T;
+}
+
+/**
+ * A problem type, typed by its params `P`, its instance `I`, the solution `S` its parts read
+ * (by default the solver's output for `I`) and the target `T` of its aim, if it has one. The
+ * registry holds it erased (`AnyProblemType`, made by `erase` in erase.ts).
+ */
+export interface ProblemType<P, I extends Instance, S = SolutionOf<I>, T = never> {
   id: string;
   title: string;
   /** one line for `gradsheet banks` and the README */
@@ -108,18 +127,26 @@ export interface ProblemType<P> {
    * Draws an instance; called again (with the same rng, moving on) when the draw is rejected.
    * `target` is what `aim` chose for this question (drawn once, before the first instance).
    */
-  generate: (rng: Rng, params: P, style: SheetStyle, target?: unknown) => Instance;
-  /**
-   * Chooses, once per question and before any instance is drawn, what a balanced draw should aim
-   * at (e.g. which regime, which choice is right); the draw is redrawn until `accept` agrees. It is
-   * asked again, with the targets no draw reached, when one is not reached in AIM_PATIENCE draws;
-   * undefined when every target has been missed.
-   */
-  aim?: (rng: Rng, params: P, style: SheetStyle, missed: readonly unknown[]) => unknown;
+  generate: (rng: Rng, params: P, style: SheetStyle, target?: T) => I;
+  aim?: Aim<P, T>;
   /** a rejection reason for a draw that misses the requested regime (or the aim), or null to accept */
-  accept?: (instance: Instance, sol: Solution, params: P, style: SheetStyle, target?: unknown) => string | null;
-  build: (instance: Instance, params: P, style: SheetStyle) => BuiltQuestion;
+  accept?: (instance: I, sol: S, params: P, style: SheetStyle, target?: T) => string | null;
+  build: (instance: I, params: P, style: SheetStyle) => BuiltQuestion<S>;
 }
 
-/** A problem type with its params type erased, as the registry holds it. */
-export type AnyProblemType = ProblemType<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A problem type with its types erased, as the registry holds it and its callers (drawing,
+ * grading, rendering) use it: any instance, any solution, params as the type's own schema parsed
+ * them. Made from a typed one by `erase` (erase.ts), which checks the instance's model.
+ */
+export interface AnyProblemType {
+  id: string;
+  title: string;
+  summary: string;
+  params: z.ZodType<unknown>;
+  generate: (rng: Rng, params: unknown, style: SheetStyle, target?: unknown) => Instance;
+  /** see `Aim.choose` */
+  aim?: (rng: Rng, params: unknown, style: SheetStyle, missed: readonly unknown[]) => unknown;
+  accept?: (instance: Instance, sol: Solution, params: unknown, style: SheetStyle, target?: unknown) => string | null;
+  build: (instance: Instance, params: unknown, style: SheetStyle) => BuiltQuestion;
+}
