@@ -23,7 +23,7 @@ export type { AnswerKey, KeyVariant, KeyQuestion, KeyPart } from './problems/key
 export { PROBLEM_TYPES, problemType } from './problems/registry.js';
 export { MISTAKES } from './problems/mistakes.js';
 export type { MistakeId } from './problems/mistakes.js';
-export type { ProblemType, PartSpec, AnswerValue, PartKind, SolutionStep, RichText } from './problems/types.js';
+export type { ProblemType, AnyProblemType, PartSpec, AnswerValue, PartKind, SolutionStep, RichText } from './problems/types.js';
 export { withinTolerance, allWithinTolerance, DEFAULT_TOLERANCE, toleranceSchema } from './contract/tolerance.js';
 export type { Tolerance } from './contract/tolerance.js';
 export { parseRoster } from './problems/roster.js';
