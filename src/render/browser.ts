@@ -20,14 +20,14 @@
  * render then swaps the body, so a font is loaded at most once per page, not per document, and
  * only once some document uses it (loading all twenty faces up front cost ~1 s of start-up).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin } from 'puppeteer-core/internal/puppeteer-core-browser.js';
+import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin, LaunchOptions } from 'puppeteer-core';
 import { GradsheetError } from '../errors.js';
-import { findChromium, isHeadlessShell, killGroup, liveProcessesInGroup, startChromium, type ChromiumProcess } from './chromium.js';
+import { chromiumArgs, findChromium, isHeadlessShell, killGroup, launchedBinary, liveProcessesInGroup, profileParent, unrunnable, whyItExits } from './chromium.js';
 import { trace } from '../trace.js';
-import { LEAN_VLIST_CSS } from './katex-lean.js';
+import { LEAN_VLIST_CSS } from './katex/lean.js';
 
 export { CHROMIUM_CANDIDATES, findChromium, isHeadlessShell } from './chromium.js';
 
@@ -35,7 +35,7 @@ let katexCssCache: string | undefined;
 
 /**
  * katex.min.css with every font inlined as a woff2 data: URI and the woff/ttf fallbacks dropped
- * (Chromium reads woff2), followed by the rules of gradsheet's lean lists (katex-lean.ts).
+ * (Chromium reads woff2), followed by the rules of gradsheet's lean lists (katex/lean.ts).
  * Computed once. A `file://` base does not work for the fonts here: `page.setContent` on
  * about:blank silently fails to load them, so they travel inside the CSS.
  */
@@ -126,47 +126,43 @@ function uninstallExitHandlers(): void {
   for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
 }
 
-let puppeteerModule: Promise<typeof import('puppeteer-core/internal/puppeteer-core-browser.js')> | undefined;
+type Launch = (options: LaunchOptions) => Promise<Browser>;
+let puppeteerModule: Promise<Launch> | undefined;
 
-/**
- * Puppeteer, loaded once: its connect-only build, since gradsheet starts Chromium itself. A caller
- * that has just started a launch can await this before loading anything else, so that the
- * DevTools handshake is not left waiting behind unrelated modules.
- */
-export function loadPuppeteer(): Promise<typeof import('puppeteer-core/internal/puppeteer-core-browser.js')> {
-  puppeteerModule ??= import('puppeteer-core/internal/puppeteer-core-browser.js');
+/** Puppeteer's `launch`, loaded once (a caller can start loading it early, while it does other work). */
+export function loadPuppeteer(): Promise<Launch> {
+  puppeteerModule ??= import('puppeteer-core').then((m) => m.launch);
   return puppeteerModule;
 }
 
-let pdfOptionsModule: Promise<typeof import('puppeteer-core/internal/common/util.js')> | undefined;
-
-/** Puppeteer's reading of `page.pdf()` options (paper sizes, lengths in inches), loaded once. */
-function loadPdfOptions(): Promise<typeof import('puppeteer-core/internal/common/util.js')> {
-  pdfOptionsModule ??= import('puppeteer-core/internal/common/util.js');
-  return pdfOptionsModule;
-}
-
 /** Kills a started Chromium's whole process group and removes its profile, synchronously. */
-function killChromium(chromium: ChromiumProcess): void {
-  chromium.transport.close();
-  killGroup(chromium.child.pid);
-  rmSync(chromium.profileDir, { recursive: true, force: true, maxRetries: 3 });
+function killChromium(pid: number | undefined, profileDir: string): void {
+  killGroup(pid);
+  rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 function forget(renderer: Killable): void {
   if (live.delete(renderer) && live.size === 0) uninstallExitHandlers();
 }
 
-/** One Chromium and a pool of pages turning HTML into PDF bytes. Close it (or `await using` it) when done. */
-export class PdfRenderer implements AsyncDisposable {
+/** What rendering asks of a PDF engine: a document in, its PDF bytes out. */
+export interface Printer {
+  /** How many documents it prints at once. */
+  readonly poolSize: number;
+  /** One document as PDF bytes; concurrent calls wait for a free page. */
+  print(doc: RenderInput, pdf: PdfPageOptions): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** The Printer: one Chromium and a pool of pages turning HTML into PDF bytes. Close it (or `await using` it) when done. */
+export class PdfRenderer implements Printer, AsyncDisposable {
   readonly #browser: Browser;
-  readonly #chromium: ChromiumProcess;
+  readonly #executablePath: string;
+  readonly #profileDir: string;
   readonly #poolSize: number;
   readonly #timeoutMs: number;
   readonly #onBlockedRequest: ((url: string) => void) | undefined;
   readonly #idle: Page[] = [];
-  /** Each pool page's own DevTools session, for the calls made without Puppeteer's page methods. */
-  readonly #sessions = new WeakMap<Page, CDPSession>();
   readonly #waiters: (() => void)[] = [];
   #pageCount = 0;
   #opened = 0;
@@ -176,9 +172,10 @@ export class PdfRenderer implements AsyncDisposable {
   #closed = false;
   #crashed = false;
 
-  private constructor(browser: Browser, chromium: ChromiumProcess, options: PdfRendererOptions) {
+  private constructor(browser: Browser, executablePath: string, profileDir: string, options: PdfRendererOptions) {
     this.#browser = browser;
-    this.#chromium = chromium;
+    this.#executablePath = executablePath;
+    this.#profileDir = profileDir;
     this.#poolSize = options.pages ?? 2;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#onBlockedRequest = options.onBlockedRequest;
@@ -191,40 +188,37 @@ export class PdfRenderer implements AsyncDisposable {
   }
 
   /**
-   * Starts Chromium, connects Puppeteer to it and opens the page pool; fails with a `browser`
-   * error if Chromium cannot start. Chromium is started before Puppeteer is even loaded.
+   * Starts Chromium with `puppeteer.launch` (over a DevTools pipe, with gradsheet's command line
+   * and a throwaway profile) and opens the page pool; fails with a `browser` error if Chromium
+   * cannot start.
    */
   static async launch(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
     const pages = options.pages ?? 2;
     if (!Number.isInteger(pages) || pages < 1) throw new GradsheetError('usage', `The page pool needs a whole number of pages, at least 1, not ${pages}.`);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const executablePath = options.executablePath ?? findChromium();
-    trace('starting Chromium');
-    const chromium = startChromium(executablePath);
-    // Until the renderer exists, an exit (Ctrl-C included) still kills what was started.
-    const starting = { killNow: () => killChromium(chromium) };
+    const binary = launchedBinary(executablePath);
+    const cannot = unrunnable(binary);
+    if (cannot !== undefined) throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${cannot}.`);
+    const profileDir = mkdtempSync(join(profileParent(), 'gradsheet-chromium-'));
+    // Until the renderer exists, an exit (Ctrl-C included) still removes the profile (Puppeteer
+    // kills the browser's process group on exit itself).
+    const starting = { killNow: () => rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 }) };
     live.add(starting);
     installExitHandlers();
     let browser: Browser;
     try {
-      // A Chromium that cannot run exits at once: that ends the wait, rather than a timeout.
-      const died = chromium.exited().then(() => Promise.reject(new Error('Chromium exited')));
-      died.catch(() => undefined);
-      const connecting = loadPuppeteer().then(({ connect }) => {
-        trace('Puppeteer loaded');
-        return connect({ transport: chromium.transport, protocolTimeout: timeoutMs });
+      const launch = await loadPuppeteer();
+      trace('starting Chromium');
+      browser = await launch({
+        executablePath: binary, args: chromiumArgs(executablePath, profileDir), ignoreDefaultArgs: true, pipe: true,
+        // gradsheet's own handlers (above) end the process the way the signal means to
+        handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+        waitForInitialPage: false, timeout: timeoutMs, protocolTimeout: timeoutMs,
       });
-      connecting.catch(() => undefined);
-      browser = await withTimeout(Promise.race([connecting, died]), timeoutMs);
     } catch (e) {
-      // the pipe closes a moment before the exit is reported: give the exit that moment
-      await withTimeout(chromium.exited(), 200).catch(() => undefined);
-      const exited = chromium.hasExited();
-      killChromium(chromium);
-      // Chromium's standard error always holds harmless warnings: it is the reason only if it died
-      const reason = exited
-        ? [`it exited (${chromium.exitDescription()})`, chromium.stderrTail()].filter(Boolean).join(': ')
-        : (e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+      starting.killNow();
+      const reason = whyItExits(binary) ?? (e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
       throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${reason.replace(/[.\s]*$/, '')}.`, { cause: e });
     } finally {
       forget(starting);
@@ -235,7 +229,7 @@ export class PdfRenderer implements AsyncDisposable {
       if (target.type() === 'page') void target.page().then((page) => page?.close(), () => undefined);
     }
     trace('Chromium is up');
-    const renderer = new PdfRenderer(browser, chromium, options);
+    const renderer = new PdfRenderer(browser, executablePath, profileDir, options);
     live.add(renderer);
     installExitHandlers();
     try {
@@ -265,7 +259,7 @@ export class PdfRenderer implements AsyncDisposable {
 
   /** The browser's process id (its process group holds every Chromium process of this renderer). */
   get pid(): number | undefined {
-    return this.#chromium.child.pid;
+    return this.#browser.process()?.pid;
   }
 
   /** How many requests pages tried to make and were refused, since launch. */
@@ -273,8 +267,8 @@ export class PdfRenderer implements AsyncDisposable {
     return this.#blocked;
   }
 
-  /** Renders one document to PDF bytes. Concurrent calls share the pool and wait for a free page. */
-  async render(html: RenderInput, pdf: PdfPageOptions): Promise<Uint8Array> {
+  /** Prints one document to PDF bytes. Concurrent calls share the pool and wait for a free page. */
+  async print(html: RenderInput, pdf: PdfPageOptions): Promise<Uint8Array> {
     const page = await this.#acquire();
     let healthy = false;
     try {
@@ -287,25 +281,13 @@ export class PdfRenderer implements AsyncDisposable {
       }
       const header = pdf.headerTemplate;
       const footer = pdf.footerTemplate;
-      // Page.printToPDF with Puppeteer's own reading of the options, but the PDF in its reply
-      // (base64) rather than as a stream read back with IO.read and IO.close: one round trip, not four.
-      const { parsePDFOptions } = await loadPdfOptions();
-      const options = parsePDFOptions({
-        format: pdf.format, printBackground: true, tagged: false, outline: false, preferCSSPageSize: false,
+      const bytes = await page.pdf({
+        format: pdf.format, printBackground: true, tagged: false, outline: false, waitForFonts: false, timeout: this.#timeoutMs,
         displayHeaderFooter: Boolean(header || footer),
         // An empty template would make Chromium print its own (date, title, URL, n/m) in that slot.
         headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
-        margin: pdf.margin,
+        ...(pdf.margin ? { margin: pdf.margin } : {}),
       });
-      const { data } = await this.#sessionOf(page).send('Page.printToPDF', {
-        transferMode: 'ReturnAsBase64', landscape: options.landscape, displayHeaderFooter: options.displayHeaderFooter,
-        headerTemplate: options.headerTemplate, footerTemplate: options.footerTemplate, printBackground: options.printBackground,
-        scale: options.scale, paperWidth: options.width, paperHeight: options.height,
-        marginTop: options.margin.top, marginBottom: options.margin.bottom, marginLeft: options.margin.left, marginRight: options.margin.right,
-        pageRanges: options.pageRanges, preferCSSPageSize: options.preferCSSPageSize,
-        generateTaggedPDF: options.tagged, generateDocumentOutline: options.outline,
-      });
-      const bytes = Buffer.from(data, 'base64');
       trace(`${token}: content (${html.head?.length ?? 0} + ${html.body.length} characters) in ${t1 - t0} ms, printed in ${Date.now() - t1} ms (${bytes.length} bytes)`);
       const still = await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[name="gradsheet-render"]')?.content ?? null);
       if (still !== token) throw new GradsheetError('browser', 'The page left its document while printing, so the PDF cannot be trusted.');
@@ -333,7 +315,10 @@ export class PdfRenderer implements AsyncDisposable {
     this.#wakeAll();
     killGroup(this.pid);
     if (options.waitForGroup !== false) {
-      await withTimeout(this.#chromium.exited(), 5_000).catch(() => undefined);
+      const process = this.#browser.process();
+      if (process && process.exitCode === null && process.signalCode === null) {
+        await withTimeout(new Promise((resolve) => process.once('exit', resolve)), 5_000).catch(() => undefined);
+      }
       // the rest of the group dies a moment later than the process we started
       const pid = this.pid;
       for (let waited = 0; pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
@@ -354,7 +339,7 @@ export class PdfRenderer implements AsyncDisposable {
    */
   killNow(): void {
     this.#closed = true;
-    killChromium(this.#chromium);
+    killChromium(this.pid, this.#profileDir);
     forget(this);
   }
 
@@ -402,7 +387,7 @@ export class PdfRenderer implements AsyncDisposable {
   }
 
   async #openPage(): Promise<Page> {
-    const page = isHeadlessShell(this.#chromium.executablePath) ? await this.#newFramelessPage() : await this.#browser.newPage();
+    const page = isHeadlessShell(this.#executablePath) ? await this.#newFramelessPage() : await this.#browser.newPage();
     try {
       page.setDefaultTimeout(this.#timeoutMs);
       await page.setJavaScriptEnabled(false);
@@ -413,8 +398,9 @@ export class PdfRenderer implements AsyncDisposable {
       // request either, and without page.setContent's script and wait for the load event, which
       // for these ~370 kB (the fonts) took twice as long.
       const session = await page.createCDPSession();
-      await session.send('Page.setDocumentContent', { frameId: page.mainFrame()._id, html: SHELL_HTML(katexCss()) });
-      this.#sessions.set(page, session);
+      const { frameTree } = await session.send('Page.getFrameTree');
+      await session.send('Page.setDocumentContent', { frameId: frameTree.frame.id, html: SHELL_HTML(katexCss()) });
+      await session.detach();
       return page;
     } catch (e) {
       await page.close().catch(() => undefined);
@@ -442,12 +428,6 @@ export class PdfRenderer implements AsyncDisposable {
       throw new GradsheetError('browser', 'Chromium opened a tab that Puppeteer cannot drive as a page.');
     }
     return page;
-  }
-
-  #sessionOf(page: Page): CDPSession {
-    const session = this.#sessions.get(page);
-    if (session === undefined) throw new GradsheetError('internal', 'A pool page has no DevTools session.');
-    return session;
   }
 
   #refuse(request: HTTPRequest): void {
