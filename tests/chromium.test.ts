@@ -1,14 +1,14 @@
 /**
- * The Chromium gradsheet launches (through `puppeteer.launch`): its command line against
- * Puppeteer's own defaults, and the binary behind Debian's launcher script.
+ * Starting Chromium without Puppeteer: the command line against Puppeteer's own defaults, and the
+ * DevTools pipe's framing against a stream that splits messages anywhere (UTF-8 sequences included).
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
-import { PdfRenderer } from '../src/render/browser.js';
-import { chromiumArgs, launchedBinary } from '../src/render/chromium.js';
+import { PipeTransport, chromiumArgs, launchedBinary, startChromium, killGroup } from '../src/render/chromium.js';
 
 const SHELL = '/usr/bin/chromium-headless-shell';
 
@@ -59,9 +59,91 @@ describe('the binary gradsheet runs', () => {
   });
 
   it.runIf(existsSync(SHELL))("starts Debian's headless shell without a shell in front of it", async () => {
-    await using renderer = await PdfRenderer.launch({ executablePath: SHELL, pages: 1 });
-    const exe = readFileSync(`/proc/${renderer.pid}/cmdline`, 'utf8').split('\0')[0];
-    expect(exe).toBe(launchedBinary(SHELL));
-    expect(exe).not.toBe(SHELL);
+    const chromium = startChromium(SHELL);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exe = readFileSync(`/proc/${chromium.child.pid}/cmdline`, 'utf8').split('\0')[0];
+      expect(exe).toBe(launchedBinary(SHELL));
+      expect(exe).not.toBe(SHELL);
+    } finally {
+      killGroup(chromium.child.pid);
+      await chromium.exited();
+      rmSync(chromium.profileDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the DevTools pipe', () => {
+  function pipe() {
+    const toChromium = new PassThrough(), fromChromium = new PassThrough();
+    const transport = new PipeTransport(toChromium, fromChromium);
+    const received: string[] = [];
+    transport.onmessage = (m) => received.push(m);
+    return { transport, toChromium, fromChromium, received };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+
+  it('ends each message it sends with a NUL byte', () => {
+    const { transport, toChromium } = pipe();
+    transport.send('{"id":1}');
+    transport.send('{"id":2,"x":"é"}');
+    expect(toChromium.read().toString('utf8')).toBe('{"id":1}\0{"id":2,"x":"é"}\0');
+  });
+
+  it('hands on whole messages, in order, however the bytes are cut (inside a multi-byte character too)', async () => {
+    const messages = ['{"id":1,"result":{}}', '{"method":"x","params":{"s":"∂L₃/∂U — ünïcödé"}}', '{}', `{"big":"${'a'.repeat(70_000)}"}`];
+    const bytes = Buffer.from(messages.map((m) => `${m}\0`).join(''), 'utf8');
+    for (const cuts of [[], [1], [5, 6, 7], Array.from({ length: 200 }, (_, i) => i + 1), Array.from({ length: 200 }, (_, i) => i * 389 + 3)]) {
+      const { fromChromium, received } = pipe();
+      let start = 0;
+      for (const cut of [...cuts.filter((c) => c < bytes.length), bytes.length]) {
+        fromChromium.write(bytes.subarray(start, cut));
+        start = cut;
+      }
+      await settle();
+      expect(received).toEqual(messages);
+    }
+  });
+
+  it('reports the pipe closing, to a handler set before or after, and refuses to send once closed', async () => {
+    const { transport, toChromium, fromChromium } = pipe();
+    let before = 0, after = 0;
+    transport.onclose = () => { before += 1; };
+    fromChromium.destroy();
+    await settle();
+    expect(before).toBe(1);
+    // Puppeteer attaches its handler only once it has loaded, by when Chromium may be gone
+    transport.onclose = () => { after += 1; };
+    await settle();
+    expect(after).toBe(1);
+    expect(() => transport.send('{"id":3}')).toThrow(/closed/);
+    expect(toChromium.read()).toBeNull();
+  });
+
+  it('hands on nothing more once it is closed from our side', async () => {
+    const { transport, fromChromium, received } = pipe();
+    fromChromium.write('{"id":1}\0');
+    transport.close();
+    fromChromium.write('{"id":2}\0');
+    await settle();
+    expect(received).toEqual([]);
+  });
+});
+
+describe.skipIf(!existsSync(SHELL))('a started Chromium', () => {
+  it('answers over the pipe, opens no tab of its own, and dies with its process group', async () => {
+    const chromium = startChromium(SHELL);
+    try {
+      const browser = await puppeteer.connect({ transport: chromium.transport });
+      expect(await browser.version()).toMatch(/Chrome\/\d+/);
+      expect(browser.targets().filter((t) => t.type() === 'page')).toEqual([]);
+    } finally {
+      killGroup(chromium.child.pid);
+      await chromium.exited();
+      rmSync(chromium.profileDir, { recursive: true, force: true });
+    }
+    expect(chromium.child.signalCode).toBe('SIGKILL');
+    expect(chromium.hasExited()).toBe(true);
+    expect(chromium.exitDescription()).toBe('signal SIGKILL');
   });
 });

@@ -24,8 +24,9 @@ export async function runRender(argv: string[]): Promise<number> {
   checkClassOptions(values, 'render');
   const out = values.out;
 
-  // Chromium takes seconds to start: it starts first, while the rest of gradsheet loads (KaTeX,
-  // Handlebars, zod, pdf-lib are imported only now) and the variants are drawn.
+  // Chromium takes about a second to start: it is launched first (as soon as Puppeteer has
+  // loaded), while the rest of gradsheet loads (KaTeX, Handlebars, zod, pdf-lib are imported only
+  // now) and the variants are drawn.
   const launching = PdfRenderer.launch();
   launching.catch(() => {});
   let renderer: PdfRenderer | undefined;

@@ -20,12 +20,12 @@
  * render then swaps the body, so a font is loaded at most once per page, not per document, and
  * only once some document uses it (loading all twenty faces up front cost ~1 s of start-up).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin, LaunchOptions } from 'puppeteer-core';
+import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin } from 'puppeteer-core/lib/esm/puppeteer/puppeteer-core-browser.js';
 import { GradsheetError } from '../errors.js';
-import { chromiumArgs, findChromium, isHeadlessShell, killGroup, launchedBinary, liveProcessesInGroup, profileParent, unrunnable, whyItExits } from './chromium.js';
+import { findChromium, isHeadlessShell, killGroup, liveProcessesInGroup, startChromium, type ChromiumProcess } from './chromium.js';
 import { trace } from '../trace.js';
 import { LEAN_VLIST_CSS } from './katex/lean.js';
 
@@ -90,6 +90,18 @@ export interface PdfRendererOptions {
 /** How long any one browser call may take, unless `timeoutMs` says otherwise. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** Paper sizes in inches, as Puppeteer's `format` reads them. */
+const PAPER_INCHES = { A4: [8.27, 11.7], Letter: [8.5, 11] } as const;
+
+/** A CSS length (`17mm`, `1in`, `2cm`, `10px`, or a number of px) in inches, as Page.printToPDF takes margins. */
+export function inches(length: string | number | undefined): number {
+  if (length === undefined) return 0;
+  if (typeof length === 'number') return length / 96;
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(px|in|cm|mm)?\s*$/.exec(length);
+  if (!m) throw new GradsheetError('internal', `Not a length in px, in, cm or mm: ${JSON.stringify(length)}.`);
+  return Number(m[1]) / { px: 96, in: 1, cm: 2.54, mm: 25.4 }[(m[2] ?? 'px') as 'px' | 'in' | 'cm' | 'mm'];
+}
+
 /** The first Chromium that prints CSS page-margin boxes (@top-left … @bottom-right). */
 export const MIN_CHROMIUM = 131;
 
@@ -126,19 +138,29 @@ function uninstallExitHandlers(): void {
   for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
 }
 
-type Launch = (options: LaunchOptions) => Promise<Browser>;
-let puppeteerModule: Promise<Launch> | undefined;
+/**
+ * Puppeteer's browser build (connect only): the entry point Puppeteer documents for running
+ * without its Node launcher ("Running Puppeteer in the browser", pptr.dev). Its Node entry point
+ * also loads the browser downloader and its proxy support (a QuickJS interpreter among them):
+ * ~0.65 s and ~110,000 page faults more before Chromium could be started.
+ */
+type PuppeteerBrowserBuild = typeof import('puppeteer-core/lib/esm/puppeteer/puppeteer-core-browser.js');
+let puppeteerModule: Promise<PuppeteerBrowserBuild> | undefined;
 
-/** Puppeteer's `launch`, loaded once (a caller can start loading it early, while it does other work). */
-export function loadPuppeteer(): Promise<Launch> {
-  puppeteerModule ??= import('puppeteer-core').then((m) => m.launch);
+/**
+ * Puppeteer, loaded once. A caller that has just started a launch can await this before loading
+ * anything else, so that the DevTools handshake is not left waiting behind unrelated modules.
+ */
+export function loadPuppeteer(): Promise<PuppeteerBrowserBuild> {
+  puppeteerModule ??= import('puppeteer-core/lib/esm/puppeteer/puppeteer-core-browser.js');
   return puppeteerModule;
 }
 
 /** Kills a started Chromium's whole process group and removes its profile, synchronously. */
-function killChromium(pid: number | undefined, profileDir: string): void {
-  killGroup(pid);
-  rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 });
+function killChromium(chromium: ChromiumProcess): void {
+  chromium.transport.close();
+  killGroup(chromium.child.pid);
+  rmSync(chromium.profileDir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 function forget(renderer: Killable): void {
@@ -157,12 +179,13 @@ export interface Printer {
 /** The Printer: one Chromium and a pool of pages turning HTML into PDF bytes. Close it (or `await using` it) when done. */
 export class PdfRenderer implements Printer, AsyncDisposable {
   readonly #browser: Browser;
-  readonly #executablePath: string;
-  readonly #profileDir: string;
+  readonly #chromium: ChromiumProcess;
   readonly #poolSize: number;
   readonly #timeoutMs: number;
   readonly #onBlockedRequest: ((url: string) => void) | undefined;
   readonly #idle: Page[] = [];
+  /** Each pool page's own DevTools session, for printing. */
+  readonly #sessions = new WeakMap<Page, CDPSession>();
   readonly #waiters: (() => void)[] = [];
   #pageCount = 0;
   #opened = 0;
@@ -172,10 +195,9 @@ export class PdfRenderer implements Printer, AsyncDisposable {
   #closed = false;
   #crashed = false;
 
-  private constructor(browser: Browser, executablePath: string, profileDir: string, options: PdfRendererOptions) {
+  private constructor(browser: Browser, chromium: ChromiumProcess, options: PdfRendererOptions) {
     this.#browser = browser;
-    this.#executablePath = executablePath;
-    this.#profileDir = profileDir;
+    this.#chromium = chromium;
     this.#poolSize = options.pages ?? 2;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#onBlockedRequest = options.onBlockedRequest;
@@ -188,37 +210,40 @@ export class PdfRenderer implements Printer, AsyncDisposable {
   }
 
   /**
-   * Starts Chromium with `puppeteer.launch` (over a DevTools pipe, with gradsheet's command line
-   * and a throwaway profile) and opens the page pool; fails with a `browser` error if Chromium
-   * cannot start.
+   * Starts Chromium, connects Puppeteer to it and opens the page pool; fails with a `browser`
+   * error if Chromium cannot start. Chromium is started before Puppeteer is even loaded.
    */
   static async launch(options: PdfRendererOptions = {}): Promise<PdfRenderer> {
     const pages = options.pages ?? 2;
     if (!Number.isInteger(pages) || pages < 1) throw new GradsheetError('usage', `The page pool needs a whole number of pages, at least 1, not ${pages}.`);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const executablePath = options.executablePath ?? findChromium();
-    const binary = launchedBinary(executablePath);
-    const cannot = unrunnable(binary);
-    if (cannot !== undefined) throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${cannot}.`);
-    const profileDir = mkdtempSync(join(profileParent(), 'gradsheet-chromium-'));
-    // Until the renderer exists, an exit (Ctrl-C included) still removes the profile (Puppeteer
-    // kills the browser's process group on exit itself).
-    const starting = { killNow: () => rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 }) };
+    trace('starting Chromium');
+    const chromium = startChromium(executablePath);
+    // Until the renderer exists, an exit (Ctrl-C included) still kills what was started.
+    const starting = { killNow: () => killChromium(chromium) };
     live.add(starting);
     installExitHandlers();
     let browser: Browser;
     try {
-      const launch = await loadPuppeteer();
-      trace('starting Chromium');
-      browser = await launch({
-        executablePath: binary, args: chromiumArgs(executablePath, profileDir), ignoreDefaultArgs: true, pipe: true,
-        // gradsheet's own handlers (above) end the process the way the signal means to
-        handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
-        waitForInitialPage: false, timeout: timeoutMs, protocolTimeout: timeoutMs,
+      // A Chromium that cannot run exits at once: that ends the wait, rather than a timeout.
+      const died = chromium.exited().then(() => Promise.reject(new Error('Chromium exited')));
+      died.catch(() => undefined);
+      const connecting = loadPuppeteer().then(({ connect }) => {
+        trace('Puppeteer loaded');
+        return connect({ transport: chromium.transport, protocolTimeout: timeoutMs });
       });
+      connecting.catch(() => undefined);
+      browser = await withTimeout(Promise.race([connecting, died]), timeoutMs);
     } catch (e) {
-      starting.killNow();
-      const reason = whyItExits(binary) ?? (e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+      // the pipe closes a moment before the exit is reported: give the exit that moment
+      await withTimeout(chromium.exited(), 200).catch(() => undefined);
+      const exited = chromium.hasExited();
+      killChromium(chromium);
+      // Chromium's standard error always holds harmless warnings: it is the reason only if it died
+      const reason = exited
+        ? [`it exited (${chromium.exitDescription()})`, chromium.stderrTail()].filter(Boolean).join(': ')
+        : (e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
       throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${reason.replace(/[.\s]*$/, '')}.`, { cause: e });
     } finally {
       forget(starting);
@@ -229,7 +254,7 @@ export class PdfRenderer implements Printer, AsyncDisposable {
       if (target.type() === 'page') void target.page().then((page) => page?.close(), () => undefined);
     }
     trace('Chromium is up');
-    const renderer = new PdfRenderer(browser, executablePath, profileDir, options);
+    const renderer = new PdfRenderer(browser, chromium, options);
     live.add(renderer);
     installExitHandlers();
     try {
@@ -259,7 +284,7 @@ export class PdfRenderer implements Printer, AsyncDisposable {
 
   /** The browser's process id (its process group holds every Chromium process of this renderer). */
   get pid(): number | undefined {
-    return this.#browser.process()?.pid;
+    return this.#chromium.child.pid;
   }
 
   /** How many requests pages tried to make and were refused, since launch. */
@@ -281,13 +306,19 @@ export class PdfRenderer implements Printer, AsyncDisposable {
       }
       const header = pdf.headerTemplate;
       const footer = pdf.footerTemplate;
-      const bytes = await page.pdf({
-        format: pdf.format, printBackground: true, tagged: false, outline: false, waitForFonts: false, timeout: this.#timeoutMs,
+      // Page.printToPDF over the page's own DevTools session with the PDF in its reply (base64),
+      // rather than page.pdf()'s stream read back with IO.read and IO.close: one round trip, not four.
+      const [paperWidth, paperHeight] = PAPER_INCHES[pdf.format];
+      const margin = pdf.margin ?? {};
+      const { data } = await this.#sessionOf(page).send('Page.printToPDF', {
+        transferMode: 'ReturnAsBase64', printBackground: true, paperWidth, paperHeight,
+        marginTop: inches(margin.top), marginBottom: inches(margin.bottom), marginLeft: inches(margin.left), marginRight: inches(margin.right),
         displayHeaderFooter: Boolean(header || footer),
         // An empty template would make Chromium print its own (date, title, URL, n/m) in that slot.
         headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
-        ...(pdf.margin ? { margin: pdf.margin } : {}),
+        generateTaggedPDF: false, generateDocumentOutline: false,
       });
+      const bytes = Buffer.from(data, 'base64');
       trace(`${token}: content (${html.head?.length ?? 0} + ${html.body.length} characters) in ${t1 - t0} ms, printed in ${Date.now() - t1} ms (${bytes.length} bytes)`);
       const still = await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[name="gradsheet-render"]')?.content ?? null);
       if (still !== token) throw new GradsheetError('browser', 'The page left its document while printing, so the PDF cannot be trusted.');
@@ -315,10 +346,7 @@ export class PdfRenderer implements Printer, AsyncDisposable {
     this.#wakeAll();
     killGroup(this.pid);
     if (options.waitForGroup !== false) {
-      const process = this.#browser.process();
-      if (process && process.exitCode === null && process.signalCode === null) {
-        await withTimeout(new Promise((resolve) => process.once('exit', resolve)), 5_000).catch(() => undefined);
-      }
+      await withTimeout(this.#chromium.exited(), 5_000).catch(() => undefined);
       // the rest of the group dies a moment later than the process we started
       const pid = this.pid;
       for (let waited = 0; pid !== undefined && waited < 2_000 && liveProcessesInGroup(pid) > 0; waited += 5) {
@@ -339,7 +367,7 @@ export class PdfRenderer implements Printer, AsyncDisposable {
    */
   killNow(): void {
     this.#closed = true;
-    killChromium(this.pid, this.#profileDir);
+    killChromium(this.#chromium);
     forget(this);
   }
 
@@ -387,7 +415,7 @@ export class PdfRenderer implements Printer, AsyncDisposable {
   }
 
   async #openPage(): Promise<Page> {
-    const page = isHeadlessShell(this.#executablePath) ? await this.#newFramelessPage() : await this.#browser.newPage();
+    const page = isHeadlessShell(this.#chromium.executablePath) ? await this.#newFramelessPage() : await this.#browser.newPage();
     try {
       page.setDefaultTimeout(this.#timeoutMs);
       await page.setJavaScriptEnabled(false);
@@ -400,7 +428,7 @@ export class PdfRenderer implements Printer, AsyncDisposable {
       const session = await page.createCDPSession();
       const { frameTree } = await session.send('Page.getFrameTree');
       await session.send('Page.setDocumentContent', { frameId: frameTree.frame.id, html: SHELL_HTML(katexCss()) });
-      await session.detach();
+      this.#sessions.set(page, session);
       return page;
     } catch (e) {
       await page.close().catch(() => undefined);
@@ -428,6 +456,12 @@ export class PdfRenderer implements Printer, AsyncDisposable {
       throw new GradsheetError('browser', 'Chromium opened a tab that Puppeteer cannot drive as a page.');
     }
     return page;
+  }
+
+  #sessionOf(page: Page): CDPSession {
+    const session = this.#sessions.get(page);
+    if (session === undefined) throw new GradsheetError('internal', 'A pool page has no DevTools session.');
+    return session;
   }
 
   #refuse(request: HTTPRequest): void {

@@ -1,11 +1,21 @@
 /**
- * Which Chromium gradsheet runs and with what command line (`puppeteer.launch` starts it, see
- * browser.ts), where its throwaway profile goes, and killing its process group.
+ * Finding, starting and killing the Chromium process, without Puppeteer's launcher: the one part
+ * of rendering kept hand-written, isolated here, for its measured gain.
+ *
+ * gradsheet starts Chromium itself, the moment a render begins, and only then loads Puppeteer's
+ * connect-only build and connects it over the same DevTools pipe `puppeteer.launch({pipe: true})`
+ * would use: Chromium's own start-up (~0.7 s to a usable page) overlaps the rest of the load
+ * instead of following it. `puppeteer.launch` (tried, see the README's benchmarks) needs
+ * Puppeteer's Node entry point loaded first, which with the browser downloader it carries took
+ * ~0.65 s of CPU and ~110,000 page faults before Chromium was even started; it also ends the
+ * process on a binary it cannot spawn (puppeteer/puppeteer#12025) and reports a browser that dies
+ * on start only as "Target closed", where this reports the exit code and Chromium's last words.
  */
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { GradsheetError } from '../errors.js';
 
 /**
@@ -91,6 +101,22 @@ export function chromiumArgs(executablePath: string, profileDir: string): string
   ];
 }
 
+/** A started Chromium: its process (leader of its own process group), its DevTools pipe and its throwaway profile. */
+export interface ChromiumProcess {
+  readonly executablePath: string;
+  readonly child: ChildProcess;
+  readonly transport: PipeTransport;
+  readonly profileDir: string;
+  /** The last lines Chromium wrote to standard error, for the message when it fails to start. */
+  stderrTail(): string;
+  /** Resolves when the process has exited or could not be spawned (immediately if so already). */
+  exited(): Promise<void>;
+  /** Whether it has exited or could not be spawned. */
+  hasExited(): boolean;
+  /** How it ended: "exit code 127", "signal SIGKILL" or the spawn error. */
+  exitDescription(): string;
+}
+
 /**
  * Where a throwaway profile goes: /dev/shm (memory) when it is a writable directory with room to
  * spare, else the temporary directory. Chromium writes ~70 small files into a fresh profile;
@@ -127,32 +153,37 @@ export function launchedBinary(path: string): string {
   return target !== undefined && isExecutableFile(target) ? target : path;
 }
 
-/**
- * Why a binary cannot be run at all, or undefined when it can be tried: a script whose `#!`
- * interpreter is missing. `puppeteer.launch({ pipe: true })` lets such a spawn failure escape as
- * an unhandled 'error' event that ends the process (puppeteer/puppeteer#12025), so it is asked first.
- */
-export function unrunnable(path: string): string | undefined {
-  let head: string;
+/** Starts Chromium with a fresh profile and a DevTools pipe; throws a `browser` error if it cannot be spawned. */
+export function startChromium(executablePath: string): ChromiumProcess {
+  const profileDir = mkdtempSync(join(profileParent(), 'gradsheet-chromium-'));
+  let child: ChildProcess;
   try {
-    head = readFileSync(path, { encoding: 'latin1', flag: 'r' }).slice(0, 256);
+    // detached: Chromium leads a process group of its own, so one kill reaches every helper process
+    child = spawn(launchedBinary(executablePath), chromiumArgs(executablePath, profileDir), { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 });
+    throw new GradsheetError('browser', `Chromium (${executablePath}) did not start: ${e instanceof Error ? e.message : String(e)}.`, { cause: e });
   }
-  const interpreter = /^#!\s*(\S+)/.exec(head)?.[1];
-  return interpreter !== undefined && !isExecutableFile(interpreter) ? `its interpreter ${interpreter} is missing` : undefined;
-}
-
-/**
- * Why a browser that quit while starting quit, as it says when run again with `--version`
- * (Puppeteer reports only that the pipe closed): "it exited (exit code 127): <its last words>",
- * or undefined when it runs fine that way.
- */
-export function whyItExits(path: string): string | undefined {
-  const run = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (run.error === undefined && run.status === 0) return undefined;
-  const how = `it exited (${run.error?.message ?? (run.signal ? `signal ${run.signal}` : `exit code ${run.status}`)})`;
-  return [how, run.stderr?.trim().split('\n').slice(-3).join(' ')].filter(Boolean).join(': ');
+  let stderr = '';
+  // read (not ignored) so that Chromium never blocks on a full pipe; only the tail is kept
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString('utf8')).slice(-4000); });
+  child.stderr!.on('error', () => undefined);
+  let spawnError: Error | undefined;
+  let ended = false;
+  const exit = new Promise<void>((resolve) => {
+    const end = () => { ended = true; resolve(); };
+    child.once('error', (e) => { spawnError = e; end(); });
+    if (child.exitCode !== null || child.signalCode !== null) end();
+    else child.once('exit', end);
+  });
+  const transport = new PipeTransport(child.stdio[3] as Writable, child.stdio[4] as Readable);
+  return {
+    executablePath, child, transport, profileDir,
+    stderrTail: () => stderr.trim().split('\n').slice(-3).join(' '),
+    exited: () => exit,
+    hasExited: () => ended,
+    exitDescription: () => spawnError?.message ?? (child.signalCode ? `signal ${child.signalCode}` : `exit code ${child.exitCode}`),
+  };
 }
 
 /** SIGKILL to a process group (a Chromium we started leads its own). */
@@ -190,4 +221,83 @@ export function liveProcessesInGroup(pgid: number): number {
     if (Number(pgrp) === pgid && state !== 'Z') live += 1;
   }
   return live;
+}
+
+/**
+ * The DevTools protocol over Chromium's `--remote-debugging-pipe` (fd 3 in, fd 4 out): JSON
+ * messages, each ended by a NUL byte. The shape is Puppeteer's `ConnectionTransport`; messages are
+ * handed on in a later macrotask, as Puppeteer's own pipe transport does, so a burst of replies
+ * never runs inside the read callback.
+ */
+export class PipeTransport {
+  onmessage?: (message: string) => void;
+  #onclose?: () => void;
+  readonly #write: Writable;
+  readonly #read: Readable;
+  #pending: Buffer[] = [];
+  #closed = false;
+  /** the read side has closed: Chromium is gone */
+  #ended = false;
+
+  constructor(write: Writable, read: Readable) {
+    this.#write = write;
+    this.#read = read;
+    read.on('data', (chunk: Buffer) => this.#dispatch(chunk));
+    read.on('close', () => {
+      this.#closed = true;
+      this.#ended = true;
+      this.#onclose?.();
+    });
+    read.on('error', () => undefined);
+    write.on('error', () => undefined);
+  }
+
+  /** Called when the pipe closes; set after it already has, it is called at once. */
+  get onclose(): (() => void) | undefined {
+    return this.#onclose;
+  }
+
+  set onclose(handler: (() => void) | undefined) {
+    this.#onclose = handler;
+    // Chromium can die before Puppeteer has loaded and attached its handler
+    if (this.#ended && handler) queueMicrotask(handler);
+  }
+
+  send(message: string): void {
+    if (this.#closed) throw new Error('the DevTools pipe to Chromium is closed');
+    // one write (one system call), not one for the message and one for its terminator
+    this.#write.write(message + '\0');
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#read.removeAllListeners('data');
+  }
+
+  #dispatch(chunk: Buffer): void {
+    if (this.#closed) return;
+    let end = chunk.indexOf(0);
+    if (end === -1) {
+      this.#pending.push(chunk);
+      return;
+    }
+    let start = 0;
+    const messages: string[] = [];
+    if (this.#pending.length > 0) {
+      this.#pending.push(chunk.subarray(0, end));
+      messages.push(Buffer.concat(this.#pending).toString('utf8'));
+      this.#pending = [];
+      start = end + 1;
+      end = chunk.indexOf(0, start);
+    }
+    while (end !== -1) {
+      messages.push(chunk.toString('utf8', start, end));
+      start = end + 1;
+      end = chunk.indexOf(0, start);
+    }
+    if (start < chunk.length) this.#pending.push(chunk.subarray(start));
+    setImmediate(() => {
+      for (const message of messages) if (!this.#closed || this.#ended) this.onmessage?.(message);
+    });
+  }
 }
