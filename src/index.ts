@@ -28,9 +28,10 @@ export { withinTolerance, allWithinTolerance, DEFAULT_TOLERANCE, toleranceSchema
 export type { Tolerance } from './contract/tolerance.js';
 export { parseRoster } from './problems/roster.js';
 export { PdfRenderer, findChromium, katexCss } from './render/browser.js';
-export type { PdfPageOptions, RenderInput } from './render/browser.js';
+export type { PdfPageOptions, Printer, RenderInput } from './render/browser.js';
 export { loadTemplates } from './render/templates.js';
-export { worksheetDocument, keyDocuments, renderPdf, concatenatePdfs } from './render/class-set.js';
+export { worksheetDocument, keyDocuments, renderPdf, concatenatePdfs, printClassSet, inOrderPool } from './render/class-set.js';
+export type { ClassSetDocuments, RenderedDocument } from './render/class-set.js';
 export { sheetView, coverView } from './render/sheets.js';
 export { renderTex, renderRich } from './render/math.js';
 export { escapeHtml } from './html.js';

@@ -1,5 +1,5 @@
 /**
- * An adversarial corpus for the lean KaTeX markup (src/render/katex-lean.ts): TeX the shipped banks
+ * An adversarial corpus for the lean KaTeX markup (src/render/katex/lean.ts): TeX the shipped banks
  * do not use, chosen to hit each rewrite (one-item lists, unwrapped atoms, glue turned into
  * margins, sizes merged into a script's symbol) and the CSS that places elements by their parent.
  * Every string is printed with KaTeX's own markup and with the lean markup, in five contexts:
@@ -183,7 +183,7 @@ type Cause = keyof typeof CAUSES;
  * in which each does on its own: kept out of the groups, and printed on their own in those
  * contexts with `it.fails` (a fix, or a change of Chromium, shows up as a test to update).
  *
- * The first run of this file found 38 more, in four kinds, all since fixed in katex-lean.ts and
+ * The first run of this file found 38 more, in four kinds, all since fixed in katex/lean.ts and
  * now in the groups: a size or style command inside a one-item script (`x_{\\large t}`: two sizing
  * pairs ended on one symbol), a lap or `\\not` inside one (`x_{\\mathrlap{abc}}`: it inherited the
  * lean list's line height of 0), a one-sided `\\smash` (the lean list had the height KaTeX's
@@ -456,7 +456,7 @@ describe('lean KaTeX against adversarial TeX, printed by Chromium', () => {
   });
 
   async function printBoth(own: { head: string; body: string }, lean: { head: string; body: string }, name: string): Promise<Difference | undefined> {
-    const [a, b] = await Promise.all([renderer.render(own, PDF), renderer.render(lean, PDF)]);
+    const [a, b] = await Promise.all([renderer.print(own, PDF), renderer.print(lean, PDF)]);
     if (process.env.LEAN_ADVERSARIAL_KEEP) {
       // for a look at the pages: LEAN_ADVERSARIAL_KEEP=/some/dir keeps both PDFs and HTMLs of every comparison
       for (const [k, pdf, doc] of [['own', a, own], ['lean', b, lean]] as const) {
@@ -539,7 +539,7 @@ describe('lean KaTeX against adversarial TeX, printed by Chromium', () => {
     const own = doc();
     setLeanKatex(true);
     const lean = doc();
-    const [a, b] = await Promise.all([renderer.render(own, PDF), renderer.render(lean, PDF)]);
+    const [a, b] = await Promise.all([renderer.print(own, PDF), renderer.print(lean, PDF)]);
     const ink = (ws: Word[]) => ws.filter((w) => w.text !== '\u200b');
     const [wa, wb] = await Promise.all([words(a).then(ink), words(b).then(ink)]);
     expect(glyphs(wb)).toBe(glyphs(wa));

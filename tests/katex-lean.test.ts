@@ -1,5 +1,5 @@
 /**
- * KaTeX's HTML made lean (src/render/katex-lean.ts) against KaTeX's own, printed by a real
+ * KaTeX's HTML made lean (src/render/katex/lean.ts) against KaTeX's own, printed by a real
  * Chromium: every worksheet and answer key of the shipped banks (every problem type), and a list
  * of constructions the banks do not use, are printed both ways, rasterised with pdftoppm and
  * compared. The lean pages must carry the same glyphs and be the same picture: every dark pixel
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import katex from 'katex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATOM_CLASSES } from '../src/render/katex-lean.js';
+import { ATOM_CLASSES } from '../src/render/katex/lean.js';
 import { PdfRenderer, katexCss } from '../src/render/browser.js';
 import { keyDocuments, renderPdf, worksheetDocument } from '../src/render/class-set.js';
 import { renderTex, setLeanKatex } from '../src/render/math.js';
@@ -56,6 +56,13 @@ const elements = (html: string): number => (html.match(/<[a-z]/g) ?? []).length;
 
 describe('lean KaTeX markup', () => {
   afterAll(() => setLeanKatex(true));
+
+  it('runs on the one KaTeX it was written against: package.json pins it exactly, and its tree export is there', () => {
+    const pinned = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.katex;
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(katex.version).toBe(pinned);
+    expect(typeof (katex as unknown as Record<string, unknown>).__renderToDomTree).toBe('function');
+  });
 
   it('prints a subscript as one element where KaTeX uses ten (a table around the script), placed where the table put it', () => {
     setLeanKatex(true);
@@ -148,7 +155,7 @@ describe('lean KaTeX printed by Chromium', () => {
     setLeanKatex(true);
     const lean = doc();
     expect(elements(lean.body)).toBeLessThan(elements(own.body) * 0.8);
-    const [a, b] = await Promise.all([renderer.render(own, { format: 'A4' }), renderer.render(lean, { format: 'A4' })]);
+    const [a, b] = await Promise.all([renderer.print(own, { format: 'A4' }), renderer.print(lean, { format: 'A4' })]);
     await expectSamePicture(a, b, 'constructions');
   }, 60_000);
 });

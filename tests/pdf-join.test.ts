@@ -1,14 +1,14 @@
 /**
- * The PDF joiner on hand-made PDFs (every structure it must copy, and every one it must refuse),
- * read back by poppler (pdfinfo, pdftotext) and checked against pdf-lib as a second reader.
+ * Joining PDFs into the class set and the answer key (`PdfConcatenation`, pdf-lib): hand-made PDFs
+ * whose object numbers collide, a PDF with object streams, arrival in any order, and real sheets
+ * printed by Chromium, read back by poppler (pdfinfo, pdftotext, pdftoppm).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { describe, expect, it } from 'vitest';
-import { PdfConcatenation } from '../src/render/class-set.js';
-import { PdfJoiner, UnsupportedPdf } from '../src/render/pdf-join.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PdfConcatenation, concatenatePdfs } from '../src/render/class-set.js';
 import { tempDir } from './support/tmp.js';
 
 const dir = tempDir('gradsheet-pdf-join-');
@@ -31,17 +31,16 @@ function makePdf(objects: Record<number, string>, trailer: string): Uint8Array {
 }
 
 const stream = (content: string) => `<</Length ${content.length}>>\nstream\n${content}\nendstream`;
-const FONT = '<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>';
 
 /** A one-page PDF that says `words`, with its objects numbered from `first` (so two of them collide). */
-function textPdf(words: string, first = 1, extraPage = ''): Uint8Array {
+function textPdf(words: string, first = 1): Uint8Array {
   const [catalog, pages, page, content, font] = [first, first + 1, first + 2, first + 3, first + 4];
   return makePdf({
     [catalog]: `<</Type /Catalog /Pages ${pages} 0 R>>`,
     [pages]: `<</Type /Pages /Kids [${page} 0 R] /Count 1>>`,
-    [page]: `<</Type /Page /Parent ${pages} 0 R /MediaBox [0 0 300 200] /Resources <</Font <</F1 ${font} 0 R>>>> /Contents ${content} 0 R${extraPage}>>`,
+    [page]: `<</Type /Page /Parent ${pages} 0 R /MediaBox [0 0 300 200] /Resources <</Font <</F1 ${font} 0 R>>>> /Contents ${content} 0 R>>`,
     [content]: stream(`BT /F1 18 Tf 20 100 Td (${words}) Tj ET`),
-    [font]: FONT,
+    [font]: '<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>',
   }, `<</Size ${font + 1} /Root ${catalog} 0 R>>`);
 }
 
@@ -56,126 +55,83 @@ function pageTexts(bytes: Uint8Array): string[] {
   const path = save(bytes);
   const info = spawnSync('pdfinfo', [path], { encoding: 'utf8' });
   expect(info.stderr).toBe('');
-  const pages = Number(/Pages:\s+(\d+)/.exec(info.stdout)![1]);
-  return Array.from({ length: pages }, (_, i) => {
-    const r = spawnSync('pdftotext', ['-f', String(i + 1), '-l', String(i + 1), path, '-'], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    return r.stdout.trim();
-  });
+  const txt = spawnSync('pdftotext', [path, '-'], { encoding: 'utf8' });
+  expect(txt.stderr).toBe('');
+  const texts = txt.stdout.split('\f').slice(0, -1).map((t) => t.trim());
+  expect(texts.length).toBe(Number(/Pages:\s+(\d+)/.exec(info.stdout)![1]));
+  return texts;
 }
 
-function join2(...pdfs: Uint8Array[]): Uint8Array {
-  const joiner = new PdfJoiner();
-  for (const pdf of pdfs) joiner.add(pdf);
-  return joiner.finish();
-}
-
-describe('joining PDFs by copying their objects', () => {
-  it('keeps every page, in order, with its own content, when the inputs number their objects alike', async () => {
-    const joined = join2(textPdf('first'), textPdf('second'), textPdf('third', 40));
-    expect(pageTexts(joined)).toEqual(['first', 'second', 'third']);
-    // a second reader agrees
-    const doc = await PDFDocument.load(joined);
-    expect(doc.getPageCount()).toBe(3);
-    expect(doc.getPages().map((p) => p.getSize())).toEqual([{ width: 300, height: 200 }, { width: 300, height: 200 }, { width: 300, height: 200 }]);
+describe('PdfConcatenation', () => {
+  it('joins PDFs whose object numbers collide, in their order whatever order they arrive in', async () => {
+    const joined = new PdfConcatenation(3);
+    await Promise.all([joined.set(2, textPdf('third', 1)), joined.set(0, textPdf('first', 1)), joined.set(1, textPdf('second', 7))]);
+    expect(pageTexts(await joined.save())).toEqual(['first', 'second', 'third']);
   });
 
-  it('leaves strings alone, even when they look like references or hold brackets', () => {
-    const uri = '(http://example.org/a\\(5 0 R\\)?q=<<1 0 R>> [2 0 R])';
-    const annotated = makePdf({
-      1: '<</Type /Catalog /Pages 2 0 R>>',
-      2: '<</Type /Pages /Kids [3 0 R] /Count 1>>',
-      3: '<</Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Resources <</Font <</F1 5 0 R>>>> /Contents 4 0 R /Annots [6 0 R]>>',
-      4: stream('BT /F1 18 Tf 20 100 Td (linked) Tj ET'),
-      5: FONT,
-      6: `<</Type /Annot /Subtype /Link /Rect [0 0 100 100] /A <</S /URI /URI ${uri}>> /Note <3520302052>>>`,
-    }, '<</Size 7 /Root 1 0 R>>');
-    const joined = join2(textPdf('before'), annotated);
-    const text = Buffer.from(joined).toString('latin1');
-    expect(text).toContain(`/URI ${uri}`);
-    expect(text).toContain('/Note <3520302052>');
-    expect(pageTexts(joined)).toEqual(['before', 'linked']);
-    expect(execFileSync('pdfinfo', ['-url', save(joined)], { encoding: 'utf8' })).toContain('http://example.org/a(5 0 R)?q=<<1 0 R>> [2 0 R]');
-  });
-
-  it('copies stream data byte for byte, binary and "endstream"-like bytes included', () => {
-    const binary = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)) + 'endstreamendobj';
-    const pdf = makePdf({
-      1: '<</Type /Catalog /Pages 2 0 R>>',
-      2: '<</Type /Pages /Kids [3 0 R] /Count 1>>',
-      3: '<</Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Resources <</Font <</F1 5 0 R>>>> /Contents 4 0 R /Blob 6 0 R>>',
-      4: stream('BT /F1 18 Tf 20 100 Td (blob) Tj ET'),
-      5: FONT,
-      6: stream(binary),
-    }, '<</Size 7 /Root 1 0 R>>');
-    const joined = Buffer.from(join2(pdf));
-    expect(joined.includes(Buffer.from(`stream\n${binary}\nendstream`, 'latin1'))).toBe(true);
-    expect(pageTexts(joined)).toEqual(['blob']);
-  });
-
-  it('flattens a page tree of several levels, in its order', () => {
-    const nested = makePdf({
-      1: '<</Type /Catalog /Pages 2 0 R>>',
-      2: '<</Type /Pages /Kids [3 0 R 4 0 R] /Count 2>>',
-      3: '<</Type /Pages /Parent 2 0 R /Kids [6 0 R] /Count 1>>',
-      4: '<</Type /Pages /Parent 2 0 R /Kids [5 0 R] /Count 1>>',
-      5: '<</Type /Page /Parent 4 0 R /MediaBox [0 0 300 200] /Resources <</Font <</F1 9 0 R>>>> /Contents 8 0 R>>',
-      6: '<</Type /Page /Parent 3 0 R /MediaBox [0 0 300 200] /Resources <</Font <</F1 9 0 R>>>> /Contents 7 0 R>>',
-      7: stream('BT /F1 18 Tf 20 100 Td (one) Tj ET'),
-      8: stream('BT /F1 18 Tf 20 100 Td (two) Tj ET'),
-      9: FONT,
-      10: '<</Producer (a nested maker) /Title (Nested \\(10 0 R\\))>>',
-    }, '<</Size 11 /Root 1 0 R /Info 10 0 R>>');
-    expect(pageTexts(join2(nested, textPdf('three')))).toEqual(['one', 'two', 'three']);
-  });
-
-  it('refuses what it cannot copy faithfully, and appends nothing of it', async () => {
-    const refused = (pdf: Uint8Array) => {
-      const joiner = new PdfJoiner();
-      joiner.add(textPdf('kept'));
-      expect(() => joiner.add(pdf)).toThrow(UnsupportedPdf);
-      return pageTexts(joiner.finish());
-    };
-    // a page tree that passes attributes down to its pages
-    expect(refused(makePdf({
-      1: '<</Type /Catalog /Pages 2 0 R>>',
-      2: '<</Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 300 200]>>',
-      3: '<</Type /Page /Parent 2 0 R /Contents 4 0 R>>',
-      4: stream(''),
-    }, '<</Size 5 /Root 1 0 R>>'))).toEqual(['kept']);
-    // a catalog with more than its pages (here an outline)
-    expect(refused(makePdf({
-      1: '<</Type /Catalog /Pages 2 0 R /Outlines 4 0 R>>',
-      2: '<</Type /Pages /Kids [3 0 R] /Count 1>>',
-      3: '<</Type /Page /Parent 2 0 R /MediaBox [0 0 300 200]>>',
-      4: '<</Type /Outlines /Count 0>>',
-    }, '<</Size 5 /Root 1 0 R>>'))).toEqual(['kept']);
-    // an object that points at the catalog
-    expect(refused(makePdf({
-      1: '<</Type /Catalog /Pages 2 0 R>>',
-      2: '<</Type /Pages /Kids [3 0 R] /Count 1>>',
-      3: '<</Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Back 1 0 R>>',
-    }, '<</Size 4 /Root 1 0 R>>'))).toEqual(['kept']);
-    // an incremental update
-    const updated = Buffer.from(textPdf('x')).toString('latin1').replace('<</Size 6 /Root 1 0 R>>', '<</Size 6 /Root 1 0 R /Prev 9>>');
-    expect(refused(new Uint8Array(Buffer.from(updated, 'latin1')))).toEqual(['kept']);
-    // what pdf-lib writes: object streams and a cross-reference stream
+  it('joins a PDF with object streams and several pages', async () => {
     const modern = await PDFDocument.create();
-    modern.addPage([300, 200]).drawText('modern', { font: await modern.embedFont(StandardFonts.Helvetica) });
-    expect(refused(await modern.save({ useObjectStreams: true }))).toEqual(['kept']);
+    const font = await modern.embedFont(StandardFonts.Helvetica);
+    for (const words of ['modern one', 'modern two']) modern.addPage([300, 200]).drawText(words, { x: 20, y: 100, font });
+    const joined = await concatenatePdfs([textPdf('plain'), await modern.save({ useObjectStreams: true })]);
+    expect(pageTexts(joined)).toEqual(['plain', 'modern one', 'modern two']);
+  });
+
+  it('refuses to save before every document is in, then saves, the same bytes each time', async () => {
+    const joined = new PdfConcatenation(2);
+    await joined.set(1, textPdf('second'));
+    await expect(joined.save()).rejects.toThrow('0 of 2 documents supplied in order');
+    await joined.set(0, textPdf('first'));
+    const bytes = await joined.save();
+    expect(await joined.save()).toBe(bytes);
+    expect(pageTexts(bytes)).toEqual(['first', 'second']);
+  });
+
+  it('fails, naming nothing it made up, when a document is not a PDF', async () => {
+    const joined = new PdfConcatenation(1);
+    await expect(joined.set(0, new Uint8Array(Buffer.from('not a pdf')))).rejects.toThrow();
+    await expect(joined.save()).rejects.toThrow();
   });
 });
 
-describe('the class set', () => {
-  it('falls back to pdf-lib for the whole set when one PDF cannot be copied, keeping the order', async () => {
-    const modern = await PDFDocument.create();
-    modern.addPage([300, 200]).drawText('modern', { x: 20, y: 100, font: await modern.embedFont(StandardFonts.Helvetica) });
-    const joined = new PdfConcatenation(3);
-    await joined.set(0, textPdf('first'));
-    expect(joined.usedPdfLib).toBe(false);
-    await joined.set(2, textPdf('third'));
-    await joined.set(1, await modern.save({ useObjectStreams: true }));
-    expect(joined.usedPdfLib).toBe(true);
-    expect(pageTexts(await joined.save())).toEqual(['first', 'modern', 'third']);
+describe('the class set of real Chromium sheets', () => {
+  const out = join(dir, 'render');
+  let sheets: string[] = [];
+
+  beforeAll(() => {
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'render', '--bank', 'bptt-basics', '--seed', '5', '--count', '3', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
+    const n = (f: string) => Number(/-(\d+)\.pdf$/.exec(f)![1]);
+    sheets = readdirSync(join(out, 'sheets')).filter((f) => f.endsWith('.pdf')).sort((a, b) => n(a) - n(b)).map((f) => join(out, 'sheets', f));
+  }, 60_000);
+
+  /** Each page as a small grey image (PGM bytes). */
+  function pixels(path: string): Buffer[] {
+    const prefix = join(dir, `px-${++files}`);
+    const r = spawnSync('pdftoppm', ['-r', '20', '-gray', path, prefix], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const base = prefix.split('/').at(-1)!;
+    return readdirSync(dir).filter((f) => f.startsWith(`${base}-`)).sort().map((f) => readFileSync(join(dir, f)));
+  }
+
+  it('is the sheets, page by page: text, pixels and embedded fonts', () => {
+    expect(sheets.length).toBe(3);
+    const classSet = new Uint8Array(readFileSync(join(out, 'class-set.pdf')));
+    expect(pageTexts(classSet)).toEqual(sheets.flatMap((s) => pageTexts(new Uint8Array(readFileSync(s)))));
+    const setPixels = pixels(join(out, 'class-set.pdf'));
+    const sheetPixels = sheets.flatMap((s) => pixels(s));
+    expect(setPixels.length).toBe(sheetPixels.length);
+    setPixels.forEach((px, i) => expect(px.equals(sheetPixels[i]!), `page ${i + 1} differs`).toBe(true));
+    const fonts = (path: string) => spawnSync('pdffonts', [path], { encoding: 'utf8' }).stdout.split('\n').slice(2).filter(Boolean);
+    const setFonts = fonts(join(out, 'class-set.pdf'));
+    expect(setFonts.every((l) => / yes yes yes /.test(l))).toBe(true);
+    expect(setFonts.length).toBe(sheets.reduce((s, f) => s + fonts(f).length, 0));
+  });
+
+  it('the answer key reads cleanly, the cover first', () => {
+    const texts = pageTexts(new Uint8Array(readFileSync(join(out, 'answer-key.pdf'))));
+    expect(texts.length).toBeGreaterThan(3);
+    expect(texts.every((t) => t.length > 0)).toBe(true);
+    expect(texts[0]).toMatch(/Answer key/);
   });
 });

@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import katex from 'katex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGradsheetError } from '../src/errors.js';
-import { CHROMIUM_CANDIDATES, PdfRenderer, findChromium, isHeadlessShell, katexCss, type PdfPageOptions, type RenderInput } from '../src/render/browser.js';
+import { CHROMIUM_CANDIDATES, PdfRenderer, findChromium, inches, isHeadlessShell, katexCss, type PdfPageOptions, type RenderInput } from '../src/render/browser.js';
 import { clip, cssString, loadTemplates } from '../src/render/templates.js';
 import { PdfConcatenation, concatenatePdfs } from '../src/render/class-set.js';
 import { profileParent } from '../src/render/chromium.js';
@@ -99,6 +99,19 @@ describe('findChromium', () => {
   });
 });
 
+describe('inches (the margins as Page.printToPDF takes them)', () => {
+  it('reads millimetres, centimetres, inches and pixels (96 an inch), and nothing else', () => {
+    expect(inches('25.4mm')).toBeCloseTo(1, 12);
+    expect(inches('2.54cm')).toBeCloseTo(1, 12);
+    expect(inches('0.5in')).toBe(0.5);
+    expect(inches('48px')).toBe(0.5);
+    expect(inches(96)).toBe(1);
+    expect(inches('0')).toBe(0);
+    expect(inches(undefined)).toBe(0);
+    expect(() => inches('1em')).toThrow(/Not a length/);
+  });
+});
+
 describe('katexCss', () => {
   it('inlines every KaTeX font as woff2 data and keeps no file, woff or ttf reference', () => {
     const css = katexCss();
@@ -111,7 +124,7 @@ describe('katexCss', () => {
 describe('PdfRenderer', () => {
   let renderer: PdfRenderer;
   const blocked: string[] = [];
-  const render = async (input: RenderInput, options: PdfPageOptions = { format: 'A4' }) => save(await renderer.render(input, options));
+  const render = async (input: RenderInput, options: PdfPageOptions = { format: 'A4' }) => save(await renderer.print(input, options));
 
   beforeAll(async () => {
     renderer = await PdfRenderer.launch({ pages: 2, onBlockedRequest: (url) => blocked.push(url) });
@@ -226,7 +239,7 @@ describe('PdfRenderer', () => {
   });
 
   it('fails loudly when a font of the document cannot load, and renders the next document normally', async () => {
-    const broken = renderer.render({
+    const broken = renderer.print({
       head: "@font-face { font-family: Broken; src: url(data:font/woff2;base64,AAAA) format('woff2'); } p { font-family: Broken, serif; }",
       body: '<p>Text in a broken font</p>',
     }, { format: 'A4' });
@@ -237,22 +250,20 @@ describe('PdfRenderer', () => {
   it('checks the fonts of each document on its own: hidden math needs none, shown math needs KaTeX_Main, on a fresh page or a used one', async () => {
     await using fresh = await PdfRenderer.launch({ pages: 1 });
     const hidden = { body: `<p>Words only</p><div style="display:none">${MATH}</div>` };
-    expect(allText(save(await fresh.render(hidden, { format: 'A4' })))).toContain('Words only');
-    const shown = save(await fresh.render({ body: `<p>Math ${MATH}</p>` }, { format: 'A4' }));
+    expect(allText(save(await fresh.print(hidden, { format: 'A4' })))).toContain('Words only');
+    const shown = save(await fresh.print({ body: `<p>Math ${MATH}</p>` }, { format: 'A4' }));
     expect(fontNames(shown).some((name) => name.includes('KaTeX_Main'))).toBe(true);
-    expect(allText(save(await fresh.render(hidden, { format: 'A4' })))).toContain('Words only');
+    expect(allText(save(await fresh.print(hidden, { format: 'A4' })))).toContain('Words only');
   });
 
   it('joins no PDFs into a blank one, and PDFs that arrive out of order in their order', async () => {
     const { PDFDocument } = await import('pdf-lib');
     expect((await PDFDocument.load(await concatenatePdfs([]))).getPageCount()).toBe(1); // pdf-lib's blank page
-    const docs = await Promise.all([1, 2, 3].map((n) => renderer.render({ body: `<p>Part ${n}</p>` }, { format: 'A4' })));
+    const docs = await Promise.all([1, 2, 3].map((n) => renderer.print({ body: `<p>Part ${n}</p>` }, { format: 'A4' })));
     const joined = new PdfConcatenation(3);
     await Promise.all([joined.set(2, docs[2]!), joined.set(0, docs[0]!), joined.set(1, docs[1]!)]);
     const path = save(await joined.save());
     expect([1, 2, 3].map((p) => pageText(path, p).trim())).toEqual(['Part 1', 'Part 2', 'Part 3']);
-    // Chromium's PDFs are joined by copying their objects, which poppler reads without complaint
-    expect(joined.usedPdfLib).toBe(false);
     expect(spawnSync('pdfinfo', [path], { encoding: 'utf8' }).stderr).toBe('');
   });
 
@@ -271,7 +282,7 @@ describe('PdfRenderer', () => {
         Array.from({ length: 6 }, (_, q) => `<p>Question ${q + 1}: ${MATH}</p>`).join('') + '</section>').join(''),
     });
     // (the speed of this lives in `npm run bench`, not in a test)
-    const pdfs = await Promise.all(Array.from({ length: 30 }, (_, n) => renderer.render(doc(n), { format: 'A4', footerTemplate: '<div style="font-size: 9px">Sheet <span class="pageNumber"></span></div>' })));
+    const pdfs = await Promise.all(Array.from({ length: 30 }, (_, n) => renderer.print(doc(n), { format: 'A4', footerTemplate: '<div style="font-size: 9px">Sheet <span class="pageNumber"></span></div>' })));
     for (const pdf of [pdfs[0]!, pdfs[29]!]) expect(pdfInfo(save(pdf)).pages).toBe(2);
   });
 });
@@ -305,7 +316,7 @@ describe('the running header and footer (CSS page-margin boxes)', () => {
     await using renderer = await PdfRenderer.launch({ pages: 1 });
     for (const name of NAMES) {
       const head = `@page { @top-left { content: ${cssString(name)}; } @bottom-right { content: "page " counter(page) " of " counter(pages); } }`;
-      const path = save(await renderer.render({ head, body: '<p style="break-after: page">one</p><p>two</p>' }, { format: 'A4', margin: { top: '20mm', bottom: '20mm' } }));
+      const path = save(await renderer.print({ head, body: '<p style="break-after: page">one</p><p>two</p>' }, { format: 'A4', margin: { top: '20mm', bottom: '20mm' } }));
       for (const page of [1, 2]) {
         const text = pageText(path, page);
         expect(text, name).toContain(name);
@@ -318,7 +329,7 @@ describe('the running header and footer (CSS page-margin boxes)', () => {
 describe.skipIf(!existsSync('/usr/bin/chromium'))('the full Chromium, when the headless shell is not installed', () => {
   it('renders math with the KaTeX fonts embedded, in its own headless mode', async () => {
     await using renderer = await PdfRenderer.launch({ executablePath: '/usr/bin/chromium', pages: 1 });
-    const path = save(await renderer.render({ body: `<p>Fallback ${MATH}</p>` }, { format: 'A4' }));
+    const path = save(await renderer.print({ body: `<p>Fallback ${MATH}</p>` }, { format: 'A4' }));
     expect(allText(path)).toContain('Fallback');
     expect(fontNames(path).some((name) => name.includes('KaTeX_Math'))).toBe(true);
   });
@@ -363,7 +374,7 @@ describe('closing the renderer', () => {
     await renderer.close();
     expect(liveProcessesInGroup(pid)).toEqual([]);
     expect(existsSync(profile)).toBe(false);
-    await expect(renderer.render({ body: '<p>late</p>' }, { format: 'A4' })).rejects.toMatchObject({ code: 'browser', message: 'The PDF renderer is closed.' });
+    await expect(renderer.print({ body: '<p>late</p>' }, { format: 'A4' })).rejects.toMatchObject({ code: 'browser', message: 'The PDF renderer is closed.' });
     await renderer.close();
   });
 
@@ -373,7 +384,7 @@ describe('closing the renderer', () => {
     const profile = profileDirOf(pid);
     process.kill(-pid, 'SIGKILL');
     expect(await eventually(() => !existsSync(profile))).toBe(true);
-    await expect(renderer.render({ body: '<p>orphan</p>' }, { format: 'A4' })).rejects.toMatchObject({ code: 'browser', message: 'Chromium exited unexpectedly; start a new renderer.' });
+    await expect(renderer.print({ body: '<p>orphan</p>' }, { format: 'A4' })).rejects.toMatchObject({ code: 'browser', message: 'Chromium exited unexpectedly; start a new renderer.' });
     await renderer.close();
   });
 
@@ -382,7 +393,7 @@ describe('closing the renderer', () => {
     {
       await using renderer = await PdfRenderer.launch({ pages: 1 });
       pid = renderer.pid;
-      expect(pdfInfo(save(await renderer.render({ body: '<p>scoped</p>' }, { format: 'Letter' }))).width).toBe(612);
+      expect(pdfInfo(save(await renderer.print({ body: '<p>scoped</p>' }, { format: 'Letter' }))).width).toBe(612);
     }
     expect(liveProcessesInGroup(pid!)).toEqual([]);
   });

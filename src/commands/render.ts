@@ -24,20 +24,21 @@ export async function runRender(argv: string[]): Promise<number> {
   checkClassOptions(values, 'render');
   const out = values.out;
 
-  // Chromium takes seconds to start: it starts first, while the rest of gradsheet loads (KaTeX,
-  // Handlebars, zod, pdf-lib are imported only now) and the variants are drawn.
+  // Chromium takes about a second to start: it is launched first (as soon as Puppeteer has
+  // loaded), while the rest of gradsheet loads (KaTeX, Handlebars, zod, pdf-lib are imported only
+  // now) and the variants are drawn.
   const launching = PdfRenderer.launch();
   launching.catch(() => {});
   let renderer: PdfRenderer | undefined;
   try {
-    // Puppeteer first, so the handshake with Chromium runs while the rest loads; and between the
-    // steps below, the event loop gets a turn to answer Chromium as it opens the pages.
+    // Puppeteer first, so that Chromium is started before the rest loads; between the steps
+    // below, the event loop gets a turn to answer Chromium as it opens the pages.
     await loadPuppeteer().catch(() => undefined);
     const [{ prettyJson }, { answerKey }, { generateKeyVariants }, classSet, { loadTemplates }, { loadClass }, files, { assertDistinctCodes }, { progress }] = await Promise.all([
       import('../json.js'), import('../problems/key.js'), import('../problems/variants.js'), import('../render/class-set.js'),
-      import('../render/templates.js'), import('./class.js'), import('./files.js'), import('./generate.js'), import('./progress.js'),
+      import('../render/templates.js'), import('./class.js'), import('./files.js'), import('./generate.js'), import('./progress.js'), import('pdf-lib'),
     ]);
-    const { PdfConcatenation, keyCoverDocument, keyDocument, renderPdf, standaloneHtml, worksheetDocument } = classSet;
+    const { keyCoverDocument, keyDocument, printClassSet, standaloneHtml, worksheetDocument } = classSet;
     const { packageDir, writeAtomic } = files;
     trace('modules loaded');
     const cls = await loadClass(values, 'render');
@@ -73,39 +74,14 @@ export async function runRender(argv: string[]): Promise<number> {
 
     renderer = await launching;
     trace('rendering');
-    const pages = renderer.poolSize;
     const tick = progress(withKey ? 2 * variants.length + 1 : variants.length, 'Rendering');
     let done = 0;
-    // Each document's HTML is built just before it is printed, one more than the pool holds, so a
-    // page never waits for HTML and building it overlaps Chromium's work instead of delaying it.
-    const renderEach = async (count: number, build: (i: number) => Parameters<typeof renderPdf>[2], use: (i: number, pdf: Uint8Array) => Promise<void>) => {
-      let next = 0, failed = false;
-      await Promise.all(Array.from({ length: Math.min(pages + 1, count) }, async () => {
-        while (next < count && !failed) {
-          const i = next++;
-          try {
-            const pdf = await renderPdf(renderer!, templates, build(i));
-            tick(++done);
-            await use(i, pdf);
-          } catch (e) {
-            failed = true; // the others stop after their current document
-            throw e;
-          }
-        }
-      }));
-    };
-    // the class set is assembled while later sheets are still printing, not after
-    const classPdf = new PdfConcatenation(variants.length);
-    await renderEach(variants.length, sheet, async (i, pdf) => {
-      await writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf);
-      await classPdf.set(i, pdf);
+    const printed = await printClassSet(renderer, templates, { count: variants.length, sheet, ...(withKey ? { key: { cover: keyCover, sheet: key } } : {}) }, {
+      sheet: (i, pdf) => writeAtomic(join(out, 'sheets', sheetFile(variants[i]!.code, variants[i]!.student)), pdf),
+      printed: () => tick(++done),
     });
-    if (withKey) {
-      const keyPdf = new PdfConcatenation(variants.length + 1);
-      await renderEach(variants.length + 1, (i) => (i === 0 ? keyCover() : key(i - 1)), (i, pdf) => keyPdf.set(i, pdf));
-      await writeAtomic(join(out, 'answer-key.pdf'), await keyPdf.save());
-    }
-    await writeAtomic(join(out, 'class-set.pdf'), await classPdf.save());
+    if (printed.answerKey) await writeAtomic(join(out, 'answer-key.pdf'), printed.answerKey);
+    await writeAtomic(join(out, 'class-set.pdf'), printed.classSet);
     trace('class set written');
     const skipped = cls.rosterProblems.length ? ` (${cls.rosterProblems.length} roster ${cls.rosterProblems.length === 1 ? 'line' : 'lines'} skipped)` : '';
     process.stdout.write(`Wrote ${variants.length} worksheets to ${join(out, 'sheets')}, ${join(out, 'class-set.pdf')}, ${withKey ? `${join(out, 'answer-key.pdf')} ` : ''}and ${join(out, 'key.json')}${values.html ? `, and HTML in ${join(out, 'html')}` : ''}${skipped}.\n`);

@@ -23,11 +23,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin } from 'puppeteer-core/internal/puppeteer-core-browser.js';
+import type { Browser, CDPSession, HTTPRequest, Page, PDFMargin } from 'puppeteer-core/lib/esm/puppeteer/puppeteer-core-browser.js';
 import { GradsheetError } from '../errors.js';
 import { findChromium, isHeadlessShell, killGroup, liveProcessesInGroup, startChromium, type ChromiumProcess } from './chromium.js';
 import { trace } from '../trace.js';
-import { LEAN_VLIST_CSS } from './katex-lean.js';
+import { LEAN_VLIST_CSS } from './katex/lean.js';
 
 export { CHROMIUM_CANDIDATES, findChromium, isHeadlessShell } from './chromium.js';
 
@@ -35,7 +35,7 @@ let katexCssCache: string | undefined;
 
 /**
  * katex.min.css with every font inlined as a woff2 data: URI and the woff/ttf fallbacks dropped
- * (Chromium reads woff2), followed by the rules of gradsheet's lean lists (katex-lean.ts).
+ * (Chromium reads woff2), followed by the rules of gradsheet's lean lists (katex/lean.ts).
  * Computed once. A `file://` base does not work for the fonts here: `page.setContent` on
  * about:blank silently fails to load them, so they travel inside the CSS.
  */
@@ -90,6 +90,18 @@ export interface PdfRendererOptions {
 /** How long any one browser call may take, unless `timeoutMs` says otherwise. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** Paper sizes in inches, as Puppeteer's `format` reads them. */
+const PAPER_INCHES = { A4: [8.27, 11.7], Letter: [8.5, 11] } as const;
+
+/** A CSS length (`17mm`, `1in`, `2cm`, `10px`, or a number of px) in inches, as Page.printToPDF takes margins. */
+export function inches(length: string | number | undefined): number {
+  if (length === undefined) return 0;
+  if (typeof length === 'number') return length / 96;
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(px|in|cm|mm)?\s*$/.exec(length);
+  if (!m) throw new GradsheetError('internal', `Not a length in px, in, cm or mm: ${JSON.stringify(length)}.`);
+  return Number(m[1]) / { px: 96, in: 1, cm: 2.54, mm: 25.4 }[(m[2] ?? 'px') as 'px' | 'in' | 'cm' | 'mm'];
+}
+
 /** The first Chromium that prints CSS page-margin boxes (@top-left … @bottom-right). */
 export const MIN_CHROMIUM = 131;
 
@@ -126,24 +138,22 @@ function uninstallExitHandlers(): void {
   for (const signal of EXIT_SIGNALS) process.off(signal, onSignal);
 }
 
-let puppeteerModule: Promise<typeof import('puppeteer-core/internal/puppeteer-core-browser.js')> | undefined;
+/**
+ * Puppeteer's browser build (connect only): the entry point Puppeteer documents for running
+ * without its Node launcher ("Running Puppeteer in the browser", pptr.dev). Its Node entry point
+ * also loads the browser downloader and its proxy support (a QuickJS interpreter among them):
+ * ~0.65 s and ~110,000 page faults more before Chromium could be started.
+ */
+type PuppeteerBrowserBuild = typeof import('puppeteer-core/lib/esm/puppeteer/puppeteer-core-browser.js');
+let puppeteerModule: Promise<PuppeteerBrowserBuild> | undefined;
 
 /**
- * Puppeteer, loaded once: its connect-only build, since gradsheet starts Chromium itself. A caller
- * that has just started a launch can await this before loading anything else, so that the
- * DevTools handshake is not left waiting behind unrelated modules.
+ * Puppeteer, loaded once. A caller that has just started a launch can await this before loading
+ * anything else, so that the DevTools handshake is not left waiting behind unrelated modules.
  */
-export function loadPuppeteer(): Promise<typeof import('puppeteer-core/internal/puppeteer-core-browser.js')> {
-  puppeteerModule ??= import('puppeteer-core/internal/puppeteer-core-browser.js');
+export function loadPuppeteer(): Promise<PuppeteerBrowserBuild> {
+  puppeteerModule ??= import('puppeteer-core/lib/esm/puppeteer/puppeteer-core-browser.js');
   return puppeteerModule;
-}
-
-let pdfOptionsModule: Promise<typeof import('puppeteer-core/internal/common/util.js')> | undefined;
-
-/** Puppeteer's reading of `page.pdf()` options (paper sizes, lengths in inches), loaded once. */
-function loadPdfOptions(): Promise<typeof import('puppeteer-core/internal/common/util.js')> {
-  pdfOptionsModule ??= import('puppeteer-core/internal/common/util.js');
-  return pdfOptionsModule;
 }
 
 /** Kills a started Chromium's whole process group and removes its profile, synchronously. */
@@ -157,15 +167,24 @@ function forget(renderer: Killable): void {
   if (live.delete(renderer) && live.size === 0) uninstallExitHandlers();
 }
 
-/** One Chromium and a pool of pages turning HTML into PDF bytes. Close it (or `await using` it) when done. */
-export class PdfRenderer implements AsyncDisposable {
+/** What rendering asks of a PDF engine: a document in, its PDF bytes out. */
+export interface Printer {
+  /** How many documents it prints at once. */
+  readonly poolSize: number;
+  /** One document as PDF bytes; concurrent calls wait for a free page. */
+  print(doc: RenderInput, pdf: PdfPageOptions): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** The Printer: one Chromium and a pool of pages turning HTML into PDF bytes. Close it (or `await using` it) when done. */
+export class PdfRenderer implements Printer, AsyncDisposable {
   readonly #browser: Browser;
   readonly #chromium: ChromiumProcess;
   readonly #poolSize: number;
   readonly #timeoutMs: number;
   readonly #onBlockedRequest: ((url: string) => void) | undefined;
   readonly #idle: Page[] = [];
-  /** Each pool page's own DevTools session, for the calls made without Puppeteer's page methods. */
+  /** Each pool page's own DevTools session, for printing. */
   readonly #sessions = new WeakMap<Page, CDPSession>();
   readonly #waiters: (() => void)[] = [];
   #pageCount = 0;
@@ -273,8 +292,8 @@ export class PdfRenderer implements AsyncDisposable {
     return this.#blocked;
   }
 
-  /** Renders one document to PDF bytes. Concurrent calls share the pool and wait for a free page. */
-  async render(html: RenderInput, pdf: PdfPageOptions): Promise<Uint8Array> {
+  /** Prints one document to PDF bytes. Concurrent calls share the pool and wait for a free page. */
+  async print(html: RenderInput, pdf: PdfPageOptions): Promise<Uint8Array> {
     const page = await this.#acquire();
     let healthy = false;
     try {
@@ -287,23 +306,17 @@ export class PdfRenderer implements AsyncDisposable {
       }
       const header = pdf.headerTemplate;
       const footer = pdf.footerTemplate;
-      // Page.printToPDF with Puppeteer's own reading of the options, but the PDF in its reply
-      // (base64) rather than as a stream read back with IO.read and IO.close: one round trip, not four.
-      const { parsePDFOptions } = await loadPdfOptions();
-      const options = parsePDFOptions({
-        format: pdf.format, printBackground: true, tagged: false, outline: false, preferCSSPageSize: false,
+      // Page.printToPDF over the page's own DevTools session with the PDF in its reply (base64),
+      // rather than page.pdf()'s stream read back with IO.read and IO.close: one round trip, not four.
+      const [paperWidth, paperHeight] = PAPER_INCHES[pdf.format];
+      const margin = pdf.margin ?? {};
+      const { data } = await this.#sessionOf(page).send('Page.printToPDF', {
+        transferMode: 'ReturnAsBase64', printBackground: true, paperWidth, paperHeight,
+        marginTop: inches(margin.top), marginBottom: inches(margin.bottom), marginLeft: inches(margin.left), marginRight: inches(margin.right),
         displayHeaderFooter: Boolean(header || footer),
         // An empty template would make Chromium print its own (date, title, URL, n/m) in that slot.
         headerTemplate: header || '<span></span>', footerTemplate: footer || '<span></span>',
-        margin: pdf.margin,
-      });
-      const { data } = await this.#sessionOf(page).send('Page.printToPDF', {
-        transferMode: 'ReturnAsBase64', landscape: options.landscape, displayHeaderFooter: options.displayHeaderFooter,
-        headerTemplate: options.headerTemplate, footerTemplate: options.footerTemplate, printBackground: options.printBackground,
-        scale: options.scale, paperWidth: options.width, paperHeight: options.height,
-        marginTop: options.margin.top, marginBottom: options.margin.bottom, marginLeft: options.margin.left, marginRight: options.margin.right,
-        pageRanges: options.pageRanges, preferCSSPageSize: options.preferCSSPageSize,
-        generateTaggedPDF: options.tagged, generateDocumentOutline: options.outline,
+        generateTaggedPDF: false, generateDocumentOutline: false,
       });
       const bytes = Buffer.from(data, 'base64');
       trace(`${token}: content (${html.head?.length ?? 0} + ${html.body.length} characters) in ${t1 - t0} ms, printed in ${Date.now() - t1} ms (${bytes.length} bytes)`);
@@ -413,7 +426,8 @@ export class PdfRenderer implements AsyncDisposable {
       // request either, and without page.setContent's script and wait for the load event, which
       // for these ~370 kB (the fonts) took twice as long.
       const session = await page.createCDPSession();
-      await session.send('Page.setDocumentContent', { frameId: page.mainFrame()._id, html: SHELL_HTML(katexCss()) });
+      const { frameTree } = await session.send('Page.getFrameTree');
+      await session.send('Page.setDocumentContent', { frameId: frameTree.frame.id, html: SHELL_HTML(katexCss()) });
       this.#sessions.set(page, session);
       return page;
     } catch (e) {

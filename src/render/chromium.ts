@@ -1,10 +1,15 @@
 /**
- * Finding, starting and killing the Chromium process, without Puppeteer.
+ * Finding, starting and killing the Chromium process, without Puppeteer's launcher: the one part
+ * of rendering kept hand-written, isolated here, for its measured gain.
  *
- * gradsheet starts Chromium itself, the moment a render begins, and only then loads Puppeteer
- * (~0.25 s here) and connects it over the same DevTools pipe `puppeteer.launch({pipe: true})`
+ * gradsheet starts Chromium itself, the moment a render begins, and only then loads Puppeteer's
+ * connect-only build and connects it over the same DevTools pipe `puppeteer.launch({pipe: true})`
  * would use: Chromium's own start-up (~0.7 s to a usable page) overlaps the rest of the load
- * instead of following it.
+ * instead of following it. `puppeteer.launch` (tried, see the README's benchmarks) needs
+ * Puppeteer's Node entry point loaded first, which with the browser downloader it carries took
+ * ~0.65 s of CPU and ~110,000 page faults before Chromium was even started; it also ends the
+ * process on a binary it cannot spawn (puppeteer/puppeteer#12025) and reports a browser that dies
+ * on start only as "Target closed", where this reports the exit code and Chromium's last words.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';

@@ -1,14 +1,13 @@
 /**
  * A class set, rendered: one worksheet PDF per student, the combined class-set PDF, and the answer
  * key (cover sheet with the class list, then every variant's answers and worked solutions).
- * HTML comes from the templates; PDFs from one Chromium (PdfRenderer); the combined PDF is the
- * students' PDFs concatenated with pdf-lib rather than printed a second time.
+ * HTML comes from the templates; PDFs from a Printer (browser.ts); the combined PDF is the
+ * students' PDFs joined with pdf-lib rather than printed a second time.
  */
 import type { PDFDocument } from 'pdf-lib';
 import type { Bank } from '../problems/bank.js';
 import type { KeyVariant } from '../problems/key.js';
-import { katexCss, type PdfPageOptions, type PdfRenderer } from './browser.js';
-import { PdfJoiner, UnsupportedPdf } from './pdf-join.js';
+import { katexCss, type PdfPageOptions, type Printer } from './browser.js';
 import { coverView, sheetView, type Paper } from './sheets.js';
 import type { Templates } from './templates.js';
 
@@ -59,23 +58,73 @@ export function keyDocuments(t: Templates, bank: Bank, variants: readonly KeyVar
   return { cover: keyCoverDocument(t, bank, variants, paper), keys: variants.map((v) => keyDocument(t, bank, v, paper)) };
 }
 
-export async function renderPdf(renderer: PdfRenderer, t: Templates, doc: RenderedDocument): Promise<Uint8Array> {
-  return renderer.render({ head: t.css + doc.head, body: doc.html }, doc.pdf);
+export async function renderPdf(printer: Printer, t: Templates, doc: RenderedDocument): Promise<Uint8Array> {
+  return printer.print({ head: t.css + doc.head, body: doc.html }, doc.pdf);
 }
 
 /**
- * PDFs joined in order while they arrive in any order: each is appended as soon as all before it
- * are in, so the work overlaps the printing of later documents. Chromium's PDFs are joined by
- * copying their objects (`PdfJoiner`, under 1 ms a worksheet); should one have a structure that
- * cannot be copied so, everything is joined with pdf-lib instead (loaded then: ~0.3 s to import,
- * ~8 ms a worksheet).
+ * Runs `task(0)` … `task(count - 1)`, started in index order, at most `width` at once. After a
+ * failure no further task starts; the first failure is thrown once the running tasks have ended.
+ */
+export async function inOrderPool(count: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0, failed = false;
+  await Promise.all(Array.from({ length: Math.min(width, count) }, async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  }));
+}
+
+/** A class set's documents, each built when asked for (just before it is printed). */
+export interface ClassSetDocuments {
+  count: number;
+  sheet(i: number): RenderedDocument;
+  /** the answer key's cover and one key document per sheet; absent when no key is printed */
+  key?: { cover(): RenderedDocument; sheet(i: number): RenderedDocument };
+}
+
+/**
+ * Prints a class set: every worksheet (handed to `onSheet` as it comes, and joined into the class
+ * set while later ones print), then the answer key. Each document is built just before it is
+ * printed, one more at a time than the printer's pool holds, so a page never waits for HTML and
+ * building overlaps Chromium's work. `onPrinted` is called after each document.
+ */
+export async function printClassSet(printer: Printer, t: Templates, docs: ClassSetDocuments, on: { sheet(i: number, pdf: Uint8Array): Promise<void>; printed(): void }): Promise<{ classSet: Uint8Array; answerKey: Uint8Array | undefined }> {
+  const width = printer.poolSize + 1;
+  const classSet = new PdfConcatenation(docs.count);
+  await inOrderPool(docs.count, width, async (i) => {
+    const pdf = await renderPdf(printer, t, docs.sheet(i));
+    on.printed();
+    await on.sheet(i, pdf);
+    await classSet.set(i, pdf);
+  });
+  let answerKey: Uint8Array | undefined;
+  const key = docs.key;
+  if (key) {
+    const joined = new PdfConcatenation(docs.count + 1);
+    await inOrderPool(docs.count + 1, width, async (i) => {
+      const pdf = await renderPdf(printer, t, i === 0 ? key.cover() : key.sheet(i - 1));
+      on.printed();
+      await joined.set(i, pdf);
+    });
+    answerKey = await joined.save();
+  }
+  return { classSet: await classSet.save(), answerKey };
+}
+
+/**
+ * PDFs joined in order while they arrive in any order: each is appended with pdf-lib as soon as
+ * all before it are in, so the work overlaps the printing of later documents.
  */
 export class PdfConcatenation {
   readonly #pending = new Map<number, Uint8Array>();
-  /** every document appended so far, kept for pdf-lib should the joiner meet one it cannot copy */
-  readonly #appended: Uint8Array[] = [];
   #next = 0;
-  #joiner: PdfJoiner | undefined = new PdfJoiner();
   #out: Promise<PDFDocument> | undefined;
   #appending: Promise<void> = Promise.resolve();
   #saved: Promise<Uint8Array> | undefined;
@@ -89,38 +138,17 @@ export class PdfConcatenation {
     return this.#appending;
   }
 
-  /** Whether the general (pdf-lib) path is in use: some document could not be copied. */
-  get usedPdfLib(): boolean {
-    return this.#joiner === undefined;
-  }
-
   async #appendReady(): Promise<void> {
-    for (let bytes = this.#pending.get(this.#next); bytes !== undefined; bytes = this.#pending.get(this.#next)) {
-      this.#pending.delete(this.#next);
-      this.#next += 1;
-      this.#appended.push(bytes);
-      if (this.#joiner) {
-        try {
-          this.#joiner.add(bytes);
-          continue;
-        } catch (e) {
-          if (!(e instanceof UnsupportedPdf)) throw e;
-          this.#joiner = undefined;
-          for (const earlier of this.#appended) await this.#appendWithPdfLib(earlier);
-          continue;
-        }
-      }
-      await this.#appendWithPdfLib(bytes);
-    }
-  }
-
-  async #appendWithPdfLib(bytes: Uint8Array): Promise<void> {
     const { PDFDocument, ParseSpeeds } = await import('pdf-lib');
     this.#out ??= PDFDocument.create();
     const out = await this.#out;
-    // Fastest: parse without pausing every 100 objects (those pauses are timers, ~1 ms each)
-    const doc = await PDFDocument.load(bytes, { parseSpeed: ParseSpeeds.Fastest, updateMetadata: false });
-    for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
+    for (let bytes = this.#pending.get(this.#next); bytes !== undefined; bytes = this.#pending.get(this.#next)) {
+      this.#pending.delete(this.#next);
+      this.#next += 1;
+      // Fastest: parse without pausing every 100 objects (those pauses are timers, ~1 ms each)
+      const doc = await PDFDocument.load(bytes, { parseSpeed: ParseSpeeds.Fastest, updateMetadata: false });
+      for (const page of await out.copyPages(doc, doc.getPageIndices())) out.addPage(page);
+    }
   }
 
   /** The joined PDF; every document must have been supplied. Saving again gives the same bytes. */
@@ -136,11 +164,10 @@ export class PdfConcatenation {
 
   async #save(): Promise<Uint8Array> {
     await this.#appending;
-    if (this.count === 0) return (await import('pdf-lib')).PDFDocument.create().then((empty) => empty.save());
     if (this.#next !== this.count) throw new Error(`PdfConcatenation: ${this.#next} of ${this.count} documents supplied in order`);
-    if (this.#joiner) return this.#joiner.finish();
+    const { PDFDocument } = await import('pdf-lib');
     // no object streams: compressing them cost more time than the ~10% of file size they save
-    return (await this.#out!).save({ useObjectStreams: false });
+    return (await (this.#out ?? PDFDocument.create())).save({ useObjectStreams: false });
   }
 }
 

@@ -6,18 +6,14 @@ import { escapeHtml } from '../html.js';
 import katex from 'katex';
 import { GradsheetError } from '../errors.js';
 import { splitRichText } from '../problems/richtext.js';
-import { leanKatexTree } from './katex-lean.js';
+import { renderToLeanString } from './katex/lean.js';
 
 const cache = new Map<string, string>();
-
-/** KaTeX's build tree (what renderToString prints), exported by KaTeX as `__renderToDomTree`. */
-type DomTree = Parameters<typeof leanKatexTree>[0] & { toMarkup(): string };
-const renderToDomTree = (katex as unknown as { __renderToDomTree?: (tex: string, options: katex.KatexOptions) => DomTree }).__renderToDomTree;
 
 let lean = true;
 
 /**
- * Whether math is typeset with lean lists (katex-lean.ts; the default) or exactly as KaTeX prints
+ * Whether math is typeset with lean lists (katex/lean.ts; the default) or exactly as KaTeX prints
  * it. For the test that prints both and compares them; clears the cache.
  */
 export function setLeanKatex(on: boolean): void {
@@ -26,11 +22,7 @@ export function setLeanKatex(on: boolean): void {
 }
 
 function typeset(tex: string, options: katex.KatexOptions): string {
-  // a KaTeX without the tree export still typesets, only with its own (heavier) lists
-  if (!lean || renderToDomTree === undefined) return katex.renderToString(tex, options);
-  const tree = renderToDomTree(tex, options);
-  leanKatexTree(tree);
-  return tree.toMarkup();
+  return lean ? renderToLeanString(tex, options) : katex.renderToString(tex, options);
 }
 
 export function renderTex(tex: string, display = false): string {
@@ -47,8 +39,6 @@ export function renderTex(tex: string, display = false): string {
   }
   return html;
 }
-
-
 
 /** Rich text (plain text with $…$ TeX) as HTML: the text escaped, the math typeset. */
 export function renderRich(text: string): string {

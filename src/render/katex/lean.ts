@@ -16,7 +16,10 @@
  *    rule for) go, their children taking their place; the glue on either side of a bare symbol
  *    (`=`, `+`) becomes that symbol's margins; a size change around a lean list's one symbol moves
  *    onto the symbol.
- * Anything not shaped exactly as KaTeX 0.19 builds it is left as it is, and so is every element
+ * This reads KaTeX's internals (its build tree has no public API), so katex is pinned to one
+ * exact version in package.json, and tests/katex-lean.test.ts fails if that version is not the
+ * one installed or if the rewrite stops removing elements.
+ * Anything not shaped exactly as KaTeX 0.19.1 builds it is left as it is, and so is every element
  * that CSS places by its parent (`.vlist>span>span`…; a document fragment, such as a matrix cell's
  * content, counts as its parent). A list stays a table when its item sets lines of its own (laps,
  * `\not`) or is taller or deeper than KaTeX declares (a one-sided `\smash`), and a script with a
@@ -27,6 +30,23 @@
  * 461 other strings in five contexts (inline, wrapping, display, and the templates' wrapping
  * displays).
  */
+
+import katex from 'katex';
+
+/** KaTeX's build tree (what renderToString prints), exported by KaTeX as `__renderToDomTree`. */
+type DomTree = TreeNode & { toMarkup(): string };
+const renderToDomTree = (katex as unknown as { __renderToDomTree?: (tex: string, options: katex.KatexOptions) => DomTree }).__renderToDomTree;
+
+/**
+ * `katex.renderToString(tex, options)` with lean lists. A KaTeX without the tree export (not the
+ * pinned version) still typesets, only with its own heavier lists: the pixel tests catch that.
+ */
+export function renderToLeanString(tex: string, options: katex.KatexOptions): string {
+  if (renderToDomTree === undefined) return katex.renderToString(tex, options);
+  const tree = renderToDomTree(tex, options);
+  leanKatexTree(tree);
+  return tree.toMarkup();
+}
 
 /** The CSS that goes with the lean lists, after katex.css. */
 export const LEAN_VLIST_CSS = '.katex .vlist-x{display:inline-block;position:relative;line-height:0}.katex .vlist-x>span{display:inline-block}';
