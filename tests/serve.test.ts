@@ -20,7 +20,7 @@ const assets = { pageHtml: readFileSync(join(dir, 'page.html'), 'utf8'), appJs: 
 let server: Server;
 let base: string;
 beforeAll(async () => {
-  server = createServer(createHandler({ grader: Grader.fromKey(key), title: bank.title, token: TOKEN, assets }));
+  server = createServer(createHandler({ grader: Grader.fromKey(key), token: TOKEN, assets }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -56,7 +56,8 @@ describe('the grading API', () => {
     const schema = await post(JSON.stringify({ worksheet: 5, answers: [] }));
     expect(schema.status).toBe(400);
     const problem = await schema.json();
-    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(['$.worksheet', '$.answers']);
+    // the published submission schema: format and student are required, as FORMATS.md shows them
+    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(['$.format', '$.worksheet', '$.student', '$.answers']);
     expect((await post('x', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post(JSON.stringify({ pad: 'x'.repeat(2 << 20) }))).status).toBe(413);
   });
@@ -105,7 +106,7 @@ describe('the grading API', () => {
   });
 
   it('closes teacher routes with 403 on a server started without a token', async () => {
-    const closed = createServer(createHandler({ grader: Grader.fromKey(key), title: bank.title, assets }));
+    const closed = createServer(createHandler({ grader: Grader.fromKey(key), assets }));
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     try {
