@@ -62,6 +62,60 @@ describe('the grading API', () => {
     expect((await post(JSON.stringify({ pad: 'x'.repeat(2 << 20) }))).status).toBe(413);
   });
 
+  it('checks a single submission against the published schema: format, student and each answer', async () => {
+    const paths = async (body: unknown) => {
+      const res = await post(JSON.stringify(body));
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      return ((await res.json()).errors as { path: string; message: string }[]).map((e) => `${e.path} ${e.message}`);
+    };
+    const answers = exact();
+    expect(await paths({ format: 'gradsheet.submission/1', worksheet: v.code, answers })).toEqual(['$.student is missing (expected a string)']);
+    expect(await paths({ format: 'gradsheet.submission/2', worksheet: v.code, student: v.student, answers })).toEqual(['$.format should be "gradsheet.submission/1", not the string "gradsheet.submission/2"']);
+    const first = Object.keys(answers)[0]!;
+    expect(await paths({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: { ...answers, [first]: true } }))
+      .toEqual([`$.answers["${first}"] should be a number, a string, a vector or a matrix (or null for no answer)`]);
+    expect(await paths(5)).toEqual(['$ should be an object, not the number 5']);
+  });
+
+  it('answers a code issued to another student with 403, a streamed body over the limit with 413, an unexpected failure with 500 and a plain sentence', async () => {
+    const other = variants[1]!;
+    const res = await post(JSON.stringify({ format: 'gradsheet.submission/1', worksheet: other.code, student: v.student, answers: {} }));
+    expect(res.status).toBe(403);
+    expect((await res.json()).detail).toMatch(/belongs to another student/);
+    // no content-length: the body arrives chunked and is counted as it comes
+    const chunk = new TextEncoder().encode('x'.repeat(64 << 10));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({ pull(c) { if (sent++ < 24) c.enqueue(chunk); else c.close(); } });
+    const streamed = await fetch(`${base}/api/v1/grade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    const grader = Grader.fromKey(key);
+    grader.grade = () => { throw new Error('kaboom at /src/grade/grade.ts:12:3'); };
+    const broken = createServer(createHandler({ grader, assets }));
+    await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
+    try {
+      const failed = await fetch(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/api/v1/grade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: {} }) });
+      expect(failed.status).toBe(500);
+      expect(failed.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      const text = await failed.text();
+      expect(JSON.parse(text).detail).toBe('The server could not answer this request.');
+      expect(text).not.toMatch(/kaboom|grade\.ts/);
+    } finally {
+      await new Promise<void>((r) => broken.close(() => r()));
+    }
+  });
+
+  it('serves the page under its Content-Security-Policy, with nosniff on every answer', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const missing = await fetch(`${base}/nothing`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(missing.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('returns 404 for an unknown worksheet code, as problem+json without a stack', async () => {
     const res = await post(JSON.stringify({ format: 'gradsheet.submission/1', worksheet: 'ZZZZ-ZZZZ', student: 'x', answers: {} }));
     expect(res.status).toBe(404);

@@ -15,7 +15,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { GradsheetError, HTTP_STATUS, isGradsheetError, parseJsonText, type ErrorCode } from '../errors.js';
@@ -44,7 +44,10 @@ export const MAX_BATCH_BODY = 32 << 20; // up to 1000 submissions
 export const MAX_BATCH = 1000;
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src data:; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** the headers of every answer, beside its content type */
+const BASE = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+const JSON_HEADERS = { ...BASE, 'content-type': 'application/json; charset=utf-8' };
+type Env = { Bindings: HttpBindings };
 
 /** Why the grader could not grade a submission, as the error code the server answers with. */
 const REASON_CODE: Record<NonNullable<GradeResult['reason']>, ErrorCode> = {
@@ -56,8 +59,10 @@ const REASON_CODE: Record<NonNullable<GradeResult['reason']>, ErrorCode> = {
 function problem(c: Context, e: GradsheetError): Response {
   const status = HTTP_STATUS[e.code];
   if (status === 401) c.header('www-authenticate', 'Bearer realm="gradsheet"');
+  // the rest of a body over the limit is not read: the connection ends with this answer
+  if (status === 413) c.header('connection', 'close');
   const body = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: e.message, ...(e.issues.length ? { errors: e.issues } : {}), ...e.details };
-  return c.body(JSON.stringify(body), status as 400, { 'content-type': 'application/problem+json; charset=utf-8' });
+  return c.body(JSON.stringify(body), status as 400, { ...BASE, 'content-type': 'application/problem+json; charset=utf-8' });
 }
 
 /** Whether the request carries the teacher token; throws 403 when teacher routes are closed or the token is wrong, 401 when none is sent. */
@@ -110,49 +115,45 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     if ('error' in found) throw new GradsheetError('not-found', `There is no worksheet with the code ${code}.`);
     return found.variant;
   };
-  const isTeacher = (c: Context) => checkTeacher(c.req.header('authorization'), o.token);
+  // request headers as Node parsed them (cheaper than a fetch Headers object, built only if asked for)
+  const header = (c: Context<Env>, name: string): string | undefined => c.env.incoming.headers[name] as string | undefined;
+  const isTeacher = (c: Context<Env>) => checkTeacher(header(c, 'authorization'), o.token);
   // the larger body limit only for a caller whose token checks out
   const tooLarge = (limit: number) => () => { throw new GradsheetError('too-large', `The body is over the limit of ${limit} bytes.`); };
   const limits = { one: bodyLimit({ maxSize: MAX_BODY, onError: tooLarge(MAX_BODY) }), batch: bodyLimit({ maxSize: MAX_BATCH_BODY, onError: tooLarge(MAX_BATCH_BODY) }) };
-  const limitBody: MiddlewareHandler = (c, next) => {
+  const limitBody: MiddlewareHandler<Env> = (c, next) => {
     let teacher = false;
     try {
-      teacher = c.req.header('authorization') !== undefined && isTeacher(c);
+      teacher = header(c, 'authorization') !== undefined && isTeacher(c);
     } catch {
       teacher = false;
     }
     // a declared length is checked without touching the body (the body stays Node's to read or discard)
-    const declared = Number(c.req.header('content-length') ?? NaN), limit = teacher ? MAX_BATCH_BODY : MAX_BODY;
-    if (Number.isFinite(declared) && c.req.header('transfer-encoding') === undefined) {
+    const declared = Number(header(c, 'content-length') ?? NaN), limit = teacher ? MAX_BATCH_BODY : MAX_BODY;
+    if (Number.isFinite(declared) && header(c, 'transfer-encoding') === undefined) {
       if (declared > limit) throw new GradsheetError('too-large', `The body is ${declared} bytes; the limit is ${limit} bytes.`);
       return next();
     }
     return (teacher ? limits.batch : limits.one)(c, next);
   };
-  const jsonOnly: MiddlewareHandler = (c, next) => {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const jsonOnly: MiddlewareHandler<Env> = (c, next) => {
+    const type = (header(c, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') throw new GradsheetError('unsupported-type', `Send the submission as application/json, not ${type || 'no content type'}.`);
     return next();
   };
-  const text = (body: string, type: string) => (c: Context) => c.body(body, 200, { 'content-type': type });
+  const text = (body: string, type: string) => (c: Context) => c.body(body, 200, { ...BASE, 'content-type': type });
   const page = text(o.assets.pageHtml, 'text/html; charset=utf-8');
 
-  const app = new Hono();
-  app.use((c, next) => {
-    c.header('x-content-type-options', 'nosniff');
-    c.header('referrer-policy', 'no-referrer');
-    c.header('cache-control', 'no-store');
-    return next();
-  });
+  const app = new Hono<Env>();
 
   // the routes: [method, path, ...handlers]; HEAD is answered wherever GET is
-  const routes: [string, string, ...((c: Context, next: Next) => Response | Promise<Response | void>)[]][] = [
+  const routes: [string, string, ...((c: Context<Env>, next: Next) => Response | Promise<Response | void>)[]][] = [
     ['GET', '/', (c, next) => { c.header('content-security-policy', CSP); return next(); }, page],
     ['GET', '/index.html', (c, next) => { c.header('content-security-policy', CSP); return next(); }, page],
     ['GET', '/assets/app.js', text(o.assets.appJs, 'text/javascript; charset=utf-8')],
     ['GET', '/assets/app.css', text(o.assets.appCss, 'text/css; charset=utf-8')],
     ['GET', '/assets/katex.css', text(css, 'text/css; charset=utf-8')],
-    ['GET', '/healthz', text(JSON.stringify({ status: 'ok' }), JSON_TYPE)],
+    ['GET', '/healthz', text(JSON.stringify({ status: 'ok' }), JSON_HEADERS['content-type'])],
     ['GET', '/api/v1/worksheets/:code', (c) => {
       const variant = findVariant(c.req.param('code')!);
       let body = worksheetCache.get(variant.code);
@@ -161,29 +162,29 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
         if (worksheetCache.size > 2000) worksheetCache.clear();
         worksheetCache.set(variant.code, body);
       }
-      return c.body(body, 200, { 'content-type': JSON_TYPE });
+      return c.body(body, 200, JSON_HEADERS);
     }],
-    ['GET', '/api/v1/keys/:code', (c) => isTeacher(c) && c.body(JSON.stringify(findVariant(c.req.param('code')!)), 200, { 'content-type': JSON_TYPE })],
+    ['GET', '/api/v1/keys/:code', (c) => isTeacher(c) && c.body(JSON.stringify(findVariant(c.req.param('code')!)), 200, JSON_HEADERS)],
     ['GET', '/api/v1/schema/:name', (c) => {
       const name = c.req.param('name')!;
       if (name !== 'submission' && name !== 'result') throw new GradsheetError('not-found', `There is no schema "${name.slice(0, 20)}"; there are submission and result.`);
-      return c.body(JSON.stringify(jsonSchema(name)), 200, { 'content-type': JSON_TYPE });
+      return c.body(JSON.stringify(jsonSchema(name)), 200, JSON_HEADERS);
     }],
     ['POST', '/api/v1/grade', jsonOnly, limitBody, async (c) => {
       const body = parseJsonText(await c.req.text(), 'The body');
       if (Array.isArray(body)) {
         isTeacher(c);
         if (body.length > MAX_BATCH) throw new GradsheetError('too-large', `A batch holds at most ${MAX_BATCH} submissions, not ${body.length}.`);
-        return c.body(JSON.stringify(body.map((s) => o.grader.grade(s))), 200, { 'content-type': JSON_TYPE });
+        return c.body(JSON.stringify(body.map((s) => o.grader.grade(s))), 200, JSON_HEADERS);
       }
       const result = o.grader.grade(parseWith(submissionSchema, body, 'submission'));
       if (result.reason) throw new GradsheetError(REASON_CODE[result.reason], result.errors[result.errors.length - 1]!, { details: { result } });
-      return c.body(JSON.stringify(result), 200, { 'content-type': JSON_TYPE });
+      return c.body(JSON.stringify(result), 200, JSON_HEADERS);
     }],
   ];
   const allowed = new Map<string, string[]>();
   for (const [method, path, ...handlers] of routes) {
-    app.on(method, path, ...(handlers as [MiddlewareHandler]));
+    app.on(method, path, ...(handlers as [MiddlewareHandler<Env>]));
     allowed.set(path, [...(allowed.get(path) ?? []), ...(method === 'GET' ? ['GET', 'HEAD'] : [method])]);
   }
   for (const [path, methods] of allowed) {
