@@ -208,6 +208,10 @@ describe('the self-check page in Chromium', () => {
       expect(labels).toBe(true);
       expect(external).toEqual([]);
       await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve.png'), fullPage: true });
+      // the student id is required (the submission schema): the page says so instead of sending
+      await page.$eval('#student', (el) => { (el as HTMLInputElement).value = ''; });
+      await page.click('#check');
+      await page.waitForFunction(() => /student id/.test(document.getElementById('score')!.textContent ?? ''));
     } finally {
       await browser.close();
     }
