@@ -1,7 +1,8 @@
 /**
  * One error base class for everything gradsheet reports to a person: a stable `code`, a message
  * that is one plain sentence (or one per problem, for validation), and the `cause` kept for debugging.
- * The CLI prints `message` and never a stack; the server maps `code` to a status in one place.
+ * The CLI prints `message` and never a stack (exit code 70 for `internal`, else 2); the server
+ * maps `code` to an HTTP status through HTTP_STATUS, its one table.
  */
 import { syntaxErrorOffset } from './json-syntax.js';
 
@@ -12,7 +13,28 @@ export type ErrorCode =
   | 'not-found' // a file, bank or worksheet code that does not exist
   | 'numeric' // a computation that overflowed or produced NaN
   | 'browser' // Chromium missing or failing
-  | 'internal';
+  | 'internal'
+  | 'unauthenticated' // a teacher route asked for without the teacher token
+  | 'forbidden' // a wrong token, teacher routes closed, or a worksheet code issued to another student
+  | 'wrong-method' // an HTTP method a route does not answer
+  | 'too-large' // a body or batch over its limit
+  | 'unsupported-type'; // a body that is not application/json
+
+/** The server's one table from codes to HTTP statuses. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  'invalid-input': 400,
+  'bad-json': 400,
+  usage: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  'not-found': 404,
+  'wrong-method': 405,
+  'too-large': 413,
+  'unsupported-type': 415,
+  numeric: 500,
+  browser: 500,
+  internal: 500,
+};
 
 /** One problem found in input data, at a JSON path such as `$[2].U[0][1]`. */
 export interface InputIssue {
@@ -24,11 +46,14 @@ export class GradsheetError extends Error {
   override readonly name = 'GradsheetError';
   readonly code: ErrorCode;
   readonly issues: readonly InputIssue[];
+  /** data a reader may want beside the sentence (the server adds these fields to its problem+json) */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; issues?: readonly InputIssue[] } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; issues?: readonly InputIssue[]; details?: Readonly<Record<string, unknown>> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.issues = options.issues ?? [];
+    this.details = options.details ?? {};
   }
 }
 

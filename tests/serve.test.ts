@@ -20,7 +20,7 @@ const assets = { pageHtml: readFileSync(join(dir, 'page.html'), 'utf8'), appJs: 
 let server: Server;
 let base: string;
 beforeAll(async () => {
-  server = createServer(createHandler({ grader: Grader.fromKey(key), title: bank.title, token: TOKEN, assets }));
+  server = createServer(createHandler({ grader: Grader.fromKey(key), token: TOKEN, assets }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -56,9 +56,64 @@ describe('the grading API', () => {
     const schema = await post(JSON.stringify({ worksheet: 5, answers: [] }));
     expect(schema.status).toBe(400);
     const problem = await schema.json();
-    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(['$.worksheet', '$.answers']);
+    // the published submission schema: format and student are required, as FORMATS.md shows them
+    expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(['$.format', '$.worksheet', '$.student', '$.answers']);
     expect((await post('x', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post(JSON.stringify({ pad: 'x'.repeat(2 << 20) }))).status).toBe(413);
+  });
+
+  it('checks a single submission against the published schema: format, student and each answer', async () => {
+    const paths = async (body: unknown) => {
+      const res = await post(JSON.stringify(body));
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      return ((await res.json()).errors as { path: string; message: string }[]).map((e) => `${e.path} ${e.message}`);
+    };
+    const answers = exact();
+    expect(await paths({ format: 'gradsheet.submission/1', worksheet: v.code, answers })).toEqual(['$.student is missing (expected a string)']);
+    expect(await paths({ format: 'gradsheet.submission/2', worksheet: v.code, student: v.student, answers })).toEqual(['$.format should be "gradsheet.submission/1", not the string "gradsheet.submission/2"']);
+    const first = Object.keys(answers)[0]!;
+    expect(await paths({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: { ...answers, [first]: true } }))
+      .toEqual([`$.answers["${first}"] should be a number, a string, a vector or a matrix (or null for no answer)`]);
+    expect(await paths(5)).toEqual(['$ should be an object, not the number 5']);
+  });
+
+  it('answers a code issued to another student with 403, a streamed body over the limit with 413, an unexpected failure with 500 and a plain sentence', async () => {
+    const other = variants[1]!;
+    const res = await post(JSON.stringify({ format: 'gradsheet.submission/1', worksheet: other.code, student: v.student, answers: {} }));
+    expect(res.status).toBe(403);
+    expect((await res.json()).detail).toMatch(/belongs to another student/);
+    // no content-length: the body arrives chunked and is counted as it comes
+    const chunk = new TextEncoder().encode('x'.repeat(64 << 10));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({ pull(c) { if (sent++ < 24) c.enqueue(chunk); else c.close(); } });
+    const streamed = await fetch(`${base}/api/v1/grade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
+    const grader = Grader.fromKey(key);
+    grader.grade = () => { throw new Error('kaboom at /src/grade/grade.ts:12:3'); };
+    const broken = createServer(createHandler({ grader, assets }));
+    await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
+    try {
+      const failed = await fetch(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/api/v1/grade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: {} }) });
+      expect(failed.status).toBe(500);
+      expect(failed.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      const text = await failed.text();
+      expect(JSON.parse(text).detail).toBe('The server could not answer this request.');
+      expect(text).not.toMatch(/kaboom|grade\.ts/);
+    } finally {
+      await new Promise<void>((r) => broken.close(() => r()));
+    }
+  });
+
+  it('serves the page under its Content-Security-Policy, with nosniff on every answer', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const missing = await fetch(`${base}/nothing`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(missing.headers.get('cache-control')).toBe('no-store');
   });
 
   it('returns 404 for an unknown worksheet code, as problem+json without a stack', async () => {
@@ -105,7 +160,7 @@ describe('the grading API', () => {
   });
 
   it('closes teacher routes with 403 on a server started without a token', async () => {
-    const closed = createServer(createHandler({ grader: Grader.fromKey(key), title: bank.title, assets }));
+    const closed = createServer(createHandler({ grader: Grader.fromKey(key), assets }));
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     try {
@@ -153,6 +208,10 @@ describe('the self-check page in Chromium', () => {
       expect(labels).toBe(true);
       expect(external).toEqual([]);
       await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve.png'), fullPage: true });
+      // the student id is required (the submission schema): the page says so instead of sending
+      await page.$eval('#student', (el) => { (el as HTMLInputElement).value = ''; });
+      await page.click('#check');
+      await page.waitForFunction(() => /student id/.test(document.getElementById('score')!.textContent ?? ''));
     } finally {
       await browser.close();
     }

@@ -18,7 +18,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (token !== undefined && token.length < 16) throw new GradsheetError('usage', 'The teacher token is too short; use at least 16 random characters (e.g. `openssl rand -hex 24`).');
   const dir = join(packageDir(), 'templates', 'serve');
   const assets = { pageHtml: readFileSync(join(dir, 'page.html'), 'utf8'), appJs: readFileSync(join(dir, 'app.js'), 'utf8'), appCss: readFileSync(join(dir, 'app.css'), 'utf8') };
-  const server = createServer(createHandler({ grader, title, token, reveal: values.reveal === true, assets }));
+  const server = createServer(createHandler({ grader, token, assets }));
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new GradsheetError('usage', e.code === 'EADDRINUSE' ? `Port ${port} is in use; choose another with --port.` : `Cannot listen on ${values.host}:${port}: ${e.message}.`)));

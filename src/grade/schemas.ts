@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { LATEST_GENERATOR } from '../problems/generator-version.js';
 import { toleranceSchema } from '../contract/tolerance.js';
 
-const value = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()])), z.array(z.array(z.union([z.number(), z.string()])))]);
+const value = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()])), z.array(z.array(z.union([z.number(), z.string()])))], { error: 'should be a number, a string, a vector or a matrix (or null for no answer)' });
 
 export const submissionSchema = z.object({
   format: z.literal('gradsheet.submission/1'),

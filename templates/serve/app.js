@@ -111,8 +111,11 @@
 
   sheet.addEventListener('submit', async (e) => {
     e.preventDefault();
+    const student = $('student').value.trim();
+    // the submission schema requires the student id: say so here rather than send a submission the server refuses
+    if (!student) return say($('score'), 'Type your student id (above, beside the worksheet code) first.', true);
     say($('score'), 'Checking…');
-    const body = { format: 'gradsheet.submission/1', worksheet: current.code, student: $('student').value.trim() || undefined, answers: collect() };
+    const body = { format: 'gradsheet.submission/1', worksheet: current.code, student, answers: collect() };
     const res = await fetch('/api/v1/grade', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (!res.ok) return say($('score'), await problemText(res), true);
     const result = await res.json();
