@@ -1,8 +1,8 @@
 /**
  * One error base class for everything gradsheet reports to a person: a stable `code`, a message
  * that is one plain sentence (or one per problem, for validation), and the `cause` kept for debugging.
- * The CLI prints `message` and never a stack (exit code 70 for `internal`, else 2); the server
- * maps `code` to an HTTP status through HTTP_STATUS, its one table.
+ * The CLI prints `message` and never a stack and exits with EXIT_CODE's code; the server maps
+ * `code` to an HTTP status through HTTP_STATUS: one table each.
  */
 import { syntaxErrorOffset } from './json-syntax.js';
 
@@ -19,6 +19,25 @@ export type ErrorCode =
   | 'wrong-method' // an HTTP method a route does not answer
   | 'too-large' // a body or batch over its limit
   | 'unsupported-type'; // a body that is not application/json
+
+/**
+ * The CLI's one table from codes to exit codes: 70 (EX_SOFTWARE) for gradsheet's own fault, 2 for
+ * everything the user can fix (input, arguments, a missing file, the browser).
+ */
+export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
+  'invalid-input': 2,
+  'bad-json': 2,
+  usage: 2,
+  'not-found': 2,
+  numeric: 2,
+  browser: 2,
+  internal: 70,
+  unauthenticated: 2,
+  forbidden: 2,
+  'wrong-method': 2,
+  'too-large': 2,
+  'unsupported-type': 2,
+};
 
 /** The server's one table from codes to HTTP statuses. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {

@@ -1,5 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
-import { isGradsheetError } from '../errors.js';
+import { EXIT_CODE, isGradsheetError } from '../errors.js';
 
 interface Command {
   summary: string;
@@ -102,7 +102,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (isGradsheetError(e)) {
       process.stderr.write(`gradsheet ${name}: ${e.message}\n`);
-      return e.code === 'internal' ? 70 : 2;
+      return EXIT_CODE[e.code];
     }
     const detail = e instanceof Error ? e.message : String(e);
     process.stderr.write(`gradsheet ${name}: internal error: ${detail}. Please report this with the command you ran.\n`);
