@@ -1,6 +1,6 @@
 import { cpSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cruise } from 'dependency-cruiser';
 import { tempDir } from './support/tmp.js';
@@ -14,7 +14,9 @@ const require = createRequire(import.meta.url);
 const config = require('../.dependency-cruiser.cjs') as { forbidden: unknown[]; options: Record<string, unknown> };
 
 async function violations(root: string): Promise<{ rule: string; from: string; to: string }[]> {
-  const result = await cruise([join(root, 'src')], { ...config.options, baseDir: root, ruleSet: { forbidden: config.forbidden }, validate: true } as never);
+  // the files to cruise are named relative to baseDir (an absolute path outside the working
+  // directory, as a temporary copy may be, is otherwise taken relative to it)
+  const result = await cruise(['src'], { ...config.options, baseDir: resolve(root), ruleSet: { forbidden: config.forbidden }, validate: true } as never);
   const output = result.output as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } };
   return output.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.to }));
 }
