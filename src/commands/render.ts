@@ -38,7 +38,7 @@ export async function runRender(argv: string[]): Promise<number> {
       import('../json.js'), import('../problems/key.js'), import('../problems/variants.js'), import('../render/class-set.js'),
       import('../render/templates.js'), import('./class.js'), import('./files.js'), import('./generate.js'), import('./progress.js'), import('pdf-lib'),
     ]);
-    const { keyCoverDocument, keyDocument, printClassSet, standaloneHtml, worksheetDocument } = classSet;
+    const { keyCoverDocument, keyDocument, printClassSet, standaloneClassSet, worksheetDocument } = classSet;
     const { packageDir, writeAtomic } = files;
     trace('modules loaded');
     const cls = await loadClass(values, 'render');
@@ -64,12 +64,11 @@ export async function runRender(argv: string[]): Promise<number> {
       sheet = (i) => sheets[i]!;
       keyCover = () => cover;
       key = (i) => keys[i]!;
+      const html = standaloneClassSet(templates, cls.bank.title, variants, sheets, cover, keys);
       for (let i = 0; i < variants.length; i++) {
-        const v = variants[i]!;
-        await writeAtomic(join(out, 'html', sheetFile(v.code, v.student).replace(/\.pdf$/, '.html')), standaloneHtml(templates, `${cls.bank.title} — ${v.code}`, sheets[i]!.html, sheets[i]!.head));
+        await writeAtomic(join(out, 'html', sheetFile(variants[i]!.code, variants[i]!.student).replace(/\.pdf$/, '.html')), html.sheets[i]!);
       }
-      const keyBody = cover.html + keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
-      await writeAtomic(join(out, 'html', 'answer-key.html'), standaloneHtml(templates, `Answer key — ${cls.bank.title}`, keyBody, cover.head));
+      await writeAtomic(join(out, 'html', 'answer-key.html'), html.key);
     }
 
     renderer = await launching;

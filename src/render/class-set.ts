@@ -27,6 +27,19 @@ export function standaloneHtml(t: Templates, title: string, body: string, pageCs
     `<style>${katexCss()}</style><style>${t.css}${pageCss}</style></head><body>${body}</body></html>`;
 }
 
+/**
+ * The standalone HTML of a class set, for --html: one file per worksheet (in the order given) and
+ * the answer key as one file (cover, then each variant's key after a page break), built from the
+ * same documents that are printed.
+ */
+export function standaloneClassSet(t: Templates, title: string, variants: readonly KeyVariant[], sheets: readonly RenderedDocument[], cover: RenderedDocument, keys: readonly RenderedDocument[]): { sheets: string[]; key: string } {
+  const keyBody = cover.html + keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
+  return {
+    sheets: sheets.map((s, i) => standaloneHtml(t, `${title} — ${variants[i]!.code}`, s.html, s.head)),
+    key: standaloneHtml(t, `Answer key — ${title}`, keyBody, cover.head),
+  };
+}
+
 export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper): RenderedDocument {
   const view = sheetView(bank, variant, false);
   const html = t.worksheet(view);
