@@ -14,7 +14,7 @@ import { GradsheetError } from '../errors.js';
 import { allWithinTolerance, withinTolerance, type Tolerance } from '../contract/tolerance.js';
 import type { Bank, BankQuestion } from './bank.js';
 import type { DrawStats, GeneratedPart, RejectReason } from './generate.js';
-import { freePoint, printedNumbers, type FreePoint } from './printed.js';
+import { answerEntries, freePoint, printedNumbers, type FreePoint } from './printed.js';
 import type { AnswerValue, PartKind } from './types.js';
 import { generateVariant, practiceSecret, practiceStudents } from './variants.js';
 
@@ -139,12 +139,6 @@ export interface AuditReport {
   passed: boolean;
 }
 
-function entries(value: AnswerValue): number[] {
-  if (typeof value === 'number') return [value];
-  if (typeof value === 'string') return [];
-  return (value as unknown[]).flatMap((v) => entries(v as AnswerValue));
-}
-
 /** The key that makes equal answers equal: exact for numbers (-0 and 0 alike, as ===), arrays and strings. */
 function answerIdentity(value: AnswerValue): string {
   return typeof value === 'string' ? `s:${value}` : `n:${JSON.stringify(value)}`;
@@ -203,7 +197,7 @@ function newTally(question: BankQuestion, part: GeneratedPart): PartTally {
 }
 
 function tallyNumeric(t: PartTally, answer: AnswerValue, tolerance: Tolerance, printed: readonly number[], digits: number): void {
-  const values = entries(answer);
+  const values = answerEntries(answer);
   // freePoint, entry by entry: how each entry could be read off the sheet (or null)
   const kinds = values.map((e) => freePoint(e, tolerance, printed, digits));
   if (values.some((e) => e === 0)) t.zeroAnswer++;

@@ -23,17 +23,15 @@
  *     ∂c_τ/∂c_{τ−1} − f_τ (the amount by which the total departs from the direct term).
  */
 import { z } from 'zod';
-import { EXACT, type Convention } from '../models/convention.js';
+import type { Convention } from '../models/convention.js';
 import { dims, type LstmInstance, type Mat, type Vec } from '../models/instance.js';
 import { lstmCellJacobians, lstmForward, type LstmForward, type LstmSolution } from '../models/lstm.js';
 import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../models/rnn.js';
-import { addMat } from '../models/linalg.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention } from './common.js';
 import { gridPoints, pick, type Rng } from './random.js';
 import { texMatrix, texNumber, texVector } from './format.js';
 import { arithmeticLine, given, num, sum as plus, times } from './arithmetic.js';
-import { COMPARABLE_RNN, LSTM_EQUATIONS, LSTM_REGIMES, comparableRnn, throughHPaths, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
-import type { MistakeId } from './mistakes.js';
+import { COMPARABLE_RNN, LSTM_EQUATIONS, LSTM_REGIMES, comparableRnn, throughHPaths, throughHSum, THROUGH_H_MISTAKES, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import { erase } from './erase.js';
 import type { PartSpec, ProblemType, SheetStyle, SolutionStep } from './types.js';
 
@@ -112,8 +110,6 @@ interface MemoryAim {
   regime: (typeof LSTM_REGIMES)[number];
 }
 
-/** the mistakes inside the paths through h (as in lstm.cell-jacobian's part on them) */
-const THROUGH_H_MISTAKES: MistakeId[] = ['cell-direct-only', 'cell-missing-output-gate', 'cell-missing-tanh-prime', 'cell-current-for-previous', 'sigma-tanh-prime-swapped'];
 
 /** The recurrent weight of each path of (a), in PATH_CHOICES order. */
 const PATH_WEIGHTS = ['Whf', 'Whi', 'Whg'] as const;
@@ -300,11 +296,6 @@ export const conceptMemoryType = erase('lstm', conceptMemoryProblem);
 function exactCellFactors(inst: LstmInstance): LstmForward & { dc_dc_prev: Mat[] } {
   const fw = lstmForward(inst);
   return { ...fw, dc_dc_prev: lstmCellJacobians(inst, fw).total };
-}
-
-/** The three paths added up (rounded as written down, under a hand convention). */
-function throughHSum(paths: readonly Mat[], conv: Convention = EXACT): Mat {
-  return paths.reduce((a, b) => addMat(a, b).map((row) => row.map(conv.round)));
 }
 
 /**

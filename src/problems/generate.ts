@@ -10,10 +10,10 @@
  * From generator version 2 on, also when
  * - a numeric part (or an entry of one) is 0, is a number the question prints, or is scored full
  *   marks by 0 or by a printed number (a free point; see printed.ts).
- * and, from version 2 on, a part's {rtol, atol} tolerance is sized to its answer (atol at most
- * rtol × its smallest entry, so 0 never scores a non-zero answer), a balanced draw first `aim`s
- * at a target the problem type chooses (a regime, a right choice), and each choice part's
- * options are shuffled once the draw is accepted.
+ * and, from version 2 on, a bank's {rtol, atol} tolerance is made purely relative (see
+ * sizedTolerance: 0 never scores a non-zero answer), a balanced draw first `aim`s at a target the
+ * problem type chooses (a regime, a right choice), giving a target up after AIM_PATIENCE draws,
+ * and each choice part's options are shuffled once the draw is accepted.
  */
 import { allWithinTolerance, type Tolerance } from '../contract/tolerance.js';
 import { byHand, EXACT } from '../models/convention.js';
@@ -21,7 +21,7 @@ import type { Instance } from '../models/instance.js';
 import { solve, type Solution } from '../models/solve.js';
 import { GradsheetError } from '../errors.js';
 import { mistakeConvention, mistakeSince, type MistakeId } from './mistakes.js';
-import { freePoint, printedNumbers } from './printed.js';
+import { answerEntries, freePoint, printedNumbers } from './printed.js';
 import { shuffle, type Rng } from './random.js';
 import type { AnswerValue, AnyProblemType, BuiltQuestion, PartSpec, SheetStyle } from './types.js';
 
@@ -123,8 +123,7 @@ function quickRejection(specs: readonly PartSpec[], answers: readonly AnswerValu
  */
 export function sizedTolerance(tol: Tolerance, answer: AnswerValue): Tolerance {
   if (!('rtol' in tol) || tol.rtol === 0 || tol.atol === 0 || typeof answer === 'string') return tol;
-  const entries = typeof answer === 'number' ? [answer] : (answer as unknown[]).flat() as number[];
-  return entries.every((x) => x !== 0) ? { rtol: tol.rtol, atol: 0 } : tol;
+  return answerEntries(answer).every((x) => x !== 0) ? { rtol: tol.rtol, atol: 0 } : tol;
 }
 
 /** Draws until an instance grades fairly; deterministic for a given rng state. */

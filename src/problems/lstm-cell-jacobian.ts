@@ -29,7 +29,7 @@ import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../mod
 import { asMatrixAnswer, matrixKind, partKey, perConvention, toMatrix } from './common.js';
 import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } from './arithmetic.js';
 import { texMatrix, texNumber, texVector } from './format.js';
-import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
+import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, throughHSum, THROUGH_H_MISTAKES, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
 import { erase } from './erase.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
@@ -45,8 +45,6 @@ export const lstmCellJacobianParams = z.object({
 }).strict().refine((p) => p.step === undefined || p.step <= p.steps, { message: 'should be at most steps', path: ['step'] });
 export type LstmCellJacobianParams = z.infer<typeof lstmCellJacobianParams>;
 
-/** every cell mistake sits in the paths through h; f_t alone has none */
-const THROUGH_H_MISTAKES: MistakeId[] = ['cell-direct-only', 'cell-missing-output-gate', 'cell-missing-tanh-prime', 'cell-current-for-previous', 'sigma-tanh-prime-swapped'];
 /**
  * On a total (≈ f_t plus paths that are small beside it) only the mistakes that move it by more
  * than a rounding error on most draws; the others are graded on the paths-through-h part.
@@ -106,7 +104,7 @@ export const lstmCellJacobianProblem: ProblemType<LstmCellJacobianParams, LstmIn
       prompt: `the paths through $h_{${s - 1}}$: $${dcdc(s)} - \\left.${dcdc(s)}\\right|_{\\text{direct}}$`,
       symbol: `\\partial c_{${s}}/\\partial c_{${s - 1}}|_{h_{${s - 1}}}`,
       answer: (x) => asMatrixAnswer(subMat(x.dc_dc_prev[s - 1]!, x.dc_dc_prev_direct[s - 1]!)),
-      calc: (conv) => asMatrixAnswer(throughHPaths(inst, forward(conv), s, conv).reduce((a, b) => addMat(a, b).map((row) => row.map(conv.round)))),
+      calc: (conv) => asMatrixAnswer(throughHSum(throughHPaths(inst, forward(conv), s, conv), conv)),
       mistakes: THROUGH_H_MISTAKES,
       solution: (x) => cellJacobianSolution(inst, x, s, d, false),
     });

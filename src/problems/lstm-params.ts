@@ -7,11 +7,12 @@ import { z } from 'zod';
 import { EXACT, rounders, type Convention } from '../models/convention.js';
 import type { LstmForward } from '../models/lstm.js';
 import type { LstmInstance, Mat, RnnInstance, Vec } from '../models/instance.js';
-import { diag, diagTimes, matMul, sigmoid } from '../models/linalg.js';
+import { addMat, diag, diagTimes, matMul, sigmoid } from '../models/linalg.js';
 import type { Solution } from '../models/solve.js';
 import { sequenceLines, texGiven } from './common.js';
 import { networkParamsShape } from './params.js';
 import { texVector } from './format.js';
+import type { MistakeId } from './mistakes.js';
 import { gridMatrix, gridSchema, gridVector, type Grid, type Rng } from './random.js';
 
 
@@ -171,3 +172,11 @@ export function throughHPaths(inst: LstmInstance, fw: LstmForward, t: number, co
     path(fw.i[k]!.map((i, a) => i * tp(fw.ag[k]![a]!)), inst.Whg),
   ];
 }
+
+/** The three paths through h_{t−1} added up, each sum rounded as written down under `conv`. */
+export function throughHSum(paths: readonly Mat[], conv: Convention = EXACT): Mat {
+  return paths.reduce((a, b) => addMat(a, b).map((row) => row.map(conv.round)));
+}
+
+/** The catalogued mistakes that sit inside the paths through h_{t−1} (f_t alone has none). */
+export const THROUGH_H_MISTAKES: readonly MistakeId[] = ['cell-direct-only', 'cell-missing-output-gate', 'cell-missing-tanh-prime', 'cell-current-for-previous', 'sigma-tanh-prime-swapped'];

@@ -51,9 +51,11 @@ export const FREE_POINT_SENTENCES: Record<FreePoint, string> = {
   'printed-scores': 'a number printed in the question scores',
 };
 
-function flat(value: AnswerValue): number[] {
+/** The numbers of an answer, in row order (none for a choice). */
+export function answerEntries(value: AnswerValue): number[] {
   if (typeof value === 'number') return [value];
-  return (value as unknown[]).flatMap((v) => flat(v as AnswerValue));
+  if (typeof value === 'string') return [];
+  return (value as unknown[]).flatMap((v) => answerEntries(v as AnswerValue));
 }
 
 /**
@@ -66,7 +68,7 @@ function flat(value: AnswerValue): number[] {
  */
 export function freePoint(answer: AnswerValue, tolerance: Tolerance, printed: readonly number[], digits: number): FreePoint | null {
   if (typeof answer === 'string') return null;
-  const entries = flat(answer);
+  const entries = answerEntries(answer);
   if (entries.some((e) => e === 0)) return 'zero';
   if (entries.some((e) => printed.includes(roundSignificant(e, digits)) || printed.includes(Number(e.toPrecision(digits))))) return 'printed';
   if (entries.some((e) => withinTolerance(e, 0, tolerance))) return 'zero-scores';
