@@ -5,10 +5,9 @@
  */
 import { z } from 'zod';
 import { EXACT, rounders, type Convention } from '../models/convention.js';
-import type { LstmForward } from '../models/lstm.js';
+import type { LstmForward, LstmSolution } from '../models/lstm.js';
 import type { LstmInstance, Mat, RnnInstance, Vec } from '../models/instance.js';
 import { addMat, diag, diagTimes, matMul, sigmoid } from '../models/linalg.js';
-import type { Solution } from '../models/solve.js';
 import { sequenceLines, texGiven } from './common.js';
 import { networkParamsShape } from './params.js';
 import { texVector } from './format.js';
@@ -77,8 +76,8 @@ export function drawLstm(rng: Rng, p: LstmParams): LstmInstance {
 }
 
 /** Why a solved draw misses the requested regime (every f_t entry checked), or null. */
-export function lstmRegimeMiss(sol: Solution, regime: LstmRegime): string | null {
-  if (regime === 'any' || sol.model !== 'lstm') return null;
+export function lstmRegimeMiss(sol: LstmSolution, regime: LstmRegime): string | null {
+  if (regime === 'any') return null;
   const f = sol.f.flat();
   if (regime === 'remember' && f.some((v) => v < REMEMBER_MIN_FORGET)) return `a forget gate below ${REMEMBER_MIN_FORGET}`;
   if (regime === 'forget' && f.some((v) => v > FORGET_MAX_FORGET)) return `a forget gate above ${FORGET_MAX_FORGET}`;
