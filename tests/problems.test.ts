@@ -6,7 +6,7 @@ import { drawQuestion, type GeneratedQuestion } from '../src/problems/generate.j
 import { rngFrom } from '../src/problems/random.js';
 import { PROBLEM_TYPES } from '../src/problems/registry.js';
 import { mathOf } from '../src/problems/richtext.js';
-import type { AnswerValue } from '../src/problems/types.js';
+import { statement, type AnswerValue } from '../src/problems/types.js';
 import { maxRelDiff } from './support/random-instances.js';
 
 /** Parameter sets each type is exercised with; those a type's schema rejects are skipped. */
@@ -80,7 +80,7 @@ for (const type of PROBLEM_TYPES) {
 
       it(`typesets every prompt, given line and worked-solution step with KaTeX in strict mode (${label})`, () => {
         for (const q of questions.slice(0, 3)) {
-          mathOf(q.built.intro).forEach(typesetsStrictly);
+          mathOf(statement(q.built)).forEach(typesetsStrictly);
           q.built.given().forEach(typesetsStrictly);
           for (const p of q.parts) {
             mathOf(p.spec.prompt).forEach(typesetsStrictly);

@@ -1,3 +1,4 @@
+import { statement } from '../src/problems/types.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -85,7 +86,7 @@ function solutionMath(q: GeneratedQuestion): { part: string; math: string }[] {
 
 /** Every piece of TeX the question itself prints: statement, data, prompts. */
 function questionMath(q: GeneratedQuestion): string[] {
-  return [...mathOf(q.built.intro), ...q.built.given(), ...q.parts.flatMap((p) => [...mathOf(p.spec.prompt), ...(p.spec.symbol ? [p.spec.symbol] : [])])];
+  return [...mathOf(statement(q.built)), ...q.built.given(), ...q.parts.flatMap((p) => [...mathOf(p.spec.prompt), ...(p.spec.symbol ? [p.spec.symbol] : [])])];
 }
 
 describe('the printed-arithmetic checker', () => {

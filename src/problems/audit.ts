@@ -15,7 +15,7 @@ import { allWithinTolerance, withinTolerance, type Tolerance } from '../contract
 import type { Bank, BankQuestion } from './bank.js';
 import type { DrawStats, GeneratedPart, RejectReason } from './generate.js';
 import { answerEntries, freePoint, printedNumbers, type FreePoint } from './printed.js';
-import type { AnswerValue, PartKind } from './types.js';
+import { statement, type AnswerValue, type PartKind } from './types.js';
 import { generateVariant, practiceSecret, practiceStudents } from './variants.js';
 
 /**
@@ -325,7 +325,7 @@ export function auditBank(bank: Bank, options: AuditOptions = {}): AuditReport {
     const variant = generateVariant(bank, secret, { id: student, name: student }, stats);
     for (const { bank: q, generated } of variant.questions) {
       const printed = printedNumbers(generated.built);
-      const title = normaliseForSpelling(q.title), intro = normaliseForSpelling(generated.built.intro);
+      const title = normaliseForSpelling(q.title), intro = normaliseForSpelling(statement(generated.built));
       const list = tallies.get(q.id)!;
       for (const part of generated.parts) {
         let t = list.find((x) => x.key === part.spec.key);

@@ -2,7 +2,7 @@
 import type { Convention } from '../models/convention.js';
 import type { RnnInstance } from '../models/instance.js';
 import { texExact } from './format.js';
-import type { AnswerValue, PartKind } from './types.js';
+import type { AnswerValue, Notation, PartKind } from './types.js';
 
 /** a, b, …, z, aa, ab, … */
 export function partKey(index: number): string {
@@ -95,6 +95,13 @@ export function sequenceLines(inst: { x: readonly (readonly number[])[]; y: read
 export function lossSymbol(inst: { loss?: 'last' | 'sum'; x: unknown[] }): string {
   return inst.loss === 'sum' ? 'L' : `L_{${inst.x.length}}`;
 }
+
+/** The RNN's equations as a notation the RNN questions of a sheet share. */
+export const RNN_NOTATION: Notation = {
+  id: 'rnn',
+  name: 'the recurrent network',
+  text: 'A recurrent network computes $\\theta_t = U x_t + W s_{t-1} + b$, $s_t = \\tanh(\\theta_t)$, $o_t = V s_t + c$.',
+};
 
 export function lossSentence(inst: { loss?: 'last' | 'sum'; x: unknown[] }): string {
   const T = inst.x.length;

@@ -31,7 +31,7 @@ import { asMatrixAnswer, matrixKind, partKey, perConvention } from './common.js'
 import { gridPoints, pick, type Rng } from './random.js';
 import { texMatrix, texNumber, texVector } from './format.js';
 import { arithmeticLine, given, num, sum as plus, times } from './arithmetic.js';
-import { COMPARABLE_RNN, LSTM_EQUATIONS, LSTM_REGIMES, comparableRnn, throughHPaths, throughHSum, THROUGH_H_MISTAKES, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
+import { COMPARABLE_RNN, LSTM_NOTATION, LSTM_REGIMES, comparableRnn, throughHPaths, throughHSum, THROUGH_H_MISTAKES, drawLstm, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import { erase } from './erase.js';
 import type { PartSpec, ProblemType, SheetStyle, SolutionStep } from './types.js';
 
@@ -280,7 +280,8 @@ export const conceptMemoryProblem: ProblemType<ConceptMemoryParams, LstmInstance
       return given;
     };
     return {
-      intro: `${LSTM_EQUATIONS} The total cell Jacobian of the notes is ` +
+      notation: LSTM_NOTATION,
+      intro: `The total cell Jacobian of the notes is ` +
         '$\\partial c_t/\\partial c_{t-1} = f_t + o_{t-1}(1 - \\tanh^2 c_{t-1})[c_{t-1}\\sigma\'(a^f_t)W_{hf} + g_t\\sigma\'(a^i_t)W_{hi} + i_t\\tanh\'(a^g_t)W_{hg}]$ ' +
         `(written for one unit; with several units it is a matrix). For comparison, ${COMPARABLE_RNN}. ` +
         (askNearOne ? `The LSTM below runs for $T = ${T}$ steps; its per-step factors and those of the comparable RNN are given (rounded).` : `The LSTM below runs for $T = ${T}$ steps; its values at step ${tau} are given (rounded).`),

@@ -16,7 +16,7 @@ import { lossSteps } from '../models/rnn.js';
 import { asMatrixAnswer, asVectorAnswer, lossSymbol, matrixKind, partKey, perConvention, toMatrix, vectorKind } from './common.js';
 import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } from './arithmetic.js';
 import { texExact, texMatrix, texNumber, texVector } from './format.js';
-import { LSTM_EQUATIONS, drawLstm, lstmForwardLines, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
+import { LSTM_NOTATION, drawLstm, lstmForwardLines, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
 import { erase } from './erase.js';
 import type { PartSpec, ProblemType, SolutionStep } from './types.js';
@@ -231,7 +231,8 @@ export const lstmBpttProblem: ProblemType<LstmBpttParams, LstmInstance> = {
       return given;
     };
     return {
-      intro: `${LSTM_EQUATIONS} ${lstmLossSentence(inst)} The weight $${weightTeX(wrt)}$ is used at every step; write $${weightTeX(wrt)}^{(k)}$ for its use at step $k$. ` +
+      notation: LSTM_NOTATION,
+      intro: `${lstmLossSentence(inst)} The weight $${weightTeX(wrt)}$ is used at every step; write $${weightTeX(wrt)}^{(k)}$ for its use at step $k$. ` +
         `Compute each per-step term, from $k = ${T}$ back to $k = 1$ along every path from the loss to that use, and their sum.` +
         (params.giveForward ? ' The forward values (rounded) are given.' : '') +
         (zeroFirstTerm ? ` Since ${wrt.startsWith('Wh') ? '$h_0 = 0$' : '$c_0 = 0$'}, the term for $k = 1$ is $0$: stop at $k = 2$.` : ''),

@@ -29,7 +29,7 @@ import { jacobianProduct, rnnForward, rnnStateJacobians, solveRnn } from '../mod
 import { asMatrixAnswer, matrixKind, partKey, perConvention, toMatrix } from './common.js';
 import { arithmeticLine, given, minus, num, squared, sum, times, type Arith } from './arithmetic.js';
 import { texMatrix, texNumber, texVector } from './format.js';
-import { COMPARABLE_RNN, LSTM_EQUATIONS, comparableRnn, throughHPaths, throughHSum, THROUGH_H_MISTAKES, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
+import { COMPARABLE_RNN, LSTM_NOTATION, comparableRnn, throughHPaths, throughHSum, THROUGH_H_MISTAKES, drawLstm, lstmForwardLines, lstmGiven, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import type { MistakeId } from './mistakes.js';
 import { erase } from './erase.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
@@ -220,7 +220,8 @@ export const lstmCellJacobianProblem: ProblemType<LstmCellJacobianParams, LstmIn
       return given;
     };
     return {
-      intro: `${LSTM_EQUATIONS} The cell-to-cell Jacobian $\\partial c_t/\\partial c_{t-1}$ (for $t \\ge 2$) holds $o_{t-1}$ fixed: ` +
+      notation: LSTM_NOTATION,
+      intro: `The cell-to-cell Jacobian $\\partial c_t/\\partial c_{t-1}$ (for $t \\ge 2$) holds $o_{t-1}$ fixed: ` +
         `it is the direct term $\\mathrm{diag}(f_t)$ plus the paths through $h_{t-1} = o_{t-1} \\odot \\tanh(c_{t-1})$ into $f_t$, $i_t$ and $g_t$. ` +
         `For comparison, ${COMPARABLE_RNN}.` +
         (params.giveForward ? ' The forward values of both (rounded) are given.' : ''),

@@ -11,7 +11,7 @@ import { lstmForward, type LstmSolution } from '../models/lstm.js';
 import { asVectorAnswer, lossSymbol, partKey, perConvention, toVector, vectorKind } from './common.js';
 import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texNumber, texVector } from './format.js';
-import { LSTM_EQUATIONS, drawLstm, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
+import { LSTM_NOTATION, drawLstm, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import { erase } from './erase.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
 
@@ -196,7 +196,8 @@ export const lstmForwardProblem: ProblemType<LstmForwardParams, LstmInstance> = 
     });
 
     return {
-      intro: `${LSTM_EQUATIONS} ${lstmLossSentence(inst)} Compute the forward pass${T > 1 ? `, step by step for $t = 1, \\dots, ${T}$` : ''}.`,
+      notation: LSTM_NOTATION,
+      intro: `${lstmLossSentence(inst)} Compute the forward pass${T > 1 ? `, step by step for $t = 1, \\dots, ${T}$` : ''}.`,
       given: () => lstmGiven(inst),
       parts,
     };

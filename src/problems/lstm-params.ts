@@ -12,6 +12,7 @@ import { sequenceLines, texGiven } from './common.js';
 import { networkParamsShape } from './params.js';
 import { texVector } from './format.js';
 import type { MistakeId } from './mistakes.js';
+import type { Notation } from './types.js';
 import { gridMatrix, gridSchema, gridVector, type Grid, type Rng } from './random.js';
 
 
@@ -110,6 +111,9 @@ export const LSTM_EQUATIONS =
   'the output gate $o_t = \\sigma(W_{xo} x_t + W_{ho} h_{t-1} + b_o)$, the cell $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$, ' +
   '$m_t = \\tanh(c_t)$, $h_t = o_t \\odot m_t$ and the output $\\hat y_t = V h_t + b_y$. ' +
   'Write $a^f_t, a^i_t, a^g_t, a^o_t$ for the pre-activations, so $\\sigma\'(a^f_t) = f_t(1 - f_t)$ and $\\tanh\'(a^g_t) = 1 - g_t^2$.';
+
+/** The LSTM's equations as a notation the LSTM questions of a sheet share. */
+export const LSTM_NOTATION: Notation = { id: 'lstm', name: 'the LSTM', text: LSTM_EQUATIONS };
 
 /** The loss sentence of an LSTM question (its output is ŷ_t). */
 export function lstmLossSentence(inst: { loss?: 'last' | 'sum'; x: unknown[] }): string {

@@ -6,7 +6,7 @@
  */
 import { withinTolerance, type Tolerance } from '../contract/tolerance.js';
 import { roundSignificant } from '../models/convention.js';
-import type { AnswerValue, BuiltQuestion } from './types.js';
+import { statement, type AnswerValue, type BuiltQuestion } from './types.js';
 
 /** `a \times 10^{b}` as TeX prints it (texNumber's scientific form). */
 const SCIENTIFIC = /(-?\d+(?:\.\d+)?)\s*\\times\s*10\^\{(-?\d+)\}/g;
@@ -38,7 +38,7 @@ export function numbersIn(text: string): number[] {
 
 /** The distinct numbers a question prints: its statement, its data and every part's prompt. */
 export function printedNumbers(built: BuiltQuestion): number[] {
-  const all = [built.intro, ...built.given(), ...built.parts.map((p) => p.prompt)].flatMap(numbersIn);
+  const all = [statement(built), ...built.given(), ...built.parts.map((p) => p.prompt)].flatMap(numbersIn);
   return [...new Set(all)];
 }
 

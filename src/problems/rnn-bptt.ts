@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { dims, type RnnInstance } from '../models/instance.js';
 import { givenForward, rnnClosedForm, type RnnSolution } from '../models/rnn.js';
-import { asMatrixAnswer, asVectorAnswer, lossSentence, lossSymbol, matrixKind, partKey, perConvention, rnnGiven, toMatrix, vectorKind } from './common.js';
+import { RNN_NOTATION, asMatrixAnswer, asVectorAnswer, lossSentence, lossSymbol, matrixKind, partKey, perConvention, rnnGiven, toMatrix, vectorKind } from './common.js';
 import { arithmeticLine, cdot, given as givenValue, num, sum, times, type Arith } from './arithmetic.js';
 import { texMatrix, texVector } from './format.js';
 import type { MistakeId } from './mistakes.js';
@@ -94,7 +94,7 @@ export const rnnBpttProblem: ProblemType<RnnBpttParams, RnnInstance> = {
             : `\\frac{\\partial L_{${T}}}{\\partial V} = (o_{${T}} - y_{${T}})\\, s_{${T}}^\\top = ${texMatrix(s.dL_dV, d)}`,
         }],
       });
-      return { intro: intro(inst, 'V'), given: () => given(inst, params, d), parts };
+      return { notation: RNN_NOTATION, intro: intro(inst, 'V'), given: () => given(inst, params, d), parts };
     }
 
     const rows = H, cols = wrt === 'U' ? D : wrt === 'W' ? H : 1;
@@ -160,7 +160,7 @@ export const rnnBpttProblem: ProblemType<RnnBpttParams, RnnInstance> = {
         return [{ text: `The ${wrt === 'b' ? 'bias' : 'weight'} is shared by every step, so the gradient is the sum of the per-step terms:`, math: `\\frac{\\partial ${L}}{\\partial ${wrt}} = ${arithmeticLine(sum(...terms), r[totalKey], d)}` }];
       },
     });
-    return { intro: intro(inst, wrt) + (zeroFirstTerm ? ` Since $s_0 = 0$, the term for $k = 1$, whose immediate partial is $s_0$, is $0$: start from $k = 2$.` : ''), given: () => given(inst, params, d), parts };
+    return { notation: RNN_NOTATION, intro: intro(inst, wrt) + (zeroFirstTerm ? ` Since $s_0 = 0$, the term for $k = 1$, whose immediate partial is $s_0$, is $0$: start from $k = 2$.` : ''), given: () => given(inst, params, d), parts };
   },
 };
 
@@ -168,7 +168,7 @@ export const rnnBpttType = erase('rnn', rnnBpttProblem);
 
 function intro(inst: RnnInstance, wrt: string): string {
   const T = inst.x.length;
-  return `A recurrent network computes $\\theta_t = U x_t + W s_{t-1} + b$, $s_t = \\tanh(\\theta_t)$, $o_t = V s_t + c$ for $t = 1, \\dots, ${T}$. ${lossSentence(inst)} ` +
+  return `It runs for $t = 1, \\dots, ${T}$. ${lossSentence(inst)} ` +
     (wrt === 'V'
       ? 'Compute the gradient of the loss with respect to the output weight $V$.'
       : `The parameter $${wrt}$ is used at every step; write $${wrt}^{(k)}$ for its use at step $k$. Compute each per-step term and their sum.`);

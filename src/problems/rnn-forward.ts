@@ -5,7 +5,7 @@
 import { dims, type RnnInstance } from '../models/instance.js';
 import { addVec, matVec, subVec } from '../models/linalg.js';
 import { rnnForward, type RnnSolution } from '../models/rnn.js';
-import { asVectorAnswer, lossSentence, lossSymbol, partKey, perConvention, rnnGiven, toVector, vectorKind } from './common.js';
+import { RNN_NOTATION, asVectorAnswer, lossSentence, lossSymbol, partKey, perConvention, rnnGiven, toVector, vectorKind } from './common.js';
 import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texVector } from './format.js';
 import { drawRnn, rnnParams, type RnnParams } from './params.js';
@@ -120,7 +120,8 @@ export const rnnForwardProblem: ProblemType<RnnParams, RnnInstance> = {
       },
     });
     return {
-      intro: `A recurrent network computes $\\theta_t = U x_t + W s_{t-1} + b$, $s_t = \\tanh(\\theta_t)$, $o_t = V s_t + c$. ${lossSentence(inst)} Compute the forward pass.`,
+      notation: RNN_NOTATION,
+      intro: `${lossSentence(inst)} Compute the forward pass.`,
       given: () => rnnGiven(inst),
       parts,
     };

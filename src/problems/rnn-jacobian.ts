@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { RnnInstance } from '../models/instance.js';
 import { diag, matMul } from '../models/linalg.js';
 import { givenForward, jacobianProduct, rnnForward, rnnStateJacobians, shiftPower, type RnnSolution } from '../models/rnn.js';
-import { asMatrixAnswer, matrixKind, partKey, perConvention, rnnGiven, toMatrix } from './common.js';
+import { RNN_NOTATION, asMatrixAnswer, matrixKind, partKey, perConvention, rnnGiven, toMatrix } from './common.js';
 import { arithmeticLine, cdot, given, minus, num, squared, sum, times } from './arithmetic.js';
 import { texVector } from './format.js';
 import type { MistakeId } from './mistakes.js';
@@ -115,7 +115,8 @@ export const rnnJacobianProblem: ProblemType<RnnJacobianParams, RnnInstance> = {
       return given;
     };
     return {
-      intro: `A recurrent network computes $s_t = \\tanh(U x_t + W s_{t-1} + b)$. Its forward pass gives the states below. Compute the Jacobians $\\partial s_j / \\partial s_{j-1}$ for $j = ${k + 1}, \\dots, ${t}$${t - k >= 2 ? ' and their product, the factor that carries a gradient from step ' + t + ' back to step ' + k : ''}.`,
+      notation: RNN_NOTATION,
+      intro: `Its forward pass gives the states below. Compute the Jacobians $\\partial s_j / \\partial s_{j-1}$ for $j = ${k + 1}, \\dots, ${t}$${t - k >= 2 ? ' and their product, the factor that carries a gradient from step ' + t + ' back to step ' + k : ''}.`,
       given: givenLines,
       parts,
     };

@@ -77,8 +77,21 @@ export interface PartSpec<S = Solution> {
   solution: (sol: S) => SolutionStep[];
 }
 
+/**
+ * A definition several questions share (the LSTM's equations, the RNN's): a sheet that asks more
+ * than one question on it prints it once, in a Notation block, and the questions refer to it.
+ */
+export interface Notation {
+  id: string;
+  /** what it defines, as a reference to it reads: "the LSTM" */
+  name: string;
+  text: RichText;
+}
+
 export interface BuiltQuestion<S = Solution> {
-  /** the question's statement, above its parts */
+  /** the definition the statement builds on, printed before it (or once for the sheet) */
+  notation?: Notation;
+  /** the question's statement, above its parts (after the notation's text, when there is one) */
   intro: RichText;
   /**
    * the data the student is given, as TeX lines (parameters, inputs, targets, states); a function,
@@ -149,4 +162,9 @@ export interface AnyProblemType {
   aim?: (rng: Rng, params: unknown, style: SheetStyle, missed: readonly unknown[]) => unknown;
   accept?: (instance: Instance, sol: Solution, params: unknown, style: SheetStyle, target?: unknown) => string | null;
   build: (instance: Instance, params: unknown, style: SheetStyle) => BuiltQuestion;
+}
+
+/** The whole statement of a question as one text: its notation's definition, then its intro. */
+export function statement(built: Pick<BuiltQuestion, 'notation' | 'intro'>): RichText {
+  return built.notation ? `${built.notation.text} ${built.intro}` : built.intro;
 }

@@ -29,7 +29,7 @@ import { katexCss } from '../render/browser.js';
 import { renderRich, renderTex } from '../render/math.js';
 import { problemType } from '../problems/registry.js';
 import type { KeyVariant } from '../problems/key.js';
-import type { SheetStyle } from '../problems/types.js';
+import { statement, type SheetStyle } from '../problems/types.js';
 
 export interface AppOptions {
   grader: Grader;
@@ -86,7 +86,7 @@ export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
       return {
         id: q.id,
         title: q.title,
-        introHtml: built ? renderRich(built.intro) : '',
+        introHtml: built ? renderRich(statement(built)) : '',
         givenHtml: built ? built.given().map((line) => renderTex(line, true)) : [],
         parts: q.parts.map((p, i) => ({
           id: p.id,
