@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { KeyVariant } from '../problems/key.js';
+import { WORKING_SPACES, isWorkingSpace } from '../problems/working-space.js';
 import { PdfRenderer, loadPuppeteer } from '../render/browser.js';
 import { trace } from '../trace.js';
 import { CLASS_OPTIONS, checkClassOptions } from './class-options.js';
@@ -15,12 +16,14 @@ function sheetFile(code: string, student: string): string {
 
 /** `gradsheet render --bank B (--seed S [--count N] | --roster F --secret-file F) --out DIR [--html] [--paper a4|letter]` */
 export async function runRender(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...CLASS_OPTIONS, out: { type: 'string' }, html: { type: 'boolean', default: false }, paper: { type: 'string', default: 'a4' }, 'no-key': { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...CLASS_OPTIONS, out: { type: 'string' }, html: { type: 'boolean', default: false }, paper: { type: 'string', default: 'a4' }, 'working-space': { type: 'string' }, 'no-key': { type: 'boolean', default: false } }, strict: true });
   const withKey = values['no-key'] !== true;
   if (!values.out) throw new GradsheetError('usage', 'render needs --out DIR, the folder to write the PDFs to.');
   const paperName = (values.paper ?? 'a4').toLowerCase();
   if (paperName !== 'a4' && paperName !== 'letter') throw new GradsheetError('usage', `--paper should be a4 or letter, not "${values.paper}".`);
   const paper = paperName === 'a4' ? 'A4' : 'Letter';
+  const workingSpace = values['working-space'];
+  if (workingSpace !== undefined && !isWorkingSpace(workingSpace)) throw new GradsheetError('usage', `--working-space should be ${WORKING_SPACES.slice(0, -1).join(', ')} or ${WORKING_SPACES.at(-1)}, not "${workingSpace}".`);
   checkClassOptions(values, 'render');
   const out = values.out;
 
@@ -55,7 +58,7 @@ export async function runRender(argv: string[]): Promise<number> {
     await yieldToEventLoop();
     await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
     trace('variants drawn, key.json written, templates loaded');
-    let sheet = (i: number) => worksheetDocument(templates, cls.bank, variants[i]!, paper);
+    let sheet = (i: number) => worksheetDocument(templates, cls.bank, variants[i]!, paper, workingSpace ? { workingSpace } : {});
     let keyCover = () => keyCoverDocument(templates, cls.bank, variants, paper);
     let key = (i: number) => keyDocument(templates, cls.bank, variants[i]!, paper);
     if (values.html) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_TOLERANCE, toleranceSchema, type Tolerance } from '../contract/tolerance.js';
 import { issueSentence, parseWith } from '../validation.js';
 import { PROBLEM_TYPE_IDS, problemType } from './registry.js';
+import { WORKING_SPACES, type WorkingSpace } from './working-space.js';
 import { LATEST_GENERATOR } from './generator-version.js';
 import type { AnyProblemType, PartSpec } from './types.js';
 
@@ -38,6 +39,8 @@ export const bankSchema = z.object({
   /** significant figures answers are asked for and printed at */
   digits: z.number().int().min(2).max(8).default(4),
   tolerance: toleranceSchema.default(DEFAULT_TOLERANCE),
+  /** room to work under each part of a printed worksheet (render's --working-space overrides it) */
+  workingSpace: z.enum(WORKING_SPACES).optional(),
   questions: z.array(questionSchema).min(1).max(50),
 }).strict().superRefine((bank, ctx) => {
   const seen = new Map<string, number>();
@@ -78,6 +81,7 @@ export interface Bank {
   course?: string;
   description?: string;
   digits: number;
+  workingSpace?: WorkingSpace;
   /** the generator version variants are drawn with (1 when the bank names none) */
   generator: number;
   tolerance: Tolerance;
@@ -113,7 +117,7 @@ export function parseBank(input: unknown, source = 'question bank'): Bank {
     }));
   });
   const hash = createHash('sha256').update(canonicalJson(bank)).digest('hex');
-  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, generator: bank.generator ?? 1, tolerance: bank.tolerance, questions, hash };
+  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, ...(bank.workingSpace ? { workingSpace: bank.workingSpace } : {}), generator: bank.generator ?? 1, tolerance: bank.tolerance, questions, hash };
 }
 
 /** A part's tolerance: the problem type's own when it needs one (log₁₀ magnitudes), else the bank's. */

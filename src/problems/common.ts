@@ -75,16 +75,18 @@ export function rnnGiven(inst: RnnInstance): string[] {
 
 /**
  * The inputs x_1 … x_T and the targets the loss uses (every y_t for the summed loss, y_T alone
- * for the last-step loss), five to a line, in TeX. Shared by the RNN and LSTM types.
+ * for the last-step loss), eight scalars or five vectors to a line, in TeX. Shared by the RNN and LSTM types.
  */
 export function sequenceLines(inst: { x: readonly (readonly number[])[]; y: readonly (readonly number[])[]; loss?: 'last' | 'sum' }): string[] {
   const T = inst.x.length;
   const lines: string[] = [];
   const seq = (name: string, values: readonly (readonly number[])[], from: number) =>
     values.map((v, t) => `${name}_{${t + from}} = ${texGiven(v)}`).join(',\\quad ');
-  for (let start = 0; start < T; start += 5) lines.push(seq('x', inst.x.slice(start, start + 5), start + 1));
+  // scalars are short: eight to a line; vectors (columns) five
+  const perLine = inst.x[0]?.length === 1 ? 8 : 5;
+  for (let start = 0; start < T; start += perLine) lines.push(seq('x', inst.x.slice(start, start + perLine), start + 1));
   if (inst.loss === 'sum') {
-    for (let start = 0; start < T; start += 5) lines.push(seq('y', inst.y.slice(start, start + 5), start + 1));
+    for (let start = 0; start < T; start += perLine) lines.push(seq('y', inst.y.slice(start, start + perLine), start + 1));
   } else {
     lines.push(`y_{${T}} = ${texGiven(inst.y[T - 1]!)}`);
   }

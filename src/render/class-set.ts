@@ -8,7 +8,7 @@ import type { PDFDocument } from 'pdf-lib';
 import type { Bank } from '../problems/bank.js';
 import type { KeyVariant } from '../problems/key.js';
 import { katexCss, type PdfPageOptions, type Printer } from './browser.js';
-import { coverView, sheetView, type Paper } from './sheets.js';
+import { coverView, sheetView, type Paper, type SheetOptions } from './sheets.js';
 import type { Templates } from './templates.js';
 
 export interface RenderedDocument {
@@ -18,7 +18,8 @@ export interface RenderedDocument {
   pdf: PdfPageOptions;
 }
 
-const MARGIN = { top: '17mm', bottom: '14mm', left: '14mm', right: '14mm' };
+/** The page margins (they hold the running header and footer). */
+export const MARGIN = { top: '15mm', bottom: '13mm', left: '13mm', right: '13mm' };
 
 /** A standalone HTML file (KaTeX CSS and fonts inlined), for --html; built only then. */
 export function standaloneHtml(t: Templates, title: string, body: string, pageCss = ''): string {
@@ -40,8 +41,8 @@ export function standaloneClassSet(t: Templates, title: string, variants: readon
   };
 }
 
-export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper): RenderedDocument {
-  const view = sheetView(bank, variant, false);
+export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper, options: SheetOptions = {}): RenderedDocument {
+  const view = sheetView(bank, variant, false, options);
   const html = t.worksheet(view);
   return {
     html,

@@ -5,11 +5,12 @@
  * only these objects; every string in them is either escaped text or KaTeX output.
  */
 import type { Bank } from '../problems/bank.js';
+import { DEFAULT_WORKING_SPACE, type WorkingSpace } from '../problems/working-space.js';
 import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { plainValue, texValue } from '../problems/format.js';
 import { numericTolerances, type KeyPart, type KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
-import type { AnswerValue, BuiltQuestion } from '../problems/types.js';
+import { statement, type AnswerValue, type BuiltQuestion, type Notation, type PartKind, type SolutionStep } from '../problems/types.js';
 import { solve, type Solution } from '../models/solve.js';
 import { GradsheetError } from '../errors.js';
 import { perStepChart } from './chart.js';
@@ -17,6 +18,27 @@ import { escapeHtml } from '../html.js';
 import { renderRich, renderTex } from './math.js';
 
 export type Paper = 'A4' | 'Letter';
+
+
+/** Height of one line of working, in mm, at each setting. */
+const MM_PER_LINE: Record<WorkingSpace, number> = { none: 0, some: 5, lots: 9 };
+
+/**
+ * Lines of working a part needs, read from its worked solution: about a line per 150 characters of
+ * TeX the solution writes, and one more for each step with a matrix; 1 to 6 lines for a computed
+ * answer (reading a value off needs one), 0 to 2 for a choice (a reason, not a computation).
+ */
+export function workingLines(kind: PartKind, steps: readonly SolutionStep[]): number {
+  const tex = steps.reduce((n, s) => n + (s.math?.length ?? 0), 0);
+  const matrices = steps.filter((s) => s.math && /\\begin\{[bp]?matrix\}/.test(s.math)).length;
+  const lines = Math.round(tex / 150) + matrices;
+  return kind === 'choice' ? Math.min(2, lines) : Math.max(1, Math.min(6, lines));
+}
+
+export interface SheetOptions {
+  /** overrides the bank's own setting */
+  workingSpace?: WorkingSpace;
+}
 
 export interface PartView {
   id: string;
@@ -32,6 +54,10 @@ export interface PartView {
   answerText: string;
   /** what this part accepts, where it differs from the sheet's rule (empty otherwise) */
   acceptNote: string;
+  /** room to work under the prompt, in mm (worksheet only; 0 for none) */
+  workMm: number;
+  /** a short prompt with a small box: two such parts may share a row */
+  short: boolean;
   steps: { textHtml: string; mathHtml: string }[];
 }
 
@@ -40,7 +66,10 @@ export interface QuestionView {
   number: number;
   title: string;
   points: number;
+  /** the statement; without its notation's definition when the sheet prints that once, above */
   introHtml: string;
+  /** where the definition it builds on is, when the sheet prints it once ("" otherwise) */
+  notationRef: string;
   givenHtml: string[];
   parts: PartView[];
   chartSvg: string;
@@ -56,6 +85,10 @@ export interface SheetView {
   /** what the grader accepts, in words ("within 1% of the exact value") */
   acceptance: string;
   totalPoints: number;
+  /** whether the parts have room to work under them */
+  working: boolean;
+  /** definitions several questions share, printed once before the questions */
+  notations: { name: string; html: string }[];
   questions: QuestionView[];
 }
 
@@ -67,16 +100,26 @@ function boxShape(value: AnswerValue): { rows: number[]; cols: number[] } | null
   return { rows: range(value.length), cols: [0] };
 }
 
-/** The worksheet / key view of one variant. `withAnswers` adds answers, worked solutions and charts. */
-export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean): SheetView {
+/**
+ * The worksheet / key view of one variant. `withAnswers` adds answers, worked solutions and charts;
+ * a worksheet gets room to work under each part, as `options.workingSpace` says.
+ */
+export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean, options: SheetOptions = {}): SheetView {
   const rule = sheetRule(numericTolerances(variant));
-  const questions = variant.questions.map((q, n): QuestionView => {
+  const mmPerLine = withAnswers ? 0 : MM_PER_LINE[options.workingSpace ?? bank.workingSpace ?? DEFAULT_WORKING_SPACE];
+  const builtQuestions = variant.questions.map((q): BuiltQuestion => {
     const type = problemType(q.type);
     if (!type) throw new GradsheetError('invalid-input', `Question ${q.id} has the unknown type "${q.type}".`);
-    const built: BuiltQuestion = type.build(q.instance, q.params, { digits: bank.digits, generator: bank.generator });
+    return type.build(q.instance, q.params, { digits: bank.digits, generator: bank.generator });
+  });
+  const shared = sharedNotations(builtQuestions);
+  const questions = variant.questions.map((q, n): QuestionView => {
+    const built = builtQuestions[n]!;
     const solution: Solution = solve(q.instance);
+    const once = built.notation && shared.some((s) => s.id === built.notation!.id);
     const parts = q.parts.map((p, k): PartView => {
       const spec = built.parts[k]!;
+      const steps = spec.solution(solution);
       return {
         id: p.id,
         label: spec.key,
@@ -88,7 +131,9 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
         answerHtml: !withAnswers ? '' : typeof p.answer === 'string' ? `<span class="choice-answer">${escapeHtml(p.answer)}</span>` : renderTex(texValue(p.answer, bank.digits)),
         answerText: withAnswers ? plainValue(p.answer, bank.digits) : '',
         acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === rule ? '' : `accepted: ${acceptance(p.tolerance)}`,
-        steps: withAnswers ? spec.solution(solution).map((s) => ({ textHtml: s.text ? renderRich(s.text) : '', mathHtml: s.math ? renderTex(s.math, true) : '' })) : [],
+        workMm: Math.round(workingLines(p.kind, steps) * mmPerLine),
+        short: !withAnswers && p.kind !== 'choice' && spec.prompt.length <= 60 && (boxShape(p.answer)?.cols.length ?? 1) <= 2,
+        steps: withAnswers ? steps.map((s) => ({ textHtml: s.text ? renderRich(s.text) : '', mathHtml: s.math ? renderTex(s.math, true) : '' })) : [],
       };
     });
     return {
@@ -96,7 +141,8 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
       number: n + 1,
       title: q.title,
       points: parts.reduce((a, p) => a + p.points, 0),
-      introHtml: renderRich(built.intro),
+      introHtml: renderRich(once ? built.intro : statement(built)),
+      notationRef: once ? `For ${built.notation!.name}, see Notation at the top of the sheet.` : '',
       givenHtml: built.given().map((line) => renderTex(line, true)),
       parts,
       chartSvg: withAnswers ? chartFor(q.type, solution) : '',
@@ -111,8 +157,22 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean)
     digits: bank.digits,
     acceptance: rule,
     totalPoints: questions.reduce((a, q) => a + q.points, 0),
+    working: mmPerLine > 0,
+    notations: shared.map((s) => ({ name: s.name, html: renderRich(s.text) })),
     questions,
   };
+}
+
+/** The notations more than one question of a sheet builds on, in order of first use. */
+function sharedNotations(built: readonly BuiltQuestion[]): Notation[] {
+  const uses = new Map<string, { notation: Notation; count: number }>();
+  for (const b of built) {
+    if (!b.notation) continue;
+    const entry = uses.get(b.notation.id) ?? { notation: b.notation, count: 0 };
+    entry.count += 1;
+    uses.set(b.notation.id, entry);
+  }
+  return [...uses.values()].filter((u) => u.count > 1).map((u) => u.notation);
 }
 
 /** Long-range questions get the picture of their per-step terms in the key. */
