@@ -56,7 +56,7 @@ export interface PartView {
   acceptNote: string;
   /** room to work under the prompt, in mm (worksheet only; 0 for none) */
   workMm: number;
-  /** a short prompt with a small box: two such parts may share a row */
+  /** a short prompt with one column of boxes (a number or a vector): two such parts may share a row */
   short: boolean;
   steps: { textHtml: string; mathHtml: string }[];
 }
@@ -132,7 +132,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
         answerText: withAnswers ? plainValue(p.answer, bank.digits) : '',
         acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === rule ? '' : `accepted: ${acceptance(p.tolerance)}`,
         workMm: Math.round(workingLines(p.kind, steps) * mmPerLine),
-        short: !withAnswers && p.kind !== 'choice' && spec.prompt.length <= 60 && (boxShape(p.answer)?.cols.length ?? 1) <= 2,
+        short: !withAnswers && p.kind !== 'choice' && spec.prompt.length <= 60 && boxShape(p.answer)?.cols.length === 1,
         steps: withAnswers ? steps.map((s) => ({ textHtml: s.text ? renderRich(s.text) : '', mathHtml: s.math ? renderTex(s.math, true) : '' })) : [],
       };
     });
