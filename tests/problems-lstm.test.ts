@@ -3,7 +3,7 @@ import { allWithinTolerance, type Tolerance } from '../src/contract/tolerance.js
 import { byHand, EXACT } from '../src/models/convention.js';
 import { LSTM_GATES, type LstmInstance } from '../src/models/instance.js';
 import { lstmCellAcrossSteps, lstmForward, solveLstm } from '../src/models/lstm.js';
-import { conceptMemoryAnswers, conceptMemoryType, NEAR_ONE_CHOICES } from '../src/problems/concept-memory.js';
+import { conceptMemoryAnswers, conceptMemoryType, NEAR_ONE_CHOICES, richChoice } from '../src/problems/concept-memory.js';
 import { texValue } from '../src/problems/format.js';
 import { drawQuestion, type DrawStats, type GeneratedQuestion } from '../src/problems/generate.js';
 import { lstmBackwardByRoutes, lstmBpttType } from '../src/problems/lstm-bptt.js';
@@ -112,10 +112,9 @@ for (const [type, raw] of CASES) {
 
     it('works each solution through to the answer as the sheet prints it', () => {
       for (const q of questions) for (const p of q.parts) {
-        // the one conceptual part names the weights in TeX rather than in its choice's words
-        if (p.answer === 'W_hf, W_hi and W_hg') continue;
         const steps = p.spec.solution(q.solution);
-        const printed = typeof p.answer === 'string' ? p.answer : texValue(p.answer, STYLE.digits);
+        // a choice is quoted with its weights in TeX (W_hf as $W_{hf}$)
+        const printed = typeof p.answer === 'string' ? richChoice(p.answer) : texValue(p.answer, STYLE.digits);
         expect(steps.some((s) => (s.math ?? '').includes(printed) || (s.text ?? '').includes(printed)), `${p.spec.key}: ${printed}`).toBe(true);
       }
     });

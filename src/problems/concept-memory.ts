@@ -49,6 +49,8 @@ export type ConceptMemoryParams = z.infer<typeof conceptMemoryParams>;
 export const PATH_CHOICES = ['the forget-gate path (through W_hf)', 'the input-gate path (through W_hi)', 'the candidate path (through W_hg)'] as const;
 export const NEAR_ONE_CHOICES = ['the LSTM cell factor', 'the RNN factor', 'both', 'neither'] as const;
 export const STEER_CHOICES = ['W_hf only', 'W_hf, W_hi and W_hg', 'W_ho only', 'W_hf, W_hi, W_hg and W_ho'] as const;
+/** A choice quoted in a solution step (rich text): its weights in TeX. The choice itself stays plain, it is the value graded. */
+export const richChoice = (choice: string): string => choice.replace(/\bW_h([fgio])\b/g, '$$W_{h$1}$$');
 
 /** "near 1": 10^−1 ≤ size ≤ 10^1; a draw is clear when log₁₀ size is CLEAR_MARGIN inside or outside. */
 const NEAR_ONE_DECADES = 1;
@@ -361,11 +363,11 @@ function pathsSolution(inst: LstmInstance, r: LstmSolution, tau: number, d: numb
       { math: `c_{${tau - 1}}\\,\\sigma'(a^f_{${tau}})\\,W_{hf}\\,\\kappa = ${arithmeticLine(times(num(c), num(f * (1 - f)), given(inst.Whf[0]![0]!), num(kappa)), paths[0][0]![0]!, d)}` },
       { math: `g_{${tau}}\\,\\sigma'(a^i_{${tau}})\\,W_{hi}\\,\\kappa = ${arithmeticLine(times(num(g), num(i * (1 - i)), given(inst.Whi[0]![0]!), num(kappa)), paths[1][0]![0]!, d)}` },
       { math: `i_{${tau}}\\tanh'(a^g_{${tau}})\\,W_{hg}\\,\\kappa = ${arithmeticLine(times(num(i), num(1 - g * g), given(inst.Whg[0]![0]!), num(kappa)), paths[2][0]![0]!, d)}` },
-      { text: `with $\\sigma'(a^f_{${tau}}) = f_{${tau}}(1 - f_{${tau}})$, $\\sigma'(a^i_{${tau}}) = i_{${tau}}(1 - i_{${tau}})$, $\\tanh'(a^g_{${tau}}) = 1 - g_{${tau}}^2$. The largest in magnitude: ${answer}.` },
+      { text: `with $\\sigma'(a^f_{${tau}}) = f_{${tau}}(1 - f_{${tau}})$, $\\sigma'(a^i_{${tau}}) = i_{${tau}}(1 - i_{${tau}})$, $\\tanh'(a^g_{${tau}}) = 1 - g_{${tau}}^2$. The largest in magnitude: ${richChoice(answer)}.` },
     ];
   }
   return [
     { math: `\\text{forget-gate path} = ${texMatrix(paths[0], d)},\\quad \\text{input-gate path} = ${texMatrix(paths[1], d)},\\quad \\text{candidate path} = ${texMatrix(paths[2], d)}` },
-    { text: `Largest absolute entries: ${paths.map((m) => texInline(size(m), d)).join(', ')}. The largest: ${answer}.` },
+    { text: `Largest absolute entries: ${paths.map((m) => texInline(size(m), d)).join(', ')}. The largest: ${richChoice(answer)}.` },
   ];
 }

@@ -10,6 +10,7 @@ import type { KeyVariant } from '../problems/key.js';
 import { katexCss, type PdfPageOptions, type Printer } from './browser.js';
 import { coverView, sheetView, type Paper, type SheetOptions } from './sheets.js';
 import type { Templates } from './templates.js';
+import { titleText } from './typeset.js';
 
 export interface RenderedDocument {
   html: string;
@@ -36,8 +37,8 @@ export function standaloneHtml(t: Templates, title: string, body: string, pageCs
 export function standaloneClassSet(t: Templates, title: string, variants: readonly KeyVariant[], sheets: readonly RenderedDocument[], cover: RenderedDocument, keys: readonly RenderedDocument[]): { sheets: string[]; key: string } {
   const keyBody = cover.html + keys.map((k) => `<div class="page-break"></div>${k.html}`).join('');
   return {
-    sheets: sheets.map((s, i) => standaloneHtml(t, `${title} — ${variants[i]!.code}`, s.html, s.head)),
-    key: standaloneHtml(t, `Answer key — ${title}`, keyBody, cover.head),
+    sheets: sheets.map((s, i) => standaloneHtml(t, `${titleText(title)} — ${variants[i]!.code}`, s.html, s.head)),
+    key: standaloneHtml(t, `Answer key — ${titleText(title)}`, keyBody, cover.head),
   };
 }
 
@@ -57,14 +58,14 @@ export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant,
  * to. The PDFs are concatenated afterwards; with --html the command writes them as one file.
  */
 export function keyCoverDocument(t: Templates, bank: Bank, variants: readonly KeyVariant[], paper: Paper): RenderedDocument {
-  const label = { course: bank.course ?? '', bankTitle: `Answer key — ${bank.title}`, name: 'teacher only', code: bank.id };
+  const label = { course: bank.course ?? '', bankTitle: `Answer key — ${titleText(bank.title)}`, name: 'teacher only', code: bank.id };
   return { html: t.cover(coverView(bank, variants)), head: t.page(label), pdf: { format: paper, margin: MARGIN } };
 }
 
 /** One worksheet's answers and worked solutions. */
 export function keyDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper): RenderedDocument {
   const view = sheetView(bank, variant, true);
-  return { html: t.key(view), head: t.page({ ...view, bankTitle: `Answer key — ${bank.title}` }), pdf: { format: paper, margin: MARGIN } };
+  return { html: t.key(view), head: t.page({ ...view, bankTitle: `Answer key — ${view.bankTitle}` }), pdf: { format: paper, margin: MARGIN } };
 }
 
 /** The cover and every worksheet's key (`keyCoverDocument`, `keyDocument`). */

@@ -14,8 +14,8 @@ import { statement, type AnswerValue, type BuiltQuestion, type Notation, type Pa
 import { solve, type Solution } from '../models/solve.js';
 import { GradsheetError } from '../errors.js';
 import { perStepChart } from './chart.js';
-import { escapeHtml } from '../html.js';
 import { renderRich, renderTex } from './math.js';
+import { titleHtml, titleText } from './typeset.js';
 
 export type Paper = 'A4' | 'Letter';
 
@@ -65,6 +65,8 @@ export interface QuestionView {
   id: string;
   number: number;
   title: string;
+  /** the title typeset (typeset.ts): plain math in it as KaTeX */
+  titleHtml: string;
   points: number;
   /** the statement; without its notation's definition when the sheet prints that once, above */
   introHtml: string;
@@ -76,7 +78,9 @@ export interface QuestionView {
 }
 
 export interface SheetView {
+  /** the bank's title as plain Unicode, for the running header (typeset.ts titleText) */
   bankTitle: string;
+  bankTitleHtml: string;
   course: string;
   code: string;
   student: string;
@@ -127,8 +131,8 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
         points: p.points,
         kind: p.kind,
         box: boxShape(p.answer),
-        choices: (p.choices ?? []).map((c) => ({ value: c, html: escapeHtml(c) })),
-        answerHtml: !withAnswers ? '' : typeof p.answer === 'string' ? `<span class="choice-answer">${escapeHtml(p.answer)}</span>` : renderTex(texValue(p.answer, bank.digits)),
+        choices: (p.choices ?? []).map((c) => ({ value: c, html: titleHtml(c) })),
+        answerHtml: !withAnswers ? '' : typeof p.answer === 'string' ? `<span class="choice-answer">${titleHtml(p.answer)}</span>` : renderTex(texValue(p.answer, bank.digits)),
         answerText: withAnswers ? plainValue(p.answer, bank.digits) : '',
         acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === rule ? '' : `accepted: ${acceptance(p.tolerance)}`,
         workMm: Math.round(workingLines(p.kind, steps) * mmPerLine),
@@ -140,6 +144,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
       id: q.id,
       number: n + 1,
       title: q.title,
+      titleHtml: titleHtml(q.title),
       points: parts.reduce((a, p) => a + p.points, 0),
       introHtml: renderRich(once ? built.intro : statement(built)),
       notationRef: once ? `For ${built.notation!.name}, see Notation at the top of the sheet.` : '',
@@ -149,7 +154,8 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
     };
   });
   return {
-    bankTitle: bank.title,
+    bankTitle: titleText(bank.title),
+    bankTitleHtml: titleHtml(bank.title),
     course: bank.course ?? '',
     code: variant.code,
     student: variant.student,
@@ -178,11 +184,13 @@ function sharedNotations(built: readonly BuiltQuestion[]): Notation[] {
 /** Long-range questions get the picture of their per-step terms in the key. */
 function chartFor(type: string, solution: Solution): string {
   if (type !== 'rnn.long-range' || solution.model !== 'rnn') return '';
-  return perStepChart(solution.dL_dU_by_step.map((m) => Math.abs(m[0]![0]!)), { yLabel: '|∂L/∂U^(k)|' });
+  const T = solution.dL_dU_by_step.length;
+  return perStepChart(solution.dL_dU_by_step.map((m) => Math.abs(m[0]![0]!)), { yLabel: `|\\partial L_{${T}}/\\partial U^{(k)}|` });
 }
 
 export interface CoverView {
   bankTitle: string;
+  bankTitleHtml: string;
   course: string;
   bankId: string;
   bankHash: string;
@@ -192,7 +200,8 @@ export interface CoverView {
 
 export function coverView(bank: Bank, variants: readonly KeyVariant[]): CoverView {
   return {
-    bankTitle: bank.title,
+    bankTitle: titleText(bank.title),
+    bankTitleHtml: titleHtml(bank.title),
     course: bank.course ?? '',
     bankId: bank.id,
     bankHash: bank.hash.slice(0, 12),

@@ -27,6 +27,7 @@ import { numericTolerances } from '../problems/key.js';
 import { normaliseCode } from '../problems/variants.js';
 import { katexCss } from '../render/browser.js';
 import { renderRich, renderTex } from '../render/math.js';
+import { titleHtml } from '../render/typeset.js';
 import { problemType } from '../problems/registry.js';
 import type { KeyVariant } from '../problems/key.js';
 import { statement, type SheetStyle } from '../problems/types.js';
@@ -86,6 +87,7 @@ export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
       return {
         id: q.id,
         title: q.title,
+        titleHtml: titleHtml(q.title),
         introHtml: built ? renderRich(statement(built)) : '',
         givenHtml: built ? built.given().map((line) => renderTex(line, true)) : [],
         parts: q.parts.map((p, i) => ({
@@ -95,7 +97,8 @@ export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
           points: p.points,
           promptHtml: renderRich(built?.parts[i]?.prompt ?? p.prompt),
           ...(p.kind !== 'choice' && p.tolerance && acceptance(p.tolerance) !== rule ? { accept: `accepted: ${acceptance(p.tolerance)}` } : {}),
-          ...(p.choices ? { choices: p.choices } : {}),
+          // choices are the values submitted; choicesHtml, in the same order, what the page shows
+          ...(p.choices ? { choices: p.choices, choicesHtml: p.choices.map(titleHtml) } : {}),
         })),
       };
     }),

@@ -29,8 +29,11 @@
       const set = html('fieldset', { class: 'choices' }, [html('legend', { class: 'sr-only', text: `Answer (${label})` })]);
       part.choices.forEach((c, i) => {
         const id = `${part.id}-c${i}`;
-        const radio = html('input', { type: 'radio', name: part.id, id, value: c });
-        set.append(html('label', { for: id }, [radio, document.createTextNode(' ' + c)]));
+        // the label shows the choice typeset (server-made KaTeX, hidden from screen readers, so the
+        // radio is named by the plain choice); the value sent is the plain choice
+        const radio = html('input', { type: 'radio', name: part.id, id, value: c, ...(part.choicesHtml ? { 'aria-label': c } : {}) });
+        const shown = part.choicesHtml ? html('span', { trustedHtml: part.choicesHtml[i] }) : document.createTextNode(c);
+        set.append(html('label', { for: id }, [radio, document.createTextNode(' '), shown]));
       });
       return set;
     }
@@ -53,7 +56,8 @@
     if (w.acceptance) questions.append(html('p', { class: 'instructions', text: w.acceptance }));
     for (const q of w.questions) {
       const section = html('section', { class: 'question', 'aria-labelledby': `h-${q.id}` }, [
-        html('h2', { id: `h-${q.id}`, text: `${q.id.toUpperCase()}. ${q.title}` }),
+        // the title typeset (KaTeX is hidden from screen readers: they read the plain title)
+        html('h2', { id: `h-${q.id}`, 'aria-label': `${q.id.toUpperCase()}. ${q.title}` }, [`${q.id.toUpperCase()}. `, q.titleHtml ? html('span', { trustedHtml: q.titleHtml }) : q.title]),
         html('div', { class: 'intro', trustedHtml: q.introHtml }),
       ]);
       const given = html('div', { class: 'given' });
