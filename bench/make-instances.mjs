@@ -1,5 +1,5 @@
 /**
- * Deterministic mixed RNN/LSTM instances (the contract of MATH.md §4) for benchmarks and
+ * Deterministic mixed RNN/LSTM instances (the contract of docs/math.md §4) for benchmarks and
  * cross-checks: the same (n, seed) always gives byte-identical JSON, so timings and agreement
  * checks are reproducible across machines and runs.
  *

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The PyTorch baseline for bench/solve.bench.mjs: solves a JSON array of RNN/LSTM instances
-(MATH.md §4) with float64 eager autograd and prints the same quantities as `gradsheet solve`.
+(docs/math.md §4) with float64 eager autograd and prints the same quantities as `gradsheet solve`.
 
     /usr/bin/python3 bench/torch_solve.py INSTANCES.json [OUT.json]    (stdout without OUT)
 
@@ -12,7 +12,7 @@ It is meant to be the baseline a competent PyTorch user would write, not a straw
   uses slice k of `param.expand(T, ...)`, whose retained gradient holds every use's
   contribution separately, while the backward of `expand` sums them into `param.grad`. No
   per-step clones and no extra backward passes.
-- The Jacobians ∂s_j/∂s_{j−1} and ∂c_t/∂c_{t−1} use the closed forms of MATH.md §2–3 on the
+- The Jacobians ∂s_j/∂s_{j−1} and ∂c_t/∂c_{t−1} use the closed forms of docs/math.md §2–3 on the
   forward values (vectorised over t), as gradsheet does; running
   torch.autograd.functional.jacobian per step would be far slower and no more exact.
 - torch.set_num_threads(1): tensors here have at most 16 rows, too small for intra-op threads to
@@ -20,7 +20,7 @@ It is meant to be the baseline a competent PyTorch user would write, not a straw
   keeps the comparison one core against one core, as gradsheet is single-threaded.
 - No TorchScript / torch.compile: the comparison is against eager autograd.
 
-Only the keys MATH.md §4 requires are produced (plus the cheap `losses`); gradsheet prints more
+Only the keys docs/math.md §4 requires are produced (plus the cheap `losses`); gradsheet prints more
 (pre-activations, per-step terms of every parameter, ∂L/∂s_0 ...), so the comparison favours
 torch slightly.
 """
@@ -126,7 +126,7 @@ def solve_lstm(inst):
         direct = torch.diag_embed(F)
         total = direct.clone()
         if T > 1:
-            # MATH.md §3 for t ≥ 2 (rows t−1 of the stacked values); σ'(a) = σ(a)(1 − σ(a)), tanh'(a) = 1 − tanh²(a)
+            # docs/math.md §3 for t ≥ 2 (rows t−1 of the stacked values); σ'(a) = σ(a)(1 − σ(a)), tanh'(a) = 1 − tanh²(a)
             c_prev, o_prev = Cs[:-1], O[:-1]
             f_t, i_t, g_t = F[1:], I[1:], G[1:]
             rows = ((c_prev * f_t * (1 - f_t)).unsqueeze(2) * Wh['f'].detach()

@@ -14,7 +14,7 @@ const LSTM_KEYS = ['f', 'i', 'g', 'o', 'c', 'h', 'yhat', 'loss', 'dL_dWxf', 'dL_
   'dL_dbf', 'dL_dbi', 'dL_dbg', 'dL_dbo', 'dL_dV', 'dL_dby', 'dL_dWhf_by_step', 'dc_dc_prev_direct', 'dc_dc_prev'];
 
 describe('gradsheet solve', () => {
-  it('prints one solution object with every key of MATH.md §4 for one RNN instance', () => {
+  it('prints one solution object with every key of docs/math.md §4.5 for one RNN instance', () => {
     const r = gradsheet(['solve', 'examples/rnn-t3.json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);

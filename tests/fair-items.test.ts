@@ -14,7 +14,7 @@ import { Grader } from '../src/grade/grade.js';
 import { loadBank } from '../src/commands/files.js';
 
 /**
- * Generator 2's fair items (issue 7), checked against computations written here from MATH.md,
+ * Generator 2's fair items (issue 7), checked against computations written here from docs/math.md,
  * not against the problem types' own code.
  */
 const SECRET = practiceSecret('fair-items');
@@ -38,7 +38,7 @@ describe('rnn.long-range under generator 2', () => {
     for (const v of drawn) {
       const { instance, parts } = v.questions[0]!.generated;
       const inst = instance as RnnInstance;
-      // log₁₀|∏_{j=2}^{T} (1 − s_j²)W| from the forward states, MATH.md §2
+      // log₁₀|∏_{j=2}^{T} (1 − s_j²)W| from the forward states, docs/math.md §2.3
       const s = solveRnn(inst).s.map((x) => x[0]!);
       const W = inst.W[0]![0]!;
       const log = log10Product(s.slice(1).map((sj) => (1 - sj * sj) * W));
@@ -207,7 +207,7 @@ describe('rnn.jacobian under generator 2', () => {
         const j = n + 2; // parts are ∂s_2/∂s_1, ∂s_3/∂s_2 (from = 1)
         (p.answer as number[][]).forEach((row, a) => {
           rows++;
-          // MATH.md §2: row a of diag(1 − s_j²)·W is (1 − s_j[a]²)·W[a]
+          // docs/math.md §2: row a of diag(1 − s_j²)·W is (1 − s_j[a]²)·W[a]
           row.forEach((e, b) => expect(e).toBeCloseTo((1 - s[j - 1]![a]! ** 2) * inst.W[a]![b]!, 12));
           expect(row.every((e, b) => withinTolerance(e, inst.W[a]![b]!, p.tolerance)), `${v.code} ${p.spec.key} row ${a + 1}`).toBe(false);
         });

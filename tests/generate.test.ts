@@ -24,7 +24,7 @@ describe('gradsheet generate', () => {
     expect(new Set(seven).size).toBe(seven.length);
   });
 
-  it('writes the FORMATS.md answer key and one blank submission per variant, with answers that solve reproduces', () => {
+  it('writes the answer key of docs/formats.md and one blank submission per variant, with answers that solve reproduces', () => {
     const dir = tmp();
     const r = gradsheet(['generate', '--bank', 'vanishing-exploding', '--seed', 'x', '--count', '2', '--out', dir]);
     expect(r.code).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * Independent check of the solver against a second implementation that shares no code with it:
  * forward-mode automatic differentiation with dual numbers, run over the forward passes of
- * MATH.md §2 (RNN) and §3 (LSTM). Each gradient entry is the tangent of the loss after seeding
+ * docs/math.md §2 (RNN) and §3 (LSTM). Each gradient entry is the tangent of the loss after seeding
  * that one parameter entry's tangent with 1; per-step terms seed only the copy used at step k;
  * state Jacobians seed the previous state's tangent. Only the public API is imported.
  */
@@ -56,7 +56,7 @@ function totalLoss(inst: Instance, losses: Dual[]): Dual {
   return inst.loss === 'sum' ? sum(losses) : losses[losses.length - 1]!;
 }
 
-// ---- RNN, MATH.md §2: θ_t = U x_t + W s_{t−1} + b, s_t = tanh θ_t, o_t = V s_t + c -------------
+// ---- RNN, docs/math.md §2: θ_t = U x_t + W s_{t−1} + b, s_t = tanh θ_t, o_t = V s_t + c -------------
 
 /** One forward pass; `stateSeed` replaces s_{t−1}'s tangent by e_idx at the start of step t. */
 function rnnRun(inst: Instance, seed?: Seed, stateSeed?: { t: number; idx: number }) {
@@ -75,7 +75,7 @@ function rnnRun(inst: Instance, seed?: Seed, stateSeed?: { t: number; idx: numbe
   return { S, O, loss: totalLoss(inst, losses) };
 }
 
-// ---- LSTM, MATH.md §3: gates f, i, g, o; c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t); ŷ = V h + b_y -----
+// ---- LSTM, docs/math.md §3: gates f, i, g, o; c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t); ŷ = V h + b_y -----
 
 type CellSeed = { t: number; idx: number; direct: boolean };
 

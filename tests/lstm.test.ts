@@ -8,7 +8,7 @@ const sigma = (x: number) => 1 / (1 + Math.exp(-x));
 const sigmaPrime = (x: number) => sigma(x) * (1 - sigma(x));
 const tanhPrime = (x: number) => 1 - Math.tanh(x) ** 2;
 
-describe('the LSTM solver (MATH.md §3)', () => {
+describe('the LSTM solver (docs/math.md §3)', () => {
   it('agrees with the hand-written BPTT recurrences on 200 random instances', () => {
     const rng = rngFor('lstm-closed-form');
     for (let n = 0; n < 200; n++) {

@@ -224,7 +224,7 @@ const lstmInstance = (p: ScalarLstm): LstmInstance => ({
   bf: [p.bf], bi: [p.bi], bg: [p.bg], bo: [p.bo], V: [[p.V]], by: [p.by], h0: [p.h0], c0: [p.c0], x: p.x.map((v) => [v]), y: p.y.map((v) => [v]),
 });
 
-/** The forward pass of MATH.md §3, scalar; index t holds step t (index 0: h_0, c_0). */
+/** The forward pass of docs/math.md §3, scalar; index t holds step t (index 0: h_0, c_0). */
 function scalarLstmForward(p: ScalarLstm) {
   const f = [NaN], i = [NaN], g = [NaN], o = [NaN], c = [p.c0], h = [p.h0];
   p.x.forEach((x, n) => {
@@ -332,7 +332,7 @@ describe('lstm.cell-jacobian (H = 2, T = 3)', () => {
   it('the cell factor in reverse order: ∂c_2/∂c_1 · ∂c_3/∂c_2', () => {
     const inst = CELL;
     const key = fixedKey(lstmCellJacobianType, { hidden: 2, giveForward: false }, inst, 2);
-    // the forward values from the engine; each ∂c_t/∂c_{t−1} by the formula of MATH.md §3
+    // the forward values from the engine; each ∂c_t/∂c_{t−1} by the formula of docs/math.md §3.2
     const r = solveLstm(inst);
     const J = (t: number): M => {
       const [f, i, g, cPrev, oPrev] = [r.f[t - 1]!, r.i[t - 1]!, r.g[t - 1]!, r.c[t - 2]!, r.o[t - 2]!];

@@ -24,7 +24,7 @@ const notesExample: RnnInstance = {
   x: [[1], [0.5], [-1]], y: [[0], [0], [0.5]],
 };
 
-describe('the RNN solver (MATH.md §2)', () => {
+describe('the RNN solver (docs/math.md §2)', () => {
   it('agrees with the closed-form Jacobian-product recurrences on 200 random instances', () => {
     const rng = rngFor('rnn-closed-form');
     for (let n = 0; n < 200; n++) {

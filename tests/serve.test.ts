@@ -56,7 +56,7 @@ describe('the grading API', () => {
     const schema = await post(JSON.stringify({ worksheet: 5, answers: [] }));
     expect(schema.status).toBe(400);
     const problem = await schema.json();
-    // the published submission schema: format and student are required, as FORMATS.md shows them
+    // the published submission schema: format and student are required, as docs/formats.md shows them
     expect(problem.errors.map((e: { path: string }) => e.path)).toEqual(['$.format', '$.worksheet', '$.student', '$.answers']);
     expect((await post('x', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post(JSON.stringify({ pad: 'x'.repeat(2 << 20) }))).status).toBe(413);

@@ -5,7 +5,7 @@
  * a topological order and `backward` is one reverse sweep. Gradients are accumulated with `+=`,
  * so a weight used at every time step receives the sum of its per-use gradients.
  *
- * Per-use gradients (∂L/∂U^(k), MATH.md §2) come from `use(p)`: an identity record standing for
+ * Per-use gradients (∂L/∂U^(k), docs/math.md §2) come from `use(p)`: an identity record standing for
  * one use of a parameter. Its own gradient after `backward` is the gradient with respect to that
  * use alone; its backward step adds that into the parameter's gradient.
  *
@@ -176,7 +176,7 @@ export class Tape {
     return this.elementwise(a, b, Op.Mul, 'mul');
   }
 
-  /** Elementwise tanh; its derivative 1 − tanh² (MATH.md §1). */
+  /** Elementwise tanh; its derivative 1 − tanh² (docs/math.md §1). */
   tanh(a: NodeId): NodeId {
     const id = this.record(Op.Tanh, this.rowCount[a]!, this.colCount[a]!, a);
     const v = this.values, oa = this.offsets[a]!, out = this.offsets[id]!, n = this.size(a);
@@ -184,7 +184,7 @@ export class Tape {
     return id;
   }
 
-  /** Elementwise logistic σ(x) = 1/(1 + e^−x); its derivative σ(1 − σ) (MATH.md §1). */
+  /** Elementwise logistic σ(x) = 1/(1 + e^−x); its derivative σ(1 − σ) (docs/math.md §1). */
   sigmoid(a: NodeId): NodeId {
     const id = this.record(Op.Sigmoid, this.rowCount[a]!, this.colCount[a]!, a);
     const v = this.values, oa = this.offsets[a]!, out = this.offsets[id]!, n = this.size(a);

@@ -1,5 +1,5 @@
 /**
- * Grading submissions (FORMATS.md) against exact answers. A Grader knows the variants either from
+ * Grading submissions (docs/formats.md) against exact answers. A Grader knows the variants either from
  * an answer key or from bank + secret (regenerating a variant from its code: no stored state).
  * Every submission yields a result, however malformed: what cannot be graded is said in `errors`
  * in a plain sentence, with score 0.

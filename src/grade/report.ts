@@ -1,5 +1,5 @@
 /**
- * What bulk grading writes besides results.jsonl: the gradebook CSV (FORMATS.md) and a report a
+ * What bulk grading writes besides results.jsonl: the gradebook CSV (docs/formats.md) and a report a
  * teacher would rather look at than read — score histogram, success rate per part, the most
  * frequent mistakes per part. Plain HTML and inline SVG, every string escaped.
  */

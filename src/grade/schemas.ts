@@ -1,5 +1,5 @@
 /**
- * The public formats of FORMATS.md as zod schemas: the source of `gradsheet schema` (JSON Schema
+ * The public formats of docs/formats.md as zod schemas: the source of `gradsheet schema` (JSON Schema
  * for integrators) and of answer-key validation. Submissions are read leniently by the grader
  * (every malformation becomes a plain sentence in a result); this schema says what is expected.
  */

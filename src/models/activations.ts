@@ -1,4 +1,4 @@
-/** MATH.md §1: the activations and their derivatives at given points. */
+/** docs/math.md §1: the activations and their derivatives at given points. */
 import type { ActivationsInstance } from './instance.js';
 
 export interface ActivationsSolution {

@@ -19,7 +19,7 @@ export interface Convention {
   transposeBack: boolean;
   /** extra (+1) or missing (−1) factors of W in the long-range product (correct: 0) */
   wPowerShift: -1 | 0 | 1;
-  /** LSTM total ∂c_t/∂c_{t−1}: which factors of MATH.md §3 are kept */
+  /** LSTM total ∂c_t/∂c_{t−1}: which factors of docs/math.md §3.2 are kept */
   cell: { throughH: boolean; outputGate: boolean; tanhPrimeCell: boolean; cellIsCurrent: boolean };
   /** L_t = ½‖y_t − o_t‖² (correct) or, without the ½, ‖y_t − o_t‖² */
   lossHalf: boolean;
@@ -33,7 +33,7 @@ export interface Convention {
   productOrder: 'latest-left' | 'reversed';
   /** the backward pass multiplies the output error by ∂o_t/∂s_t = V (correct) or leaves V out (defined when K = H) */
   outputWeight: boolean;
-  /** LSTM BPTT: which paths from step t+1 back to h_t are kept (MATH.md §3: through every gate, o_{t+1} among them) */
+  /** LSTM BPTT: which paths from step t+1 back to h_t are kept (docs/math.md §3.3: through every gate, o_{t+1} among them) */
   lstmBack: { throughH: boolean; outputGate: boolean };
 }
 

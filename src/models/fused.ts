@@ -1,6 +1,6 @@
 /**
  * `gradsheet solve`'s default output computed in one pass over flat arrays: the forward pass
- * and the BPTT recurrences of MATH.md §2–3, fused, for exactly the keys it prints
+ * and the BPTT recurrences of docs/math.md §2–3, fused, for exactly the keys it prints
  * (solve.ts's PRINTED), handed to an Emitter as they are laid out in memory.
  *
  * This is a third implementation, for speed only: solving thousands of instances in a fresh
@@ -130,7 +130,7 @@ function countedSteps(loss: string | undefined, T: number): Uint8Array {
   return counted;
 }
 
-/** RNN (MATH.md §2): s, o, loss, dL_dU, dL_dW, dL_dV, dL_db, dL_dc, dL_dU_by_step, ds_ds_prev. */
+/** RNN (docs/math.md §2): s, o, loss, dL_dU, dL_dW, dL_dV, dL_db, dL_dc, dL_dU_by_step, ds_ds_prev. */
 export function emitRnn(inst: RnnInstance, e: Emitter): void {
   top = 0;
   const T = inst.x.length, D = inst.U[0]!.length, H = inst.W.length, K = inst.V.length;
@@ -202,7 +202,7 @@ const RECURRENT_WEIGHTS = ['Whf', 'Whi', 'Whg', 'Who'] as const;
 const BIASES = ['bf', 'bi', 'bg', 'bo'] as const;
 
 /**
- * LSTM (MATH.md §3): f, i, g, o, c, h, yhat, loss, the eight weights' and four biases' gradients,
+ * LSTM (docs/math.md §3): f, i, g, o, c, h, yhat, loss, the eight weights' and four biases' gradients,
  * dL_dV, dL_dby, dL_dWhf_by_step, dc_dc_prev_direct, dc_dc_prev.
  */
 export function emitLstm(inst: LstmInstance, e: Emitter): void {
@@ -280,7 +280,7 @@ export function emitLstm(inst: LstmInstance, e: Emitter): void {
     outerInto(byStepWhf + t * H * H, delta[0]!, hPrev, H, H, false);
   }
 
-  // ∂c_t/∂c_{t−1}: diag(f_t), and for t ≥ 2 the paths through h_{t−1} as well (MATH.md §3)
+  // ∂c_t/∂c_{t−1}: diag(f_t), and for t ≥ 2 the paths through h_{t−1} as well (docs/math.md §3.2)
   const direct = zeros(T * H * H), total = take(T * H * H);
   for (let t = 0; t < T; t++) {
     const at = t * H * H;

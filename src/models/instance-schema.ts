@@ -1,5 +1,5 @@
 /**
- * The zod schemas of the instance contract (MATH.md §4): what decides whether an instance is
+ * The zod schemas of the instance contract (docs/math.md §4): what decides whether an instance is
  * valid, and words every problem with its JSON path. Dimensions are read from the data itself —
  * D from x_1, K from y_1, H from the recurrent weight (W for the RNN, W_hf for the LSTM) — and
  * every other field is checked against them, so a mismatch is reported at the field that

@@ -1,5 +1,5 @@
 /**
- * The instance contract of MATH.md §4: the parsed types and a fast well-formedness check. The
+ * The instance contract of docs/math.md §4: the parsed types and a fast well-formedness check. The
  * zod schemas that decide validity and word the errors are in instance-schema.ts, which the
  * `solve` command loads only when some input is not well formed.
  */
@@ -29,7 +29,7 @@ export interface LstmInstance extends Record<LstmWeight, Mat>, Record<LstmBias, 
   loss?: LossKind;
 }
 
-/** MATH.md §1's activations at given points (the `activations` problem type's instance). */
+/** docs/math.md §1's activations at given points (the `activations` problem type's instance). */
 export interface ActivationsInstance {
   model: 'activations';
   x: number[];

@@ -1,5 +1,5 @@
 /**
- * Plain dense linear algebra on arrays of rows, for the closed-form recurrences of MATH.md.
+ * Plain dense linear algebra on arrays of rows, for the closed-form recurrences of docs/math.md.
  * Deliberately separate from the autodiff engine: the two are tested against each other.
  * Written as index loops: the generator runs these thousands of times per class set.
  */
@@ -130,13 +130,13 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-/** tanh'(x) written from tanh itself: 1 − tanh²(x) (MATH.md §1). */
+/** tanh'(x) written from tanh itself: 1 − tanh²(x) (docs/math.md §1). */
 export function tanhPrime(x: number): number {
   const t = Math.tanh(x);
   return 1 - t * t;
 }
 
-/** σ'(x) = σ(x)(1 − σ(x)) (MATH.md §1). */
+/** σ'(x) = σ(x)(1 − σ(x)) (docs/math.md §1). */
 export function sigmoidPrime(x: number): number {
   const s = sigmoid(x);
   return s * (1 - s);

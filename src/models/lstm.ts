@@ -1,10 +1,10 @@
 /**
- * The LSTM of MATH.md §3 (no peepholes), computed two independent ways:
+ * The LSTM of docs/math.md §3 (no peepholes), computed two independent ways:
  * - `solveLstm` builds the graph in the autodiff engine; per-use nodes give ∂L/∂W^(k) for every
  *   weight and bias, k = 1..T (the notes' ∂L₃/∂W_hf^(k)).
  * - `lstmClosedForm` runs the hand-derived BPTT recurrences (carrying ∂L/∂h_t and ∂L/∂c_t
  *   backwards through the gates).
- * The cell-to-cell Jacobian ∂c_t/∂c_{t−1} (direct f_t, and total) is the formula of MATH.md §3.
+ * The cell-to-cell Jacobian ∂c_t/∂c_{t−1} (direct f_t, and total) is the formula of docs/math.md §3.2.
  */
 import { sharedTape, type NodeId } from '../engine/autodiff.js';
 import {
@@ -40,7 +40,7 @@ export type LstmGradients = WeightGrads & BiasGrads & WeightSteps & BiasSteps & 
 export type LstmSolution = { model: 'lstm' } & LstmForward & LstmGradients & {
   /** entry t−1 is diag(f_t) */
   dc_dc_prev_direct: Mat[];
-  /** entry t−1 is the total ∂c_t/∂c_{t−1} of MATH.md §3 */
+  /** entry t−1 is the total ∂c_t/∂c_{t−1} of docs/math.md §3.2 */
   dc_dc_prev: Mat[];
 };
 
@@ -54,7 +54,7 @@ const GATE_PARAMS: Record<Gate, readonly [LstmWeight, LstmWeight, LstmBias]> = {
 };
 const gateWeights = (gate: Gate) => GATE_PARAMS[gate];
 
-/** The forward pass in plain arithmetic (MATH.md §3); `conv.round` models a student's rounding. */
+/** The forward pass in plain arithmetic (docs/math.md §3); `conv.round` models a student's rounding. */
 export function lstmForward(inst: LstmInstance, conv: Convention = EXACT): LstmForward {
   const { r } = rounders(conv);
   const out: LstmForward = { af: [], ai: [], ag: [], ao: [], f: [], i: [], g: [], o: [], c: [], m: [], h: [], yhat: [], losses: [], loss: 0 };
@@ -81,7 +81,7 @@ export function lstmForward(inst: LstmInstance, conv: Convention = EXACT): LstmF
 }
 
 /**
- * ∂c_t/∂c_{t−1}, direct (diag f_t) and total (MATH.md §3), for t = 1..T. For t = 1 the total is
+ * ∂c_t/∂c_{t−1}, direct (diag f_t) and total (docs/math.md §3.2), for t = 1..T. For t = 1 the total is
  * the direct term: h_0 is an input, not a function of c_0. `conv.cell` drops or swaps factors
  * the way the catalogued mistakes do.
  */
@@ -129,17 +129,18 @@ export interface LstmCellAcrossSteps {
 }
 
 /**
- * The true ∂c_t/∂c_k, t = k..T, by the chain rule through the LSTM's whole state (c_t, h_t) of
- * MATH.md §3. It is not the product of the per-step totals ∂c_t/∂c_{t−1} of §3: each total holds
- * o_{t−1} fixed — right for one step, since o_{t−1} is computed from h_{t−2} before c_{t−1} exists —
- * so over two steps and more the product leaves out the path c_{t−1} → h_{t−1} → o_t → h_t
- * (and on into the gates of step t+1), which skips c_t. Differentiating §3's equations,
+ * The true ∂c_t/∂c_k, t = k..T, by the chain rule through the LSTM's whole state (c_t, h_t)
+ * (docs/math.md §3.4). It is not the product of the per-step totals ∂c_t/∂c_{t−1} of §3.2: each
+ * total holds o_{t−1} fixed — right for one step, since o_{t−1} is computed from h_{t−2} before
+ * c_{t−1} exists — so over two steps and more the product leaves out the path
+ * c_{t−1} → h_{t−1} → o_t → h_t (and on into the gates of step t+1), which skips c_t.
+ * Differentiating §3.1's equations,
  *   ∂c_t = diag(f_t) ∂c_{t−1} + A_t ∂h_{t−1},
  *     A_t = diag(c_{t−1} ⊙ σ'(a^f_t)) W_hf + diag(g_t ⊙ σ'(a^i_t)) W_hi + diag(i_t ⊙ tanh'(a^g_t)) W_hg,
  *   ∂h_t = diag(m_t ⊙ σ'(a^o_t)) W_ho ∂h_{t−1} + diag(o_t ⊙ (1 − m_t²)) ∂c_t,
  * from ∂c_k = I and ∂h_k = diag(o_k ⊙ (1 − m_k²)) (o_k does not depend on c_k). Since
  * ∂h_{t−1} = diag(o_{t−1} ⊙ (1 − m_{t−1}²)) ∂c_{t−1} + diag(m_{t−1}) ∂o_{t−1}, the first line is
- * §3's total times ∂c_{t−1} plus A_t diag(m_{t−1}) ∂o_{t−1}: the path the product misses, zero
+ * §3.2's total times ∂c_{t−1} plus A_t diag(m_{t−1}) ∂o_{t−1}: the path the product misses, zero
  * when W_ho = 0. Forward values come from `fw` (exact: `lstmForward(inst)`).
  */
 export function lstmCellAcrossSteps(inst: LstmInstance, fw: LstmForward, from = 1): LstmCellAcrossSteps {

@@ -1,5 +1,5 @@
 /**
- * The vanilla (Elman) RNN of MATH.md §2, computed two independent ways:
+ * The vanilla (Elman) RNN of docs/math.md §2, computed two independent ways:
  * - `solveRnn` builds the computation graph in the autodiff engine; per-use nodes give the
  *   per-step terms ∂L/∂U^(k), ∂L/∂W^(k), ∂L/∂b^(k).
  * - `rnnClosedForm` follows the notes' decomposition literally: each per-step term is
@@ -45,7 +45,7 @@ export function lossSteps(kind: LossKind | undefined, T: number): number[] {
   return kind === 'sum' ? Array.from({ length: T }, (_, t) => t) : [T - 1];
 }
 
-/** The forward pass in plain arithmetic (MATH.md §2); `conv.round` models a student's rounding. */
+/** The forward pass in plain arithmetic (docs/math.md §2); `conv.round` models a student's rounding. */
 export function rnnForward(inst: RnnInstance, conv: Convention = EXACT): RnnForward {
   const { r } = rounders(conv);
   const theta: Vec[] = [], s: Vec[] = [], o: Vec[] = [], losses: number[] = [];
@@ -163,7 +163,7 @@ export function solveRnn(inst: RnnInstance): RnnSolution {
 }
 
 /**
- * The closed form of MATH.md §2, term by term:
+ * The closed form of docs/math.md §2.2, term by term:
  * ∂L_t/∂U^(k) = [(∏_{j=k+1}^{t} ∂s_j/∂s_{j−1})ᵀ Vᵀ (o_t − y_t)] ⊙ tanh'(θ_k) · x_kᵀ,
  * and likewise W^(k) (with s_{k−1}) and b^(k); summed over the losses the instance counts.
  * Under a non-exact Convention it gives what a rounding student, or a catalogued mistake, gives;

@@ -1,5 +1,5 @@
 /**
- * `solve`: one validated instance in, the full solution of MATH.md §4 out (every key it lists,
+ * `solve`: one validated instance in, the full solution of docs/math.md §4 out (every key it lists,
  * plus pre-activations, per-step losses and the per-step terms of every shared parameter).
  */
 import { GradsheetError } from '../errors.js';
@@ -15,7 +15,7 @@ export type Solution = RnnSolution | LstmSolution | ActivationsSolution;
 export type SolutionOf<I extends Instance> = Extract<Solution, { model: I['model'] }>;
 
 /**
- * The keys `gradsheet solve` prints by default: exactly MATH.md §4's (and `model`). `--all` adds
+ * The keys `gradsheet solve` prints by default: exactly docs/math.md §4.5's (and `model`). `--all` adds
  * everything else the solver knows: pre-activations, per-step losses, gradients of the initial
  * state and the per-step terms of every shared parameter.
  */
@@ -58,7 +58,7 @@ export function emitPrinted(inst: Instance, e: Emitter): void {
 
 /**
  * The solution of a validated instance as the JSON text `gradsheet solve` prints: by default the
- * keys of MATH.md §4 (PRINTED), with `all` everything the solver knows. An overflow is an error
+ * keys of docs/math.md §4.5 (PRINTED), with `all` everything the solver knows. An overflow is an error
  * naming the key.
  */
 export function solutionJson(inst: Instance, root = '$', options: { all?: boolean } = {}): string {

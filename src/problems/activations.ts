@@ -1,5 +1,5 @@
 /**
- * activations — MATH.md §1 at a few points: sinh, cosh, tanh (= sinh/cosh), tanh' = 1 − tanh²,
+ * activations — docs/math.md §1 at a few points: sinh, cosh, tanh (= sinh/cosh), tanh' = 1 − tanh²,
  * σ and σ' = σ(1 − σ). The instance is {"model": "activations", "x": [...]}, which
  * `gradsheet solve` also answers. Follow-through: tanh' from the student's tanh, σ' from their σ,
  * tanh from their sinh and cosh.

@@ -1,5 +1,5 @@
 /**
- * Question banks (FORMATS.md): which problem types, with which parameters, points and
+ * Question banks (docs/formats.md): which problem types, with which parameters, points and
  * tolerances. Parsed with zod; every mistake is reported at once with its JSON path.
  */
 import { createHash } from 'node:crypto';

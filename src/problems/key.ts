@@ -1,5 +1,5 @@
 /**
- * The answer key (FORMATS.md `gradsheet.key/1`) and the blank submissions handed to students.
+ * The answer key (`gradsheet.key/1`, docs/formats.md) and the blank submissions handed to students.
  */
 import type { Tolerance } from '../contract/tolerance.js';
 import type { Instance } from '../models/instance.js';
@@ -107,7 +107,7 @@ export function numericTolerances(v: KeyVariant): Tolerance[] {
   return v.questions.flatMap((q) => q.parts.flatMap((p) => (p.kind !== 'choice' && p.tolerance ? [p.tolerance] : [])));
 }
 
-/** A blank FORMATS.md submission for a variant: every part id, answer null. */
+/** A blank submission (docs/formats.md) for a variant: every part id, answer null. */
 export function blankSubmission(v: KeyVariant): { format: 'gradsheet.submission/1'; worksheet: string; student: string; answers: Record<string, null> } {
   const answers: Record<string, null> = {};
   for (const q of v.questions) for (const p of q.parts) answers[p.id] = null;

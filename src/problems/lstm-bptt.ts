@@ -1,5 +1,5 @@
 /**
- * lstm.bptt — the notes' ∂L_3/∂W_hf (MATH.md §3): the per-step terms ∂L/∂W^(k), k = T down to 1
+ * lstm.bptt — the notes' ∂L_3/∂W_hf (docs/math.md §3.3): the per-step terms ∂L/∂W^(k), k = T down to 1
  * (the order of the notes' ①②③), and their sum ∂L/∂W, for any of the eight weight matrices.
  * The worked solution follows the notes' paths: from h_k the loss is reached through the gates
  * of step k+1 (h_{k+1} ← o_{k+1}, and c_{k+1} ← f_{k+1}, i_{k+1}, g_{k+1}); from c_k through the

@@ -1,11 +1,11 @@
 /**
- * lstm.cell-jacobian — the cell-to-cell Jacobian of MATH.md §3 and the notes' closing argument:
+ * lstm.cell-jacobian — the cell-to-cell Jacobian of docs/math.md §3.2 and the notes' closing argument:
  * - at a step s ≥ 2 (for s = 1 the two agree): ∂c_s/∂c_{s−1} along the cell path alone (direct:
  *   diag f_s), the paths through h_{s−1} into f_s, i_s, g_s on their own, and their sum, the total;
  * - the total at every other step t = 2..T, and the cell factor ∏_{t=2}^{T} ∂c_t/∂c_{t−1}
  *   (multiplied in chain-rule order ∂c_T/∂c_{T−1} ⋯ ∂c_2/∂c_1);
  * - against it, the same product for the comparable RNN: the LSTM with its gates pinned
- *   (f_t = 0, i_t = o_t = 1, h_t = c_t), i.e. the RNN of MATH.md §2 with U = W_xg, W = W_hg,
+ *   (f_t = 0, i_t = o_t = 1, h_t = c_t), i.e. the RNN of docs/math.md §2 with U = W_xg, W = W_hg,
  *   b = b_g, s_0 = h_0 and the same inputs (see `comparableRnn`). Its factor
  *   ∏_{j=2}^{T} ∂s_j/∂s_{j−1} = ∏ diag(1 − s_j²)·W_hg has the same number of factors and the
  *   LSTM's own candidate-memory weights, so the two products differ only by the gates. The RNN
@@ -234,7 +234,7 @@ export const lstmCellJacobianProblem: ProblemType<LstmCellJacobianParams, LstmIn
 export const lstmCellJacobianType = erase('lstm', lstmCellJacobianProblem);
 
 /**
- * The total of MATH.md §3 at step t written out (or, with `withDirect` false, only its paths
+ * The total of docs/math.md §3.2 at step t written out (or, with `withDirect` false, only its paths
  * through h_{t−1}): scalar with every factor evaluated, vector by its diagonals.
  */
 export function cellJacobianSolution(inst: LstmInstance, r: LstmSolution, t: number, d: number, withDirect: boolean): SolutionStep[] {
@@ -278,7 +278,7 @@ export function cellJacobianSolution(inst: LstmInstance, r: LstmSolution, t: num
 
 /**
  * Beside the product of the per-step totals (T ≥ 3): what that product is, and the true
- * ∂c_T/∂c_1 through the state (c_t, h_t) (`lstmCellAcrossSteps`, MATH.md §3), step by step.
+ * ∂c_T/∂c_1 through the state (c_t, h_t) (`lstmCellAcrossSteps`, docs/math.md §3.4), step by step.
  */
 function trueCellJacobianSolution(inst: LstmInstance, r: LstmSolution, product: Mat, d: number): SolutionStep[] {
   const H = inst.Whf.length, T = r.c.length;

@@ -1,5 +1,5 @@
 /**
- * lstm.forward — the forward pass of MATH.md §3 by hand: for each step t the gates f_t, i_t,
+ * lstm.forward — the forward pass of docs/math.md §3 by hand: for each step t the gates f_t, i_t,
  * g_t = c̃_t, o_t, the cell c_t and the state h_t; then ŷ_T and the loss.
  * Follow-through: each gate of step t from the student's h_{t−1}; c_t from their f_t, i_t, g_t and
  * c_{t−1}; h_t from their o_t and c_t; ŷ_T from their h_T; the loss L_T from their ŷ_T.
@@ -32,7 +32,7 @@ const GATE_SYMBOL: Record<Gate, (t: number) => string> = {
 
 const halfSquaredError = (y: readonly number[], yhat: readonly number[]) => 0.5 * subVec(y as number[], yhat as number[]).reduce((a, e) => a + e * e, 0);
 
-/** A gate's value from a previous state: σ or tanh of W_xG x_t + W_hG h + b_G (MATH.md §3). */
+/** A gate's value from a previous state: σ or tanh of W_xG x_t + W_hG h + b_G (docs/math.md §3). */
 function gateFrom(inst: LstmInstance, gate: Gate, t: number, hPrev: readonly number[]): number[] {
   const a = addVec(addVec(matVec(inst[`Wx${gate}`], inst.x[t - 1]!), matVec(inst[`Wh${gate}`], hPrev as number[])), inst[`b${gate}`]);
   return a.map(gate === 'g' ? Math.tanh : sigmoid);

@@ -1,6 +1,6 @@
 /**
  * Parameters banks give to the LSTM problem types, the instance draw they share, the "given"
- * lines of an LSTM (MATH.md §3), and the comparable RNN the memory questions set against it.
+ * lines of an LSTM (docs/math.md §3), and the comparable RNN the memory questions set against it.
  * Values come from grids (multiples of a step in a range) so a student can work them by hand.
  */
 import { z } from 'zod';
@@ -104,7 +104,7 @@ export function lstmForwardLines(fw: Pick<LstmForward, 'f' | 'i' | 'g' | 'o' | '
   return lines;
 }
 
-/** The equations of MATH.md §3 as the intros state them. */
+/** The equations of docs/math.md §3 as the intros state them. */
 export const LSTM_EQUATIONS =
   'An LSTM (no peepholes) computes, for $t = 1, 2, \\dots$: the forget gate $f_t = \\sigma(W_{xf} x_t + W_{hf} h_{t-1} + b_f)$, ' +
   'the input gate $i_t = \\sigma(W_{xi} x_t + W_{hi} h_{t-1} + b_i)$, the candidate memory $g_t = \\tilde c_t = \\tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g)$, ' +
@@ -126,7 +126,7 @@ export function lstmLossSentence(inst: { loss?: 'last' | 'sum'; x: unknown[] }):
 /**
  * The comparable RNN of an LSTM: the LSTM with its gates pinned — forget gate shut (f_t = 0),
  * input and output gates open (i_t = o_t = 1) and h_t = c_t. What is left is
- * c_t = g_t = tanh(W_xg x_t + W_hg c_{t−1} + b_g), the vanilla RNN of MATH.md §2 with
+ * c_t = g_t = tanh(W_xg x_t + W_hg c_{t−1} + b_g), the vanilla RNN of docs/math.md §2 with
  * U = W_xg, W = W_hg, b = b_g, s_0 = h_0, the same inputs, output layer (V, c = b_y) and targets.
  * It has exactly the LSTM's candidate-memory weights, so ∏ ∂s_j/∂s_{j−1} = ∏ tanh'(θ_j)·W_hg is
  * the long-range factor the LSTM's cell would have without its gates (the notes' closing
@@ -154,7 +154,7 @@ export const COMPARABLE_RNN =
   'its one-step factor is $\\partial s_t/\\partial s_{t-1} = \\mathrm{diag}(1 - s_t^2)\\,W_{hg}$';
 
 /**
- * The three paths through h_{t−1} in the total ∂c_t/∂c_{t−1} (MATH.md §3), at step t ≥ 2:
+ * The three paths through h_{t−1} in the total ∂c_t/∂c_{t−1} (docs/math.md §3.2), at step t ≥ 2:
  * diag(c_{t−1} ⊙ σ'(a^f_t)) W_hf D, diag(g_t ⊙ σ'(a^i_t)) W_hi D, diag(i_t ⊙ tanh'(a^g_t)) W_hg D,
  * with D = diag(o_{t−1} ⊙ (1 − tanh² c_{t−1})); under a Convention, with the factors `conv.cell`
  * drops or swaps, as `lstmCellJacobians` does.

@@ -1,5 +1,5 @@
 /**
- * rnn.bptt — the notes' decomposition (MATH.md §2): ∂L_T/∂o_T, every per-step term ∂L/∂U^(k)
+ * rnn.bptt — the notes' decomposition (docs/math.md §2.2): ∂L_T/∂o_T, every per-step term ∂L/∂U^(k)
  * and their sum ∂L/∂U; or the same for W or b, or ∂L/∂V. The forward states are given (rounded
  * to the sheet's digits) unless the bank asks the student to compute them too.
  * Follow-through: the total from the student's own per-step terms.

@@ -1,5 +1,5 @@
 /**
- * rnn.forward — the forward pass of MATH.md §2 by hand: s_1 … s_T, o_T and the loss.
+ * rnn.forward — the forward pass of docs/math.md §2 by hand: s_1 … s_T, o_T and the loss.
  * Follow-through: each s_t from the student's s_{t−1}, o_T from their s_T, the loss from their o_T.
  */
 import { dims, type RnnInstance } from '../models/instance.js';

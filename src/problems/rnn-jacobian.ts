@@ -1,5 +1,5 @@
 /**
- * rnn.jacobian — the one-step Jacobians ∂s_j/∂s_{j−1} = diag(1 − s_j²)·W (MATH.md §2) over a range
+ * rnn.jacobian — the one-step Jacobians ∂s_j/∂s_{j−1} = diag(1 − s_j²)·W (docs/math.md §2.3) over a range
  * of steps, and their product ∏_{j=k+1}^{t} ∂s_j/∂s_{j−1} = J_t···J_{k+1}, the long-range factor
  * of the notes. The forward states are given, rounded to the sheet's digits.
  * Follow-through: the product from the student's own Jacobians.

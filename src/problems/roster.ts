@@ -1,5 +1,5 @@
 /**
- * Class rosters (FORMATS.md): CSV with a header naming at least `id` and `name` (other columns
+ * Class rosters (docs/formats.md): CSV with a header naming at least `id` and `name` (other columns
  * are kept and ignored), RFC 4180 quoting, UTF-8 with or without a BOM. Bad lines are reported
  * with their line numbers; the good ones are kept.
  */
