@@ -10,14 +10,16 @@
  * text at the end (`withCounted`).
  */
 import type { Grader, GradeResult } from './grade.js';
-import { PartStatistics, gradebookHeader, gradebookRow, type ReportSummary } from './report.js';
+import { PartStatistics, gradebookEnd, gradebookHeader, gradebookRow, type ReportSummary } from './report.js';
 
-/** One submission as read: its value, or the sentence saying why it is not JSON. */
+/** One submission as read: its value, or the sentence saying why it is not JSON (and the reason's code). */
 export interface BulkItem {
-  /** where it came from: "line 12", "[3]", "alice.json" */
+  /** where it came from: "alice.json", "subs.jsonl:12", "subs.json[3]" (the result's `source`) */
   where: string;
   value?: unknown;
   error?: string;
+  /** with `error`: why it could not be read (default not-json) */
+  reason?: 'not-json' | 'unreadable';
 }
 
 export type DuplicatePolicy = 'last' | 'best';
@@ -61,8 +63,8 @@ export interface BulkGrades {
   summary: ReportSummary;
 }
 
-function ungradable(error: string): GradeResult {
-  return { format: 'gradsheet.result/1', worksheet: null, student: null, score: 0, max: 0, parts: [], errors: [error] };
+function ungradable(error: string, reason: NonNullable<GradeResult['reason']>): GradeResult {
+  return { format: 'gradsheet.result/1', worksheet: null, student: null, score: 0, max: 0, parts: [], errors: [error], reason };
 }
 
 /** Grades every item; `onProgress(done)` after each. Never throws for a bad item. */
@@ -78,10 +80,10 @@ export function gradeBulk(grader: Grader, items: readonly BulkItem[], policy: Du
   items.forEach((item, i) => {
     let r: GradeResult;
     try {
-      r = item.error !== undefined ? ungradable(item.error) : grader.grade(item.value);
+      r = item.error !== undefined ? ungradable(item.error, item.reason ?? 'not-json') : grader.grade(item.value);
     } catch (e) {
       // whatever one submission does, the others are graded
-      r = ungradable(`This submission could not be graded (${(e as Error).message.slice(0, 100)}).`);
+      r = ungradable(`This submission could not be graded (${(e as Error).message.slice(0, 100)}).`, 'internal-error');
     }
     if (r.max > 0) {
       parts ??= r.parts.filter((p) => p.max > 0).map((p) => p.id);
@@ -105,6 +107,8 @@ export function gradeBulk(grader: Grader, items: readonly BulkItem[], policy: Du
     results[i] = withCounted(results[i]!, isCounted);
   });
   for (const i of early) rows[i] += ','.repeat((parts ?? []).length);
+  // every row ends saying whether it counts and where it came from, the ungradable ones too
+  rows.forEach((_, i) => (rows[i] += gradebookEnd(counted.has(i), items[i]!.where)));
   const notGraded = scored.filter((s) => s.who === null).length;
   return {
     results,

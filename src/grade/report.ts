@@ -15,9 +15,12 @@ function csvField(v: string | number): string {
   return /[",\r\n']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The gradebook's header row: student,worksheet,score,max,percent, then one column per part id. */
+/**
+ * The gradebook's header row: student,worksheet,score,max,percent, then one column per part id,
+ * then counted (true for the one submission per student that counts) and source (where it came from).
+ */
 export function gradebookHeader(parts: readonly string[]): string {
-  return ['student', 'worksheet', 'score', 'max', 'percent', ...parts].map(csvField).join(',');
+  return ['student', 'worksheet', 'score', 'max', 'percent', ...parts, 'counted', 'source'].map(csvField).join(',');
 }
 
 /** One gradebook row (RFC 4180), the part columns holding each part's score. */
@@ -25,6 +28,11 @@ export function gradebookRow(r: GradeResult, parts: readonly string[]): string {
   const byId = new Map(r.parts.map((p) => [p.id, p.score]));
   const percent = r.max > 0 ? Math.round((1000 * r.score) / r.max) / 10 : 0;
   return [r.student ?? '', r.worksheet ?? '', r.score, r.max, percent, ...parts.map((id) => byId.get(id) ?? '')].map(csvField).join(',');
+}
+
+/** The end of a gradebook row: its counted and source columns, after the part columns. */
+export function gradebookEnd(counted: boolean, source: string): string {
+  return `,${counted},${csvField(source)}`;
 }
 
 /** Per-part statistics gathered one result at a time, so a bulk run need not keep its results. */
