@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { answerKey, generateKeyVariants, parseBank, practiceSecret, practiceStudents, type KeyVariant } from '../src/index.js';
+import { GRADE_OPTIONS } from '../src/commands/grade.js';
+import { commandUsage } from '../src/commands/main.js';
 import { resultSchema } from '../src/grade/schemas.js';
 import { gradsheet } from './support/cli.js';
 import { tempDir } from './support/tmp.js';
@@ -85,5 +87,17 @@ describe('files and lines that are not JSON', () => {
     writeFileSync(join(dir, 'one.json'), JSON.stringify(exact(variants[2]!), null, 2));
     expect(grade(join(dir, 'one.json'), 'one-out').code).toBe(0);
     expect(resultsOf('one-out')).toEqual([expect.objectContaining({ source: 'one.json', counted: true })]);
+  });
+});
+
+describe('grade --help', () => {
+  it('lists every option the command accepts, and no other', () => {
+    const usage = commandUsage('grade')!;
+    const listed = new Set([...usage.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]!));
+    expect([...listed].sort()).toEqual(Object.keys(GRADE_OPTIONS).sort());
+    const r = gradsheet(['grade', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(usage);
+    expect(r.stdout).toMatch(/--seed S/);
   });
 });
