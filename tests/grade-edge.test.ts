@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { answerKey, generateKeyVariants, parseBank, practiceSecret, practiceStudents, type KeyVariant } from '../src/index.js';
 import { GRADE_OPTIONS } from '../src/commands/grade.js';
 import { commandUsage } from '../src/commands/main.js';
+import { analyseParts, type Sheet } from '../src/grade/item-analysis.js';
+import { reportHtml } from '../src/grade/report.js';
 import { resultSchema } from '../src/grade/schemas.js';
 import { gradsheet } from './support/cli.js';
 import { tempDir } from './support/tmp.js';
@@ -99,5 +101,46 @@ describe('grade --help', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(usage);
     expect(r.stdout).toMatch(/--seed S/);
+  });
+});
+
+describe('report.html', () => {
+  it('says what every rate is over, and gives each part its facility and discrimination', () => {
+    // four students: A all right; B all right but q1.a left blank; C only q1.a, right; D all right
+    // but q1.a wrong. q1.a: 2 of 4 sheets right, 2 of 3 answered: facility 2/4 = 0.50. Its
+    // discrimination, with m = q1.a's points (1) and R the rest of a sheet all right (18):
+    // x = m,0,m,0 and rest = R,R,0,R; dx = (m/2)(1,−1,1,−1), dy = R(1/4,1/4,−3/4,1/4):
+    // Σdxdy = −mR/2, Σdx² = m², Σdy² = 3R²/4, so r = −(1/2)/√(3/4) = −1/√3 = −0.58.
+    // Every other part: right on A, B and D, blank on C: facility 3/4 = 0.75.
+    mkdirSync(join(dir, 'class'));
+    const [a, b, c, d] = practiceStudents(4);
+    const four = generateKeyVariants(bank, practiceSecret('edge-report'), [a!, b!, c!, d!].map((id) => ({ id, name: id })));
+    writeFileSync(join(dir, 'class-key.json'), JSON.stringify(answerKey(bank, four)));
+    const answers = (v: KeyVariant, pick: (id: string, answer: unknown) => unknown) => ({ ...exact(v), answers: Object.fromEntries(v.questions.flatMap((q) => q.parts.map((p) => [p.id, pick(p.id, p.answer)]))) });
+    writeFileSync(join(dir, 'class', 'a.json'), JSON.stringify(exact(four[0]!)));
+    writeFileSync(join(dir, 'class', 'b.json'), JSON.stringify(answers(four[1]!, (id, x) => (id === 'q1.a' ? null : x))));
+    writeFileSync(join(dir, 'class', 'c.json'), JSON.stringify(answers(four[2]!, (id, x) => (id === 'q1.a' ? x : null))));
+    writeFileSync(join(dir, 'class', 'd.json'), JSON.stringify(answers(four[3]!, (id, x) => (id === 'q1.a' ? (x as number) + 5 : x))));
+    const r = gradsheet(['grade', '--submissions', join(dir, 'class'), '--key', join(dir, 'class-key.json'), '--out', join(dir, 'class-out')]);
+    expect(r.code).toBe(0);
+    const html = readFileSync(join(dir, 'class-out', 'report.html'), 'utf8');
+    expect(html).toMatch(/so 4 submissions count, one per student/);
+    // the parts table: a rate over the submitted sheets and one over the answered ones
+    expect(html).toContain('<td class="id">q1.a</td><td><svg');
+    expect(html).toMatch(/<td class="id">q1\.a<\/td><td><svg[^]*?<\/svg> 2 of 4 submitted \(50%\), 2 of 3 answered \(67%\)<\/td><td>3 of 4 submitted \(75%\)<\/td>/);
+    // the item analysis table
+    const table = /<table id="item-analysis">([^]*?)<\/table>/.exec(html)![1]!;
+    const row = (id: string) => new RegExp(`<tr><td class="id">${id.replace('.', '\\.')}</td><td>(\\d+)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td>`).exec(table)!.slice(1);
+    expect(row('q1.a')).toEqual(['4', '0.50', '−0.58']);
+    for (const id of ['q1.b', 'q1.e', 'q2.a', 'q3.d']) expect(row(id).slice(0, 2)).toEqual(['4', '0.75']);
+    expect(table).toMatch(/not compared: the variants differ only in their numbers, and no variant has 2 or more counted sheets/);
+  });
+
+  it('escapes every text it shows: part ids, what a variant drew, mistakes, problems', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const sheet = (variant: string, score: number): Sheet => ({ variant, total: score, parts: [{ id: `q1.${evil}`, score, max: 1, status: score ? 'correct' : 'incorrect', ...(score ? {} : { mistake: evil }) }, { id: 'q1.c', score: 1, max: 1, status: 'correct' }], drawn: { 'q1.c': score ? evil : 'x' } });
+    const html = reportHtml(`Grades — ${evil}`, [100, 0, 100], analyseParts([sheet('A', 1), sheet('B', 0), sheet('A', 1)]), [`${evil}: ${evil}`], { submissions: 3, graded: 3, ungradable: 0, duplicatePolicy: 'last', superseded: 0, counted: 3 });
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src&#61;x onerror&#61;alert(1)&gt;');
   });
 });

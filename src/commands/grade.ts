@@ -24,7 +24,7 @@ export async function runGrade(argv: string[]): Promise<number> {
   const { summary } = graded;
   await writeAtomic(join(values.out, 'results.jsonl'), graded.results.join('\n') + (graded.results.length ? '\n' : ''));
   await writeAtomic(join(values.out, 'gradebook.csv'), graded.gradebook.join('\r\n') + '\r\n');
-  await writeAtomic(join(values.out, 'report.html'), reportHtml(`Grades — ${title}`, graded.percents, graded.statistics, graded.problems, summary));
+  await writeAtomic(join(values.out, 'report.html'), reportHtml(`Grades — ${title}`, graded.percents, graded.analysis, graded.problems, summary));
   process.stdout.write(`Graded ${summary.submissions} submissions (${summary.ungradable} could not be graded, ${graded.problems.length} with problems, ${summary.superseded} superseded duplicates, policy: ${policy} wins); wrote results.jsonl, gradebook.csv and report.html to ${values.out}.\n`);
   return 0;
 }
