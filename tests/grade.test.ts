@@ -180,7 +180,9 @@ describe('gradsheet grade and check', () => {
     expect(r.stdout).toMatch(/Graded 6 submissions .*policy: last wins/);
     const results = readFileSync(join(dir, 'out', 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(results).toHaveLength(6);
-    expect(results[1].errors[0]).toMatch(/line 2 is not valid JSON/);
+    expect(results[1].errors[0]).toMatch(/^subs\.jsonl:2 is not valid JSON: unexpected end/);
+    expect(results[2].errors[0]).toMatch(/^subs\.jsonl:3 is not valid JSON at column 2:/);
+    expect(results[1]).toMatchObject({ source: 'subs.jsonl:2', reason: 'not-json', counted: false });
     expect(results[4].errors[0]).toMatch(/N0PE-N0PE is not in this answer key/);
     // duplicates for one student: the last one counts by default
     expect(results[0].counted).toBe(false);

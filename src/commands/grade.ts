@@ -8,9 +8,12 @@ import { writeAtomic } from './files.js';
 import { KEY_OPTIONS, loadGrader } from './key-source.js';
 import { progress } from './progress.js';
 
-/** `gradsheet grade --submissions PATH (--key key.json | --bank B --secret-file F) --out DIR [--duplicates last|best] [--reveal]` */
+/** The options `gradsheet grade` accepts (its usage in main.ts lists every one; a test compares them). */
+export const GRADE_OPTIONS = { ...KEY_OPTIONS, submissions: { type: 'string' }, out: { type: 'string' }, duplicates: { type: 'string', default: 'last' } } as const;
+
+/** `gradsheet grade --submissions PATH (--key key.json | --bank B --secret-file F | --bank B --seed S) --out DIR [--duplicates last|best] [--reveal]` */
 export async function runGrade(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, submissions: { type: 'string' }, out: { type: 'string' }, duplicates: { type: 'string', default: 'last' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: GRADE_OPTIONS, strict: true });
   if (!values.submissions) throw new GradsheetError('usage', 'grade needs --submissions PATH: a JSON array, a JSONL file or a folder of .json files.');
   if (!values.out) throw new GradsheetError('usage', 'grade needs --out DIR for results.jsonl, gradebook.csv and report.html.');
   const policy = values.duplicates;
@@ -21,7 +24,7 @@ export async function runGrade(argv: string[]): Promise<number> {
   const { summary } = graded;
   await writeAtomic(join(values.out, 'results.jsonl'), graded.results.join('\n') + (graded.results.length ? '\n' : ''));
   await writeAtomic(join(values.out, 'gradebook.csv'), graded.gradebook.join('\r\n') + '\r\n');
-  await writeAtomic(join(values.out, 'report.html'), reportHtml(`Grades — ${title}`, graded.percents, graded.statistics, graded.problems, summary));
+  await writeAtomic(join(values.out, 'report.html'), reportHtml(`Grades — ${title}`, graded.percents, graded.analysis, graded.problems, summary));
   process.stdout.write(`Graded ${summary.submissions} submissions (${summary.ungradable} could not be graded, ${graded.problems.length} with problems, ${summary.superseded} superseded duplicates, policy: ${policy} wins); wrote results.jsonl, gradebook.csv and report.html to ${values.out}.\n`);
   return 0;
 }

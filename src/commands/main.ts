@@ -49,7 +49,7 @@ const commands: Record<string, Command> = {
   },
   grade: {
     summary: 'Grade submissions in bulk: results.jsonl, gradebook.csv and report.html.',
-    usage: 'gradsheet grade --submissions PATH (--key key.json | --bank NAME|PATH --secret-file FILE) --out DIR [--duplicates last|best] [--reveal]',
+    usage: 'gradsheet grade --submissions PATH (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) --out DIR [--duplicates last|best] [--reveal]',
     run: async (args) => (await import('./grade.js')).runGrade(args),
   },
   serve: {
@@ -63,6 +63,11 @@ const commands: Record<string, Command> = {
     run: async (args) => (await import('./schema.js')).runSchema(args),
   },
 };
+
+/** A command's usage line, as `gradsheet <command> --help` prints it (undefined: no such command). */
+export function commandUsage(name: string): string | undefined {
+  return Object.hasOwn(commands, name) ? commands[name]!.usage : undefined;
+}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

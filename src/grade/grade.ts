@@ -20,8 +20,11 @@ export interface GradeResult {
   max: number;
   parts: (PartResult & { question?: string })[];
   errors: string[];
-  /** why a submission could not be graded at all (absent when it was graded) */
-  reason?: 'not-an-object' | 'no-code' | 'no-student' | 'unknown-code' | 'wrong-student' | 'no-answers';
+  /**
+   * why a submission could not be graded at all (absent when it was graded); bulk grading adds
+   * not-json, unreadable (a file that could not be read) and internal-error (the grader failed)
+   */
+  reason?: 'not-an-object' | 'no-code' | 'no-student' | 'unknown-code' | 'wrong-student' | 'no-answers' | 'not-json' | 'unreadable' | 'internal-error';
 }
 
 export interface GraderOptions {

@@ -39,7 +39,8 @@ export const resultSchema = z.object({
   parts: z.array(partResultSchema),
   errors: z.array(z.string()).describe('why a submission could not be graded, or was graded with reservations'),
   counted: z.boolean().optional().describe('bulk grading: false when a duplicate submission for the same student was superseded, or it could not be graded'),
-  reason: z.enum(['not-an-object', 'no-code', 'no-student', 'unknown-code', 'wrong-student', 'no-answers']).optional().describe('why the submission could not be graded at all'),
+  reason: z.enum(['not-an-object', 'no-code', 'no-student', 'unknown-code', 'wrong-student', 'no-answers', 'not-json', 'unreadable', 'internal-error']).optional().describe('why the submission could not be graded at all (not-json, unreadable and internal-error in bulk grading only)'),
+  source: z.string().optional().describe('bulk grading: where the submission came from: a file name in a folder, file:line in a JSONL file, file[index] in a JSON array'),
 }).describe('The grade of one submission (gradsheet.result/1)');
 
 const answer = z.union([z.number(), z.array(z.number()), z.array(z.array(z.number())), z.string()]);

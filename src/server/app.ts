@@ -54,6 +54,8 @@ type Env = { Bindings: HttpBindings };
 const REASON_CODE: Record<NonNullable<GradeResult['reason']>, ErrorCode> = {
   'not-an-object': 'invalid-input', 'no-code': 'invalid-input', 'no-student': 'invalid-input', 'no-answers': 'invalid-input',
   'unknown-code': 'not-found', 'wrong-student': 'forbidden',
+  // bulk grading's own reasons (the server parses bodies itself, so it never meets them)
+  'not-json': 'bad-json', unreadable: 'invalid-input', 'internal-error': 'internal',
 };
 
 /** The one way an error is answered: problem+json with the code's status and a plain sentence. */
