@@ -152,7 +152,7 @@ describe('rosters', () => {
   it('reads RFC 4180 quoting, a BOM, CRLF and quoted newlines, keeping line numbers', () => {
     const { students, problems } = parseRoster('\uFEFFname,id\r\n"Multi\nLine",x1\r\n"Q ""uote""",x2\r\nshort\r\n');
     expect(students).toEqual([{ id: 'x1', name: 'Multi\nLine', line: 2 }, { id: 'x2', name: 'Q "uote"', line: 4 }]);
-    expect(problems).toEqual([{ line: 5, message: 'line 5: has 1 fields but the header has 2' }]);
+    expect(problems).toEqual([{ line: 5, message: 'line 5: has 1 field but the header has 2, so the id is missing' }]);
   });
 
   it('says which column is missing from the header', () => {

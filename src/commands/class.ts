@@ -40,7 +40,8 @@ export async function loadClass(o: ClassOptions, command: string): Promise<Class
   }
   const roster = o.roster!;
   const secret = await readSecret(o['secret-file']!);
-  const { students, problems } = parseRoster(await readText(roster));
+  const { students, problems, notices: read } = parseRoster(await readText(roster));
+  notices.push(...read.map((n) => `${roster}: ${n}`));
   if (students.length === 0) {
     throw new GradsheetError('invalid-input', `The roster ${roster} has no usable students${problems.length ? `: ${problems.map((p) => p.message).join('; ')}` : ''}.`);
   }
