@@ -31,8 +31,8 @@ export type { Roster, RosterProblem, Student, Separator } from './problems/roste
 export { PdfRenderer, findChromium, katexCss } from './render/browser.js';
 export type { PdfPageOptions, Printer, RenderInput } from './render/browser.js';
 export { loadTemplates } from './render/templates.js';
-export { worksheetDocument, keyDocuments, renderPdf, concatenatePdfs, printClassSet, inOrderPool } from './render/class-set.js';
-export type { ClassSetDocuments, RenderedDocument } from './render/class-set.js';
-export { sheetView, coverView } from './render/sheets.js';
+export { worksheetDocument, keyDocuments, answerTablesDocument, answerSheetDocument, classSetDocuments, documentCount, renderPdf, concatenatePdfs, printClassSet, inOrderPool, PdfConcatenation } from './render/class-set.js';
+export type { ClassSetDocuments, ClassSetOptions, KeyContents, PrintedClassSet, RenderedDocument } from './render/class-set.js';
+export { sheetView, coverView, answerTablesView, answerSheetView } from './render/sheets.js';
 export { renderTex, renderRich } from './render/math.js';
 export { escapeHtml } from './html.js';

@@ -98,8 +98,9 @@ describe('the class set of real Chromium sheets', () => {
   const out = join(dir, 'render');
   let sheets: string[] = [];
 
+  // --simplex: the class set is exactly the sheets, no blank backs (those are tested in render-print.test.ts)
   beforeAll(() => {
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'render', '--bank', 'bptt-basics', '--seed', '5', '--count', '3', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'render', '--bank', 'bptt-basics', '--seed', '5', '--count', '3', '--out', out, '--simplex'], { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
     const n = (f: string) => Number(/-(\d+)\.pdf$/.exec(f)![1]);
     sheets = readdirSync(join(out, 'sheets')).filter((f) => f.endsWith('.pdf')).sort((a, b) => n(a) - n(b)).map((f) => join(out, 'sheets', f));

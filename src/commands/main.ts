@@ -4,6 +4,8 @@ import { EXIT_CODE, isGradsheetError } from '../errors.js';
 interface Command {
   summary: string;
   usage: string;
+  /** the options, one line each, shown by `gradsheet <command> --help` */
+  details?: readonly string[];
   /** V8 flags the command runs under, set before its module loads (each with its reason below) */
   v8Flags?: readonly string[];
   run: (args: string[]) => Promise<number>;
@@ -38,8 +40,21 @@ const commands: Record<string, Command> = {
     run: async (args) => (await import('./audit.js')).runAudit(args),
   },
   render: {
-    summary: 'Render printable PDFs: one worksheet per student, the class set, and the answer key with worked solutions.',
-    usage: 'gradsheet render --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR [--html] [--paper a4|letter] [--no-key]',
+    summary: 'Render printable PDFs: one worksheet per student, the class set, the answer key (answer tables, worked solutions), optionally answer sheets.',
+    details: [
+      '--paper a4|letter   paper size (default a4)',
+      '--working-space none|some|lots',
+      '                    room to work under each part (default: the bank\'s workingSpace, else some)',
+      '--key full          the answer key: class list, a table of every worksheet\'s answers, worked solutions (default)',
+      '--key answers       the answer key without the worked solutions: class list and answer tables',
+      '--key none          no answer key (--no-key says the same)',
+      '--simplex           no blank pages: by default class-set.pdf (and answer-sheets.pdf) has a blank page',
+      '                    after each document of an odd number of pages, so each starts on a front page',
+      '--answer-sheet      also a one-page answer sheet per student (answer-sheets/, answer-sheets.pdf);',
+      '                    the worksheets then send the answers to it',
+      '--html              the same documents as standalone HTML files too (html/)',
+    ],
+    usage: 'gradsheet render --bank NAME|PATH (--seed S [--count N] | --roster FILE --secret-file FILE) --out DIR [--html] [--paper a4|letter] [--working-space none|some|lots] [--key full|answers|none] [--no-key] [--simplex] [--answer-sheet]',
     run: async (args) => (await import('./render.js')).runRender(args),
   },
   check: {
@@ -93,7 +108,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n${command.details ? `\n${command.details.map((l) => `  ${l}`).join('\n')}\n` : ''}`);
     return 0;
   }
   for (const flag of command.v8Flags ?? []) setFlagsFromString(flag);

@@ -196,10 +196,14 @@ export interface CoverView {
   bankHash: string;
   count: number;
   rows: { number: number; student: string; name: string; code: string }[];
+  /** what follows the cover: the answer tables, the worked solutions */
+  tables: boolean;
+  solutions: boolean;
 }
 
-export function coverView(bank: Bank, variants: readonly KeyVariant[]): CoverView {
+export function coverView(bank: Bank, variants: readonly KeyVariant[], follows: { tables: boolean; solutions: boolean } = { tables: false, solutions: true }): CoverView {
   return {
+    ...follows,
     bankTitle: titleText(bank.title),
     bankTitleHtml: titleHtml(bank.title),
     course: bank.course ?? '',
@@ -207,5 +211,138 @@ export function coverView(bank: Bank, variants: readonly KeyVariant[]): CoverVie
     bankHash: bank.hash.slice(0, 12),
     count: variants.length,
     rows: variants.map((v, i) => ({ number: i + 1, student: v.student, name: v.name, code: v.code })),
+  };
+}
+
+/**
+ * The answer key's tables (`key-tables.hbs`): for each worksheet, one row per part with its label
+ * ("1(a)"), its answer at the printed precision and its points, and the total. Built from the key
+ * alone (no question is rebuilt, no solution worked), so the whole class's tables are cheap.
+ */
+export interface AnswerTableRow {
+  /** the question's number and the part's key, as the sheets print them: 1(a) */
+  label: string;
+  answerHtml: string;
+  answerText: string;
+  points: number;
+  /** the first part of its question (a rule above it) */
+  first: boolean;
+}
+
+export interface AnswerTableView {
+  code: string;
+  student: string;
+  name: string;
+  /** the student id as well as the name, where they differ (practice sheets are named by their id) */
+  showStudent: boolean;
+  totalPoints: number;
+  rows: AnswerTableRow[];
+}
+
+export interface AnswerTablesView {
+  bankTitle: string;
+  course: string;
+  digits: number;
+  /** the worked solutions follow the tables (--key full) */
+  solutionsFollow: boolean;
+  /** columns of tables on a page: 3 where every answer is narrow enough (`tableColumns`), else 2 */
+  columns: 2 | 3;
+  tables: AnswerTableView[];
+}
+
+/**
+ * How many columns of answer tables a page holds: three (a column ~56 mm wide, ~38 mm of it for
+ * the answer) when no answer has more than two entries in a row, nor an entry in scientific form
+ * beside another; two (~72 mm for the answer: a 4 × 4 matrix fits) otherwise.
+ */
+function tableColumns(variants: readonly KeyVariant[], digits: number): 2 | 3 {
+  for (const v of variants) for (const q of v.questions) for (const p of q.parts) {
+    if (typeof p.answer !== 'object') continue;
+    const rows: number[][] = p.answer.length > 0 && Array.isArray(p.answer[0]) ? (p.answer as number[][]) : [p.answer as number[]];
+    for (const row of rows) {
+      if (row.length > 2 || (row.length === 2 && row.some((x) => plainValue(x, digits).includes('e')))) return 2;
+    }
+  }
+  return 3;
+}
+
+/** A part's key (`a` of `q3.a`): the part id is the question id, a dot and the key (key.ts). */
+function partKeyOf(questionId: string, partId: string): string {
+  return partId.startsWith(`${questionId}.`) ? partId.slice(questionId.length + 1) : partId;
+}
+
+/**
+ * An answer as the key tables print it, at `digits` significant figures: a number or a choice as
+ * it is, a vector as a row (transposed, so a column does not make a tall row), a matrix as a
+ * matrix (its rows are the answer's shape).
+ */
+export function compactAnswerHtml(value: AnswerValue, digits: number): string {
+  if (typeof value === 'string') return `<span class="choice-answer">${titleHtml(value)}</span>`;
+  if (typeof value === 'number' || (value.length > 0 && Array.isArray(value[0]))) return renderTex(texValue(value, digits));
+  const v = value as number[];
+  if (v.length === 1) return renderTex(texValue(v[0]!, digits));
+  return renderTex(`\\begin{bmatrix}${v.map((x) => texValue(x, digits)).join(' & ')}\\end{bmatrix}^{\\mathsf T}`);
+}
+
+export function answerTablesView(bank: Bank, variants: readonly KeyVariant[], solutionsFollow: boolean): AnswerTablesView {
+  return {
+    bankTitle: bank.title,
+    course: bank.course ?? '',
+    digits: bank.digits,
+    solutionsFollow,
+    columns: tableColumns(variants, bank.digits),
+    tables: variants.map((v): AnswerTableView => {
+      const rows = v.questions.flatMap((q, n) => q.parts.map((p, k): AnswerTableRow => ({
+        label: `${n + 1}(${partKeyOf(q.id, p.id)})`,
+        answerHtml: compactAnswerHtml(p.answer, bank.digits),
+        answerText: plainValue(p.answer, bank.digits),
+        points: p.points,
+        first: k === 0,
+      })));
+      return {
+        code: v.code,
+        student: v.student,
+        name: v.name,
+        showStudent: v.student !== v.name,
+        totalPoints: rows.reduce((a, r) => a + r.points, 0),
+        rows,
+      };
+    }),
+  };
+}
+
+/**
+ * The separate answer sheet (`answer-sheet.hbs`, --answer-sheet): who and which worksheet, and
+ * every part's answer boxes or choice ticks (the worksheet's own `box` and `choices`), labelled
+ * "1(a)" with the points. Derived from the worksheet's view, so it asks exactly what the sheet does.
+ */
+export interface AnswerSheetView {
+  bankTitle: string;
+  course: string;
+  code: string;
+  student: string;
+  name: string;
+  digits: number;
+  acceptance: string;
+  totalPoints: number;
+  questions: { number: number; title: string; points: number; parts: (PartView & { numberedLabel: string })[] }[];
+}
+
+export function answerSheetView(sheet: SheetView): AnswerSheetView {
+  return {
+    bankTitle: sheet.bankTitle,
+    course: sheet.course,
+    code: sheet.code,
+    student: sheet.student,
+    name: sheet.name,
+    digits: sheet.digits,
+    acceptance: sheet.acceptance,
+    totalPoints: sheet.totalPoints,
+    questions: sheet.questions.map((q) => ({
+      number: q.number,
+      title: q.title,
+      points: q.points,
+      parts: q.parts.map((p) => ({ ...p, numberedLabel: `${q.number}(${p.label})` })),
+    })),
   };
 }

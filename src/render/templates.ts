@@ -12,6 +12,10 @@ export interface Templates {
   worksheet: Handlebars.TemplateDelegate;
   key: Handlebars.TemplateDelegate;
   cover: Handlebars.TemplateDelegate;
+  /** the answer key's tables of every worksheet's answers */
+  keyTables: Handlebars.TemplateDelegate;
+  /** the separate answer sheet of one worksheet */
+  answerSheet: Handlebars.TemplateDelegate;
   /** CSS: the running header and footer (@page margin boxes) of one document */
   page: Handlebars.TemplateDelegate;
   css: string;
@@ -36,6 +40,8 @@ export function loadTemplates(dir: string): Templates {
     worksheet: compile('worksheet'),
     key: compile('key'),
     cover: compile('cover'),
+    keyTables: compile('key-tables'),
+    answerSheet: compile('answer-sheet'),
     page: compile('page.css'),
     css: readFileSync(join(dir, 'sheet.css'), 'utf8'),
   };
