@@ -240,7 +240,9 @@ export interface AnswerTableView {
 }
 
 export interface AnswerTablesView {
+  /** the title as the running header prints it (Unicode), and typeset for the heading */
   bankTitle: string;
+  bankTitleHtml: string;
   course: string;
   digits: number;
   /** the worked solutions follow the tables (--key full) */
@@ -286,7 +288,8 @@ export function compactAnswerHtml(value: AnswerValue, digits: number): string {
 
 export function answerTablesView(bank: Bank, variants: readonly KeyVariant[], solutionsFollow: boolean): AnswerTablesView {
   return {
-    bankTitle: bank.title,
+    bankTitle: titleText(bank.title),
+    bankTitleHtml: titleHtml(bank.title),
     course: bank.course ?? '',
     digits: bank.digits,
     solutionsFollow,
@@ -318,6 +321,7 @@ export function answerTablesView(bank: Bank, variants: readonly KeyVariant[], so
  */
 export interface AnswerSheetView {
   bankTitle: string;
+  bankTitleHtml: string;
   course: string;
   code: string;
   student: string;
@@ -331,6 +335,7 @@ export interface AnswerSheetView {
 export function answerSheetView(sheet: SheetView): AnswerSheetView {
   return {
     bankTitle: sheet.bankTitle,
+    bankTitleHtml: sheet.bankTitleHtml,
     course: sheet.course,
     code: sheet.code,
     student: sheet.student,
