@@ -30,11 +30,12 @@ function pagesOf(file) {
   return Number(/Pages:\s+(\d+)/.exec(info)?.[1] ?? NaN);
 }
 
-function timeRender(seed, extra) {
+/** Renders a class set with the built CLI, end to end; seconds and the worksheets' pages. */
+export function timeRender(seed, extra, bank = BANK) {
   const out = mkdtempSync(join(tmpdir(), 'gradsheet-render-bench-'));
   try {
     const start = performance.now();
-    const r = spawnSync(join(root, 'dist', 'cli.js'), ['render', '--bank', BANK, '--seed', String(seed), '--count', String(STUDENTS), '--out', out, ...extra], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(join(root, 'dist', 'cli.js'), ['render', '--bank', bank, '--seed', String(seed), '--count', String(STUDENTS), '--out', out, ...extra], { cwd: root, encoding: 'utf8' });
     const seconds = (performance.now() - start) / 1000;
     if (r.status !== 0) throw new Error(`render failed: ${r.stderr.trim()}`);
     const sheets = readdirSync(join(out, 'sheets'));
