@@ -364,6 +364,10 @@ describe('the self-check page for a new student (issue 15), in Chromium', () => 
         expect(Math.max(...cards), w.code).toBeLessThanOrEqual(0);
         const scrolling = await page.$$eval('.given-line.scrolls', (els) => els.map((e) => [e.getAttribute('tabindex'), e.getAttribute('role'), e.getAttribute('aria-label')].join('|')));
         for (const s of scrolling) expect(s).toBe('0|region|formula, scrolls sideways');
+        // a wrapped line hangs (text-indent -2em on the line) but nothing inside a formula is
+        // indented: an inherited indent piles up a matrix's columns and brackets
+        const indented = await page.$$eval('.given-line .katex-base, .given-line .katex-base *', (els) => els.filter((e) => getComputedStyle(e).textIndent !== '0px').length);
+        expect(indented, w.code).toBe(0);
       }
       await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve-390.png'), fullPage: true });
     } finally {
