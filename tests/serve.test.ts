@@ -340,7 +340,7 @@ describe('the self-check page for a new student (issue 15), in Chromium', () => 
         const w = mv[0]!;
         await open(page, w.code, w.student);
         await page.click('#check');
-        await page.waitForFunction(() => /Score:/.test(document.getElementById('score')!.textContent ?? ''), { timeout: 15_000 }).catch(async (e) => { throw new Error(`${e}: ${await page.$eval('#score', (x) => x.textContent)} / ${await page.$eval('#open-status', (x) => x.textContent)}`); });
+        await page.waitForFunction(() => /Score:/.test(document.getElementById('score')!.textContent ?? ''), { timeout: 45_000 }).catch(async (e) => { throw new Error(`${e}: ${await page.$eval('#score', (x) => x.textContent)} / ${await page.$eval('#open-status', (x) => x.textContent)}`); });
         const math = await page.$$eval('math', (els) => els.length);
         const katex = await page.$$eval('.katex', (els) => els.length);
         expect(math).toBeGreaterThan(0);

@@ -85,7 +85,7 @@
         const box = html('div', { class: 'part', id: `part-${p.id}` }, [
           html('div', { id: promptId }, [html('span', { class: 'part-label', text: `(${label}) ` }), html('span', { trustedHtml: p.promptHtml }), html('span', { class: 'points', text: ` [${p.points}]` }), ...(p.accept ? [html('span', { class: 'accept', text: ` (${p.accept})` })] : [])]),
           inputsFor(p),
-          html('div', { class: 'feedback', id: `fb-${p.id}`, role: 'status', 'aria-live': 'polite', hidden: '' }),
+          html('div', { class: 'feedback', id: `fb-${p.id}`, hidden: '' }),
         ]);
         section.append(box);
       }
