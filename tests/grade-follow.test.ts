@@ -101,6 +101,17 @@ describe('parts that could not be read', () => {
     expect(c.carried).toBe(true);
   });
 
+  it('read as students type them: a decimal comma, a fraction or full-width digits are graded, and a mistyped part is never the chain\'s first wrong step', () => {
+    const comma = (x: number) => x.toFixed(6).replace('.', ',');
+    const r = key.grade({ a: comma(s[1]!), b: comma(s[2]!), c: comma(s[3]!) });
+    expect(r.parts.slice(0, 3).map((x) => x.status)).toEqual(['correct', 'correct', 'correct']);
+    const ambiguous = key.grade({ a: '1,234', b: s[2]! + 0.3, c: s[3]! + 0.4 });
+    const [a, b, c] = ambiguous.parts;
+    expect(a!.status).toBe('invalid');
+    expect(a!.feedback).toMatch(/could be 1\.234 or 1234/);
+    for (const later of [b!, c!]) expect(later.feedback).not.toMatch(/\(a\), where the chain first went wrong/);
+  });
+
   it('break a chain: a part after an unreadable one is not blamed on a wrong part before it', () => {
     const r = key.grade({ a: s[1]! + 0.2, b: [1, 2], c: s[3]! + 0.4 });
     expect(r.parts.find((x) => x.id === 'q1.b')!.status).toBe('invalid');

@@ -40,7 +40,7 @@ describe('marking', () => {
   it('reads numbers given as decimal or scientific strings, and calls other strings invalid, not incorrect', () => {
     const exact = part('q1.a').answer as number;
     expect(partOf(grader.grade(submit({ 'q1.a': exact.toExponential(6) })), 'q1.a').status).toBe('correct');
-    for (const bad of ['abc', 'Infinity', 'NaN', '1,5', {}, true]) {
+    for (const bad of ['abc', 'Infinity', 'NaN', '1,234', '1/0', '1,2.5', {}, true]) {
       const p = partOf(grader.grade(submit({ 'q1.a': bad })), 'q1.a');
       expect(p.status, JSON.stringify(bad)).toBe('invalid');
       expect(p.score).toBe(0);

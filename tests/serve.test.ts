@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import puppeteer from 'puppeteer';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKey, findChromium, generateKeyVariants, parseBank, practiceSecret, practiceStudents } from '../src/index.js';
 import { Grader } from '../src/grade/grade.js';
@@ -201,19 +201,177 @@ describe('the self-check page in Chromium', () => {
       await page.click('#check');
       await page.waitForFunction(() => /Score:/.test(document.getElementById('score')!.textContent ?? ''));
       const feedback = async (id: string) => page.$eval(`[id="fb-${id}"]`, (el) => el.textContent ?? '');
-      expect(await feedback(v.questions[0]!.parts[0]!.id)).toMatch(/^correct/);
+      expect(await feedback(v.questions[0]!.parts[0]!.id)).toMatch(/^Correct/);
       expect(await feedback(q2.parts[1]!.id)).toContain(MISTAKES[mistake.id].explanation);
-      expect(await feedback(q2.parts[2]!.id)).toMatch(/^invalid/);
+      expect(await feedback(q2.parts[2]!.id)).toMatch(/^Could not read/);
       const labels = await page.$$eval('input[data-part]', (els) => els.every((e) => (e.getAttribute('aria-label') ?? '').length > 0));
       expect(labels).toBe(true);
       expect(external).toEqual([]);
       await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve.png'), fullPage: true });
       // the student id is required (the submission schema): the page says so instead of sending
       await page.$eval('#student', (el) => { (el as HTMLInputElement).value = ''; });
+      await page.focus('#code');
       await page.click('#check');
       await page.waitForFunction(() => /student id/.test(document.getElementById('score')!.textContent ?? ''));
     } finally {
       await browser.close();
+    }
+  }, 60_000);
+});
+
+describe('the self-check page for a new student (issue 15), in Chromium', () => {
+  const midterm = parseBank(JSON.parse(readFileSync('question-banks/midterm.json', 'utf8')));
+  const mv = generateKeyVariants(midterm, practiceSecret('serve-15'), practiceStudents(2).map((id) => ({ id, name: id })));
+  const mkey = answerKey(midterm, mv);
+  const axeSource = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+  let mserver: Server, mbase: string, browser: Browser;
+  beforeAll(async () => {
+    mserver = createServer(createHandler({ grader: Grader.fromKey(mkey), assets }));
+    await new Promise<void>((r) => mserver.listen(0, '127.0.0.1', r));
+    mbase = `http://127.0.0.1:${(mserver.address() as AddressInfo).port}`;
+    browser = await puppeteer.launch({ executablePath: findChromium(), pipe: true, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => mserver.close(() => r()));
+  });
+
+  /** opens a worksheet on a fresh start (no draft, no last worksheet kept on this device) */
+  const open = async (page: Page, code: string, student: string) => {
+    await page.goto(`${mbase}/`);
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(`${mbase}/`);
+    await page.type('#code', code);
+    await page.type('#student', student);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#sheet:not([hidden]) input[data-part]');
+  };
+  const values = (page: Page) => page.$$eval('input[data-part]', (els) => els.map((e) => (e as HTMLInputElement).value));
+  /** serious and critical axe violations, as "rule: target" lines */
+  const axeSerious = async (page: Page) => {
+    await page.addScriptTag({ content: axeSource });
+    const found = await page.evaluate(async () => {
+      const r = await (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run({ resultTypes: ['violations'] });
+      return r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical').map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+    });
+    return found;
+  };
+
+  it('keeps a draft: Enter in the code or student box, Open worksheet again and a reload keep the answers; only Clear my answers clears them', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.setViewport({ width: 390, height: 844 });
+      const w = mv[0]!;
+      await open(page, w.code, w.student);
+      const inputs = await page.$$('input[data-part]');
+      await inputs[0]!.type('0,5');
+      await inputs[1]!.type('1/2');
+      const typed = await values(page);
+      expect(typed.slice(0, 2)).toEqual(['0,5', '1/2']);
+      // Enter in the code box, then in the student box, then the button: the same worksheet stays open, answers kept
+      await page.focus('#code');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => /answers are kept/.test(document.getElementById('open-status')!.textContent ?? ''));
+      expect(await values(page)).toEqual(typed);
+      await page.focus('#student');
+      await page.keyboard.press('Enter');
+      await page.click('#open button[type=submit]');
+      await page.waitForFunction(() => /answers are kept/.test(document.getElementById('open-status')!.textContent ?? ''));
+      expect(await values(page)).toEqual(typed);
+      // a reload (or a closed tab) brings back the worksheet, the student id and the answers
+      await page.reload();
+      await page.waitForSelector('#sheet:not([hidden]) input[data-part]');
+      await page.waitForFunction(() => /back/.test(document.getElementById('open-status')!.textContent ?? ''));
+      expect(await values(page)).toEqual(typed);
+      expect(await page.$eval('#student', (e) => (e as HTMLInputElement).value)).toBe(w.student);
+      // Clear my answers asks first: dismissed, nothing is cleared; accepted, everything is, for good
+      page.once('dialog', (d) => void d.dismiss());
+      await page.click('#clear');
+      expect(await values(page)).toEqual(typed);
+      page.once('dialog', (d) => void d.accept());
+      await page.click('#clear');
+      expect((await values(page)).every((x) => x === '')).toBe(true);
+      await page.reload();
+      await page.waitForSelector('#sheet:not([hidden]) input[data-part]');
+      expect((await values(page)).every((x) => x === '')).toBe(true);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('reads 0,5 and explains 1,234; says the status in words; moves focus to the score, which links to the parts needing attention', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.setViewport({ width: 1280, height: 900 });
+      const w = mv[1]!;
+      await open(page, w.code, w.student);
+      const scalars = w.questions.flatMap((q) => q.parts).filter((p) => p.kind !== 'choice' && p.shape.length === 0 && typeof p.answer === 'number');
+      const [right, ambiguous] = scalars;
+      await page.type(`input[data-part="${right!.id}"]`, (right!.answer as number).toFixed(8).replace('.', ','));
+      await page.type(`input[data-part="${ambiguous!.id}"]`, '1,234');
+      await page.click('#check');
+      await page.waitForFunction(() => /Score:/.test(document.getElementById('score')!.textContent ?? ''));
+      const feedback = (id: string) => page.$eval(`[id="fb-${id}"]`, (el) => el.textContent ?? '');
+      expect(await feedback(right!.id)).toMatch(/^Correct/);
+      expect(await feedback(ambiguous!.id)).toMatch(/^Could not read.*could be 1\.234 or 1234: write 1\.234 with a point/);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('score');
+      const links = await page.$$eval('#score a', (as) => as.map((a) => a.textContent ?? ''));
+      expect(links.length).toBeGreaterThan(0);
+      expect(links.some((t) => /Could not read/.test(t))).toBe(true);
+      expect(links.some((t) => /No answer/.test(t))).toBe(true);
+      // a link takes the student to that part's answer box
+      const target = await page.$eval('#score a', (a) => (a as HTMLElement).dataset.part);
+      await page.click('#score a');
+      expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.part ?? (document.activeElement as HTMLInputElement | null)?.name)).toBe(target);
+      // each answer box is named by what it asks, not just "(a)"
+      const names = await page.$$eval('input[data-part]', (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+      expect(names.every((n) => /^Part \([a-z]\): \S/.test(n))).toBe(true);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('has MathML for assistive technology and no serious or critical axe violations, at 1280 and 390 px', async () => {
+    for (const width of [1280, 390]) {
+      const page = await browser.newPage();
+      try {
+        await page.setBypassCSP(true); // for axe's script only
+        await page.setViewport({ width, height: 900 });
+        const w = mv[0]!;
+        await open(page, w.code, w.student);
+        await page.click('#check');
+        await page.waitForFunction(() => /Score:/.test(document.getElementById('score')!.textContent ?? ''), { timeout: 45_000 }).catch(async (e) => { throw new Error(`${e}: ${await page.$eval('#score', (x) => x.textContent)} / ${await page.$eval('#open-status', (x) => x.textContent)}`); });
+        const math = await page.$$eval('math', (els) => els.length);
+        const katex = await page.$$eval('.katex', (els) => els.length);
+        expect(math).toBeGreaterThan(0);
+        expect(math).toBe(katex);
+        expect(await axeSerious(page), `at ${width} px`).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    }
+  }, 120_000);
+
+  it('never scrolls the page sideways at 390 px: given data wraps, and a formula too wide scrolls in its own named box', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.setViewport({ width: 390, height: 844 });
+      for (const w of mv) {
+        await open(page, w.code, w.student);
+        await page.evaluate(() => document.fonts.ready);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), w.code).toBeLessThanOrEqual(390);
+        const cards = await page.$$eval('.question', (els) => els.map((e) => e.scrollWidth - e.clientWidth));
+        expect(Math.max(...cards), w.code).toBeLessThanOrEqual(0);
+        const scrolling = await page.$$eval('.given-line.scrolls', (els) => els.map((e) => [e.getAttribute('tabindex'), e.getAttribute('role'), e.getAttribute('aria-label')].join('|')));
+        for (const s of scrolling) expect(s).toBe('0|region|formula, scrolls sideways');
+        // a wrapped line hangs (text-indent -2em on the line) but nothing inside a formula is
+        // indented: an inherited indent piles up a matrix's columns and brackets
+        const indented = await page.$$eval('.given-line .katex-base, .given-line .katex-base *', (els) => els.filter((e) => getComputedStyle(e).textIndent !== '0px').length);
+        expect(indented, w.code).toBe(0);
+      }
+      await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve-390.png'), fullPage: true });
+    } finally {
+      await page.close();
     }
   }, 60_000);
 });

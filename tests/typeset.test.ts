@@ -16,7 +16,7 @@ import { escapeHtml } from '../src/html.js';
 import { NEAR_ONE_CHOICES, PATH_CHOICES, STEER_CHOICES } from '../src/problems/concept-memory.js';
 import { REGIMES } from '../src/problems/rnn-long-range.js';
 import { perStepChart } from '../src/render/chart.js';
-import { renderTex } from '../src/render/math.js';
+import { renderTex, renderTexForPage } from '../src/render/math.js';
 import { sheetView } from '../src/render/sheets.js';
 import { texToSvg, texToUnicode } from '../src/render/tex-plain.js';
 import { titleHtml, titleSegments, titleText } from '../src/render/typeset.js';
@@ -203,13 +203,17 @@ describe('the self-check page: typeset titles and choices, plain values', () => 
     const w = await (await fetch(`${base}/api/v1/worksheets/${v.code}`)).json();
     const q7 = w.questions.find((q: { id: string }) => q.id === 'q7');
     expect(q7.title).toBe('∂L₃/∂W_hf');
-    expect(q7.titleHtml).toBe(titleHtml('∂L₃/∂W_hf'));
+    // the page's math carries MathML for screen readers (the PDF's stays lean HTML)
+    const pageTitle = (t: string) => titleHtml(t, (tex) => renderTexForPage(tex));
+    expect(q7.titleHtml).toBe(pageTitle('∂L₃/∂W_hf'));
     expect(q7.titleHtml).toContain('class="katex"');
+    expect(q7.titleHtml).toContain('<math');
+    expect(titleHtml('∂L₃/∂W_hf')).not.toContain('<math');
     expect(w.questions.find((q: { id: string }) => q.id === 'q5').titleHtml).toBe('Twenty steps back');
     const choiceParts = w.questions.flatMap((q: { parts: { kind: string }[] }) => q.parts).filter((p: { kind: string }) => p.kind === 'choice');
     const keyed = v.questions.flatMap((q) => q.parts).filter((p) => p.kind === 'choice');
     expect(choiceParts.map((p: { choices: string[] }) => p.choices)).toEqual(keyed.map((p) => p.choices));
-    for (const p of choiceParts) expect(p.choicesHtml).toEqual(p.choices.map((c: string) => titleHtml(c)));
+    for (const p of choiceParts) expect(p.choicesHtml).toEqual(p.choices.map((c: string) => pageTitle(c)));
   });
 
   it('shows them typeset in Chromium and grades a choice picked by its typeset label', async () => {
@@ -229,7 +233,7 @@ describe('the self-check page: typeset titles and choices, plain values', () => 
       await page.click(`label[for="${id}"] .katex`);
       await page.click('#check');
       await page.waitForFunction(() => /Score:/.test(document.getElementById('score')!.textContent ?? ''));
-      expect(await page.$eval(`[id="fb-${part.id}"]`, (el) => el.textContent ?? '')).toMatch(/^correct/);
+      expect(await page.$eval(`[id="fb-${part.id}"]`, (el) => el.textContent ?? '')).toMatch(/^Correct/);
     } finally {
       await browser.close();
     }

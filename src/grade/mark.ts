@@ -2,7 +2,8 @@
  * Marking one part: a chain of named steps, each of which may set the credit and add feedback
  * (Numbas' marking notes). "Invalid" (not a number, wrong shape) is not "incorrect".
  *
- *   read      the submitted value: numbers, or strings holding a decimal or scientific literal
+ *   read      the submitted value: numbers, or strings as students type them (number.ts: decimal
+ *             comma, fractions, Unicode minus, full width, ×10^) — or why not, in a sentence
  *   shape     a number, a vector or a matrix of the part's shape (a transposed matrix is named)
  *   compare   entry by entry within tolerance: full credit, or partial by the share of entries
  *   carry     follow-through: against the value recomputed from the student's own earlier answers
@@ -17,6 +18,7 @@ import type { KeyPart } from '../problems/key.js';
 import { MISTAKES, mistakeSince, type MistakeId } from '../problems/mistakes.js';
 import type { AnswerValue, PartSpec } from '../problems/types.js';
 import { plainValue } from '../problems/format.js';
+import { readNumber } from './number.js';
 import { DEFAULT_TOLERANCE, withinTolerance, type Tolerance } from '../contract/tolerance.js';
 
 export type PartStatus = 'correct' | 'partial' | 'incorrect' | 'missing' | 'invalid';
@@ -48,23 +50,6 @@ export function entries(v: unknown): unknown[] {
     else out.push(x);
   }
   return out;
-}
-
-// unambiguous (no nested quantifiers over the same digits): linear time on any input
-const NUMBER_LITERAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const MAX_LITERAL = 64;
-
-/** A submitted scalar: a finite number, or a string holding a decimal or scientific literal. */
-function readNumber(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string') {
-    if (v.length > MAX_LITERAL) return null;
-    const s = v.trim().replace(/\u2212/g, '-');
-    if (!NUMBER_LITERAL.test(s)) return null;
-    const n = Number(s);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
 }
 
 /** A short description of a submitted value, safe on any depth or size. */
@@ -104,7 +89,7 @@ export function readValue(part: KeyPart, raw: unknown): { value: ReadValue; tran
     const flat = entries(raw);
     if (Array.isArray(raw) && flat.length !== 1) return { invalid: `should be a single number, not ${describeShape(shapeOfSubmitted(raw) ?? [flat.length])}` };
     const n = readNumber(flat[0]);
-    return n === null ? { invalid: `is not a number (${preview(flat[0])})` } : { value: n };
+    return 'value' in n ? { value: n.value } : { invalid: `is not read as a number (${preview(flat[0])}): ${n.why}` };
   }
   const got = shapeOfSubmitted(raw);
   if (got === null) return { invalid: `should be ${describeShape(expected)}; its rows have different lengths` };
@@ -117,9 +102,10 @@ export function readValue(part: KeyPart, raw: unknown): { value: ReadValue; tran
     return { invalid: `should be ${describeShape(expected)}, not ${describeShape(shape)}` };
   }
   const values = entries(candidate);
-  const numbers = values.map(readNumber);
-  const bad = numbers.findIndex((n) => n === null);
-  if (bad >= 0) return { invalid: `entry ${bad + 1} is not a number (${preview(values[bad])})` };
+  const readings = values.map(readNumber);
+  const bad = readings.findIndex((n) => !('value' in n));
+  if (bad >= 0) return { invalid: `entry ${bad + 1} is not read as a number (${preview(values[bad])}): ${(readings[bad] as { why: string }).why}` };
+  const numbers = readings.map((n) => (n as { value: number }).value);
   if (expected.length === 1) return { value: numbers as number[] };
   const rows = transposed ? expected[1]! : expected[0]!, cols = transposed ? expected[0]! : expected[1]!;
   const m = Array.from({ length: rows }, (_, i) => (numbers as number[]).slice(i * cols, (i + 1) * cols));

@@ -244,12 +244,15 @@ export function titleSegments(title: string): Segment[] {
   return recognise(rich ? rich.map((s) => ('text' in s ? s.text : '')).join('') : title);
 }
 
-/** A title or label as HTML: its math typeset with KaTeX, the rest escaped. */
-export function titleHtml(title: string): string {
+/**
+ * A title or label as HTML: its math typeset with KaTeX, the rest escaped. `render` is how math is
+ * typeset: the lean HTML of the PDF by default, renderTexForPage (with MathML) on the serve page.
+ */
+export function titleHtml(title: string, render: (tex: string) => string = renderTex): string {
   return titleSegments(title).map((s) => {
     if ('text' in s) return escapeHtml(s.text);
     try {
-      return renderTex(s.math);
+      return render(s.math);
     } catch (e) {
       throw new GradsheetError('invalid-input', `The title ${JSON.stringify(title)} has math KaTeX cannot typeset ($${s.math}$): ${(e as Error).message}`, { cause: e });
     }

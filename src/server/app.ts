@@ -26,8 +26,8 @@ import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { numericTolerances } from '../problems/key.js';
 import { normaliseCode } from '../problems/variants.js';
 import { katexCss } from '../render/browser.js';
-import { renderRich, renderTex } from '../render/math.js';
-import { titleHtml } from '../render/typeset.js';
+import { renderRichForPage, renderTexForPage } from '../render/math.js';
+import { titleHtml, titleText } from '../render/typeset.js';
 import { problemType } from '../problems/registry.js';
 import type { KeyVariant } from '../problems/key.js';
 import { statement, type SheetStyle } from '../problems/types.js';
@@ -77,6 +77,9 @@ function checkTeacher(authorization: string | undefined, token: string | undefin
   return true;
 }
 
+/** A title or choice as the page shows it: KaTeX with MathML for assistive technology. */
+const pageTitleHtml = (title: string): string => titleHtml(title, (tex) => renderTexForPage(tex));
+
 /** The questions of a variant as the page shows them: KaTeX HTML, shapes and choices, no answers. */
 export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
   // the sheet's rule is what most numeric parts accept; a part that differs says so (as on paper)
@@ -89,18 +92,20 @@ export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
       return {
         id: q.id,
         title: q.title,
-        titleHtml: titleHtml(q.title),
-        introHtml: built ? renderRich(statement(built)) : '',
-        givenHtml: built ? built.given().map((line) => renderTex(line, true)) : [],
+        titleHtml: pageTitleHtml(q.title),
+        introHtml: built ? renderRichForPage(statement(built)) : '',
+        givenHtml: built ? built.given().map((line) => renderTexForPage(line, true)) : [],
         parts: q.parts.map((p, i) => ({
           id: p.id,
           kind: p.kind,
           shape: p.shape,
           points: p.points,
-          promptHtml: renderRich(built?.parts[i]?.prompt ?? p.prompt),
+          promptHtml: renderRichForPage(built?.parts[i]?.prompt ?? p.prompt),
+          // the prompt as plain Unicode text, for the answer boxes' accessible names
+          promptText: titleText(built?.parts[i]?.prompt ?? p.prompt),
           ...(p.kind !== 'choice' && p.tolerance && acceptance(p.tolerance) !== rule ? { accept: `accepted: ${acceptance(p.tolerance)}` } : {}),
           // choices are the values submitted; choicesHtml, in the same order, what the page shows
-          ...(p.choices ? { choices: p.choices, choicesHtml: p.choices.map(titleHtml) } : {}),
+          ...(p.choices ? { choices: p.choices, choicesHtml: p.choices.map(pageTitleHtml) } : {}),
         })),
       };
     }),

@@ -7,6 +7,20 @@
   const openForm = $('open'), sheet = $('sheet'), questions = $('questions');
   let current = null;
 
+  // Drafts: the answers typed are kept on this device (localStorage), per worksheet code, so a
+  // reload, a closed tab or opening the same worksheet again loses nothing. Only "Clear my answers"
+  // removes them. Without storage (private mode, blocked) the page works as before.
+  const store = (() => {
+    try { const s = window.localStorage; s.setItem('gradsheet.probe', '1'); s.removeItem('gradsheet.probe'); return s; } catch { return null; }
+  })();
+  const DRAFT = (code) => `gradsheet.draft.${code}`;
+  const get = (k) => { try { return store ? store.getItem(k) : null; } catch { return null; } };
+  const set = (k, v) => { try { if (store) store.setItem(k, v); } catch { /* full or blocked: the page still works */ } };
+  const remove = (k) => { try { if (store) store.removeItem(k); } catch { /* as above */ } };
+
+  /** what each grader status says to a student */
+  const WORDS = { correct: 'Correct', partial: 'Partly right', incorrect: 'Not right yet', missing: 'No answer', invalid: 'Could not read' };
+
   function say(el, text, isError) {
     el.textContent = text;
     el.classList.toggle('error', Boolean(isError));
@@ -25,13 +39,15 @@
 
   function inputsFor(part) {
     const label = part.id.split('.')[1];
+    // the accessible name says what is asked: the prompt as plain text (the server's titleText)
+    const asked = part.promptText ? `Part (${label}): ${part.promptText}` : `Part (${label})`;
     if (part.kind === 'choice') {
-      const set = html('fieldset', { class: 'choices' }, [html('legend', { class: 'sr-only', text: `Answer (${label})` })]);
+      const set = html('fieldset', { class: 'choices' }, [html('legend', { class: 'sr-only', text: asked })]);
       part.choices.forEach((c, i) => {
         const id = `${part.id}-c${i}`;
         // the label shows the choice typeset (server-made KaTeX, hidden from screen readers, so the
         // radio is named by the plain choice); the value sent is the plain choice
-        const radio = html('input', { type: 'radio', name: part.id, id, value: c, ...(part.choicesHtml ? { 'aria-label': c } : {}) });
+        const radio = html('input', { type: 'radio', name: part.id, id, value: c, 'aria-describedby': `fb-${part.id}`, ...(part.choicesHtml ? { 'aria-label': c } : {}) });
         const shown = part.choicesHtml ? html('span', { trustedHtml: part.choicesHtml[i] }) : document.createTextNode(c);
         set.append(html('label', { for: id }, [radio, document.createTextNode(' '), shown]));
       });
@@ -39,12 +55,12 @@
     }
     const rows = part.shape.length === 0 ? 1 : part.shape[0];
     const cols = part.shape.length === 2 ? part.shape[1] : 1;
-    const grid = html('div', { class: 'grid', role: 'group', 'aria-label': `Answer (${label})${part.shape.length ? `, ${rows}×${cols}` : ''}` });
-    grid.style.gridTemplateColumns = `repeat(${cols}, auto)`;
+    const grid = html('div', { class: 'grid', role: 'group', 'aria-label': `Answer to part (${label})${part.shape.length === 1 ? `, ${rows} entries` : part.shape.length === 2 ? `, ${rows}×${cols} matrix` : ''}` });
+    grid.style.gridTemplateColumns = `repeat(${cols}, minmax(3.2em, 8.5em))`;
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
-        const name = part.shape.length === 0 ? `(${label})` : part.shape.length === 1 ? `(${label}) entry ${r + 1}` : `(${label}) row ${r + 1}, column ${c + 1}`;
-        grid.append(html('input', { inputmode: 'decimal', autocomplete: 'off', 'aria-label': name, 'data-part': part.id, 'data-r': r, 'data-c': c }));
+        const name = part.shape.length === 0 ? asked : part.shape.length === 1 ? `${asked}; entry ${r + 1} of ${rows}` : `${asked}; row ${r + 1}, column ${c + 1}`;
+        grid.append(html('input', { inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false', 'aria-label': name, 'aria-describedby': `fb-${part.id}`, 'data-part': part.id, 'data-r': r, 'data-c': c }));
       }
     }
     return grid;
@@ -61,7 +77,7 @@
         html('div', { class: 'intro', trustedHtml: q.introHtml }),
       ]);
       const given = html('div', { class: 'given' });
-      for (const line of q.givenHtml) given.append(html('div', { trustedHtml: line }));
+      for (const line of q.givenHtml) given.append(html('div', { class: 'given-line', trustedHtml: line }));
       section.append(given);
       for (const p of q.parts) {
         const label = p.id.split('.')[1];
@@ -69,15 +85,64 @@
         const box = html('div', { class: 'part', id: `part-${p.id}` }, [
           html('div', { id: promptId }, [html('span', { class: 'part-label', text: `(${label}) ` }), html('span', { trustedHtml: p.promptHtml }), html('span', { class: 'points', text: ` [${p.points}]` }), ...(p.accept ? [html('span', { class: 'accept', text: ` (${p.accept})` })] : [])]),
           inputsFor(p),
-          html('div', { class: 'feedback', id: `fb-${p.id}`, role: 'status', 'aria-live': 'polite', hidden: '' }),
+          html('div', { class: 'feedback', id: `fb-${p.id}`, hidden: '' }),
         ]);
         section.append(box);
       }
       questions.append(section);
     }
     sheet.hidden = false;
-    const first = questions.querySelector('input');
-    if (first) first.focus();
+    markWideFormulas();
+  }
+
+  // A given line wraps (white-space: normal in app.css); one that still cannot fit (a matrix)
+  // scrolls inside its own box, with a fade at the side and a name that says so, reachable by Tab.
+  function markWideFormulas() {
+    for (const line of questions.querySelectorAll('.given-line')) {
+      const wide = line.scrollWidth > line.clientWidth + 1;
+      line.classList.toggle('scrolls', wide);
+      if (wide) {
+        line.setAttribute('tabindex', '0');
+        line.setAttribute('role', 'region');
+        line.setAttribute('aria-label', 'formula, scrolls sideways');
+      } else {
+        for (const a of ['tabindex', 'role', 'aria-label']) line.removeAttribute(a);
+      }
+    }
+  }
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(markWideFormulas, 100); });
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(() => { if (current) markWideFormulas(); });
+
+  /** every answer box's value, by part id and cell ("q1.a|0|0"), and the picked choices */
+  function saveDraft() {
+    if (!current) return;
+    const values = {};
+    for (const i of sheet.querySelectorAll('input[data-part]')) if (i.value !== '') values[`${i.dataset.part}|${i.dataset.r}|${i.dataset.c}`] = i.value;
+    for (const i of sheet.querySelectorAll('input[type=radio]:checked')) values[i.name] = i.value;
+    if (Object.keys(values).length === 0) remove(DRAFT(current.code));
+    else set(DRAFT(current.code), JSON.stringify({ saved: Date.now(), values }));
+  }
+
+  /** puts a saved draft back into the boxes; how many answers it held */
+  function restoreDraft(code) {
+    let draft = null;
+    try { draft = JSON.parse(get(DRAFT(code)) || 'null'); } catch { draft = null; }
+    if (!draft || typeof draft.values !== 'object' || draft.values === null) return 0;
+    let n = 0;
+    for (const i of sheet.querySelectorAll('input[data-part]')) {
+      const v = draft.values[`${i.dataset.part}|${i.dataset.r}|${i.dataset.c}`];
+      if (typeof v === 'string') { i.value = v; n++; }
+    }
+    for (const i of sheet.querySelectorAll('input[type=radio]')) {
+      if (draft.values[i.name] === i.value) { i.checked = true; n++; }
+    }
+    return n;
+  }
+
+  function clearFeedback() {
+    for (const fb of sheet.querySelectorAll('.feedback')) { fb.hidden = true; fb.textContent = ''; fb.className = 'feedback'; }
+    $('score').replaceChildren();
   }
 
   function collect() {
@@ -101,35 +166,105 @@
     try { const p = await res.json(); return p.detail || `Error ${res.status}`; } catch { return `Error ${res.status}`; }
   }
 
-  openForm.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const code = $('code').value.trim();
+  /**
+   * Opens a worksheet. The same worksheet again (Enter in the code or student box) keeps every
+   * answer; another one is opened with its own draft, if this device has one.
+   */
+  async function openWorksheet(code, quiet) {
     if (!code) return say($('open-status'), 'Type your worksheet code first.', true);
     say($('open-status'), 'Opening…');
-    const res = await fetch(`/api/v1/worksheets/${encodeURIComponent(code)}`);
+    let res;
+    try { res = await fetch(`/api/v1/worksheets/${encodeURIComponent(code)}`); } catch { return say($('open-status'), 'The server cannot be reached; your answers are kept on this device.', true); }
     if (!res.ok) return say($('open-status'), await problemText(res), true);
     const w = await res.json();
-    say($('open-status'), `Worksheet ${w.code}: ${w.questions.length} questions.`);
+    if (current && current.code === w.code) {
+      say($('open-status'), `Worksheet ${w.code} is open; your answers are kept.`);
+      return;
+    }
+    saveDraft();
     showWorksheet(w);
+    set('gradsheet.last', w.code);
+    const restored = restoreDraft(w.code);
+    say($('open-status'), `Worksheet ${w.code}: ${w.questions.length} questions.${restored ? ` Your ${restored === 1 ? 'answer' : `${restored} answers`} saved on this device ${restored === 1 ? 'is' : 'are'} back.` : ''}`);
+    if (!quiet) { const first = questions.querySelector('input'); if (first) first.focus(); }
+  }
+
+  openForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    openWorksheet($('code').value.trim(), false);
   });
+  $('student').addEventListener('input', () => set('gradsheet.student', $('student').value));
+  sheet.addEventListener('input', saveDraft);
+  sheet.addEventListener('change', saveDraft);
+  window.addEventListener('pagehide', saveDraft);
+
+  $('clear').addEventListener('click', () => {
+    if (!current) return;
+    if (!window.confirm(`Clear every answer on worksheet ${current.code}? They are removed from this device too.`)) return;
+    for (const i of sheet.querySelectorAll('input[data-part]')) i.value = '';
+    for (const i of sheet.querySelectorAll('input[type=radio]')) i.checked = false;
+    remove(DRAFT(current.code));
+    clearFeedback();
+    say($('open-status'), `Your answers on worksheet ${current.code} are cleared.`);
+    const first = questions.querySelector('input');
+    if (first) first.focus();
+  });
+
+  // the summary's links go to the part's first answer box
+  $('score').addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('a[data-part]');
+    if (!a) return;
+    e.preventDefault();
+    const box = document.getElementById(`part-${a.dataset.part}`);
+    if (!box) return;
+    box.scrollIntoView({ block: 'center' });
+    const input = box.querySelector('input');
+    if (input) input.focus();
+  });
+
+  // back where the student left off: the student id and the last worksheet, with its answers
+  const savedStudent = get('gradsheet.student'), savedCode = get('gradsheet.last');
+  if (savedStudent && !$('student').value) $('student').value = savedStudent;
+  if (savedCode && !$('code').value) { $('code').value = savedCode; openWorksheet(savedCode, true); }
+
+  /** the score and what needs attention, focused so a screen reader reads it at once */
+  function showScore(nodes, isError) {
+    const score = $('score');
+    score.replaceChildren(...nodes);
+    score.classList.toggle('error', Boolean(isError));
+    score.focus();
+  }
 
   sheet.addEventListener('submit', async (e) => {
     e.preventDefault();
+    saveDraft();
     const student = $('student').value.trim();
     // the submission schema requires the student id: say so here rather than send a submission the server refuses
-    if (!student) return say($('score'), 'Type your student id (above, beside the worksheet code) first.', true);
-    say($('score'), 'Checking…');
+    if (!student) return showScore([html('p', { text: 'Type your student id (above, beside the worksheet code) first.' })], true);
+    showScore([html('p', { text: 'Checking…' })]);
     const body = { format: 'gradsheet.submission/1', worksheet: current.code, student, answers: collect() };
-    const res = await fetch('/api/v1/grade', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!res.ok) return say($('score'), await problemText(res), true);
+    let res;
+    try { res = await fetch('/api/v1/grade', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }); } catch { return showScore([html('p', { text: 'The server cannot be reached; your answers are kept on this device. Try again in a moment.' })], true); }
+    if (!res.ok) return showScore([html('p', { text: await problemText(res) })], true);
     const result = await res.json();
+    const attention = [];
     for (const p of result.parts) {
       const fb = $(`fb-${p.id}`);
       if (!fb) continue;
       fb.hidden = false;
       fb.className = `feedback ${p.status}`;
-      fb.textContent = `${p.status} (${p.score}/${p.max}): ${p.feedback}`;
+      const word = WORDS[p.status] || p.status;
+      fb.replaceChildren(html('strong', { text: word }), ` (${p.score} of ${p.max} ${p.max === 1 ? 'point' : 'points'}): ${p.feedback}`);
+      if (p.status !== 'correct') attention.push(p);
     }
-    say($('score'), `Score: ${result.score} / ${result.max}`);
+    const nodes = [html('p', { text: `Score: ${result.score} / ${result.max}` })];
+    if (attention.length) {
+      nodes.push(html('p', { text: `${attention.length} ${attention.length === 1 ? 'part needs' : 'parts need'} attention:` }));
+      nodes.push(html('ul', { class: 'attention' }, attention.map((p) => {
+        const [q, label] = p.id.split('.');
+        return html('li', {}, [html('a', { href: `#part-${p.id}`, 'data-part': p.id, text: `${q.toUpperCase()} (${label}): ${WORDS[p.status] || p.status}` })]);
+      })));
+    } else nodes.push(html('p', { text: 'Every part is right.' }));
+    showScore(nodes);
   });
 })();
