@@ -319,18 +319,9 @@ export function answerTablesView(bank: Bank, variants: readonly KeyVariant[], so
  * every part's answer boxes or choice ticks (the worksheet's own `box` and `choices`), labelled
  * "1(a)" with the points. Derived from the worksheet's view, so it asks exactly what the sheet does.
  */
-export interface AnswerSheetView {
-  bankTitle: string;
-  bankTitleHtml: string;
-  course: string;
-  code: string;
-  student: string;
-  name: string;
-  digits: number;
-  acceptance: string;
-  totalPoints: number;
+export type AnswerSheetView = Pick<SheetView, 'bankTitle' | 'bankTitleHtml' | 'course' | 'code' | 'student' | 'name' | 'digits' | 'acceptance' | 'totalPoints'> & {
   questions: { number: number; title: string; points: number; parts: (PartView & { numberedLabel: string })[] }[];
-}
+};
 
 export function answerSheetView(sheet: SheetView): AnswerSheetView {
   return {
