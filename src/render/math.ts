@@ -8,7 +8,9 @@ import { GradsheetError } from '../errors.js';
 import { splitRichText } from '../problems/richtext.js';
 import { renderToLeanString } from './katex/lean.js';
 
-const cache = new Map<string, string>();
+/** Where math is shown: printed (lean HTML only) or on the self-check page (HTML with MathML). */
+type Medium = 'print' | 'page';
+const caches: Record<Medium, Map<string, string>> = { print: new Map(), page: new Map() };
 
 let lean = true;
 
@@ -18,19 +20,22 @@ let lean = true;
  */
 export function setLeanKatex(on: boolean): void {
   lean = on;
-  cache.clear();
+  caches.print.clear();
 }
 
-function typeset(tex: string, options: katex.KatexOptions): string {
-  return lean ? renderToLeanString(tex, options) : katex.renderToString(tex, options);
-}
-
-export function renderTex(tex: string, display = false): string {
+/**
+ * TeX typeset for a medium, cached. Printed: KaTeX's HTML, made lean. The self-check page (a
+ * browser, read by screen readers too): KaTeX's own HTML with MathML beside it (`htmlAndMathml`),
+ * so assistive technology reads the formula.
+ */
+function typeset(tex: string, display: boolean, medium: Medium): string {
+  const cache = caches[medium];
   const key = (display ? 'D' : 'I') + tex;
   let html = cache.get(key);
   if (html === undefined) {
+    const options: katex.KatexOptions = { displayMode: display, output: medium === 'page' ? 'htmlAndMathml' : 'html', strict: 'error', throwOnError: true, trust: false };
     try {
-      html = typeset(tex, { displayMode: display, output: 'html', strict: 'error', throwOnError: true, trust: false });
+      html = medium === 'print' && lean ? renderToLeanString(tex, options) : katex.renderToString(tex, options);
     } catch (e) {
       throw new GradsheetError('internal', `KaTeX cannot typeset ${JSON.stringify(tex)}: ${(e as Error).message}`, { cause: e });
     }
@@ -40,34 +45,27 @@ export function renderTex(tex: string, display = false): string {
   return html;
 }
 
-const pageCache = new Map<string, string>();
+/** TeX as printed HTML (worksheets, keys). */
+export function renderTex(tex: string, display = false): string {
+  return typeset(tex, display, 'print');
+}
 
-/**
- * TeX for the self-check page (a browser, read by screen readers too): KaTeX's own HTML with
- * MathML beside it (`htmlAndMathml`), so assistive technology reads the formula. The PDF path
- * (renderTex, lean and HTML only) is untouched.
- */
+/** TeX for the self-check page: with MathML. The printed form (renderTex) is untouched. */
 export function renderTexForPage(tex: string, display = false): string {
-  const key = (display ? 'D' : 'I') + tex;
-  let html = pageCache.get(key);
-  if (html === undefined) {
-    try {
-      html = katex.renderToString(tex, { displayMode: display, output: 'htmlAndMathml', strict: 'error', throwOnError: true, trust: false });
-    } catch (e) {
-      throw new GradsheetError('internal', `KaTeX cannot typeset ${JSON.stringify(tex)}: ${(e as Error).message}`, { cause: e });
-    }
-    if (pageCache.size > 20000) pageCache.clear();
-    pageCache.set(key, html);
-  }
-  return html;
+  return typeset(tex, display, 'page');
 }
 
-/** Rich text as HTML for the self-check page: the math with MathML (renderTexForPage). */
-export function renderRichForPage(text: string): string {
-  return splitRichText(text).map((s) => ('math' in s ? renderTexForPage(s.math) : escapeHtml(s.text))).join('');
+/** Rich text (plain text with $…$ TeX) as HTML for a medium: the text escaped, the math typeset. */
+function rich(text: string, medium: Medium): string {
+  return splitRichText(text).map((s) => ('math' in s ? typeset(s.math, false, medium) : escapeHtml(s.text))).join('');
 }
 
-/** Rich text (plain text with $…$ TeX) as HTML: the text escaped, the math typeset. */
+/** Rich text as printed HTML. */
 export function renderRich(text: string): string {
-  return splitRichText(text).map((s) => ('math' in s ? renderTex(s.math) : escapeHtml(s.text))).join('');
+  return rich(text, 'print');
+}
+
+/** Rich text as HTML for the self-check page: the math with MathML. */
+export function renderRichForPage(text: string): string {
+  return rich(text, 'page');
 }
