@@ -12,7 +12,7 @@ import type { Bank } from '../problems/bank.js';
 import type { WorkingSpace } from '../problems/working-space.js';
 import type { KeyVariant } from '../problems/key.js';
 import { katexCss, type PdfPageOptions, type Printer } from './browser.js';
-import { answerSheetView, answerTablesView, coverView, sheetView, type Paper, type SheetOptions } from './sheets.js';
+import { answerSheetView, answerTablesView, coverView, sheetView, type Paper, type SheetOptions, type SheetView } from './sheets.js';
 import type { Templates } from './templates.js';
 import { titleText } from './typeset.js';
 
@@ -59,13 +59,12 @@ export function standaloneClassSet(t: Templates, title: string, variants: readon
 
 /** A worksheet; with `answerSheet`, its instructions send the answers to the separate answer sheet. */
 export function worksheetDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper, options: SheetOptions & { answerSheet?: boolean } = {}): RenderedDocument {
-  const view = { ...sheetView(bank, variant, false, options), separateAnswerSheet: options.answerSheet === true };
-  const html = t.worksheet(view);
-  return {
-    html,
-    head: t.page(view),
-    pdf: { format: paper, margin: MARGIN },
-  };
+  return worksheetFromView(t, sheetView(bank, variant, false, options), paper, options.answerSheet === true);
+}
+
+function worksheetFromView(t: Templates, sheet: SheetView, paper: Paper, answerSheet: boolean): RenderedDocument {
+  const view = { ...sheet, separateAnswerSheet: answerSheet };
+  return { html: t.worksheet(view), head: t.page(view), pdf: { format: paper, margin: MARGIN } };
 }
 
 /**
@@ -92,7 +91,12 @@ export function answerTablesDocument(t: Templates, bank: Bank, variants: readonl
 
 /** One student's separate answer sheet: a page of answer boxes and ticks, labelled 1(a), with the code. */
 export function answerSheetDocument(t: Templates, bank: Bank, variant: KeyVariant, paper: Paper): RenderedDocument {
-  const view = answerSheetView(sheetView(bank, variant, false));
+  // the answer sheet shows boxes, not the room to work: no worked solution is needed to size it
+  return answerSheetFromView(t, sheetView(bank, variant, false, { workingSpace: 'none' }), paper);
+}
+
+function answerSheetFromView(t: Templates, sheet: SheetView, paper: Paper): RenderedDocument {
+  const view = answerSheetView(sheet);
   return { html: t.answerSheet(view), head: t.page(view), pdf: { format: paper, margin: MARGIN } };
 }
 
@@ -181,11 +185,24 @@ export function classSetDocuments(t: Templates, bank: Bank, variants: readonly K
   const cover = made(() => keyCoverDocument(t, bank, variants, paper, { tables: true, solutions }));
   const tables = made(() => answerTablesDocument(t, bank, variants, paper, solutions));
   const keys = made((i) => keyDocument(t, bank, variants[i]!, paper));
+  // a student's worksheet and answer sheet are built from one view: it is kept from the one to the other
+  const views = new Map<number, SheetView>();
+  const viewOf = (i: number): SheetView => {
+    const view = views.get(i) ?? sheetView(bank, variants[i]!, false, options.workingSpace ? { workingSpace: options.workingSpace } : {});
+    if (options.answerSheets) views.set(i, view);
+    return view;
+  };
   return {
     count: variants.length,
     duplex: options.duplex,
-    sheet: made((i) => worksheetDocument(t, bank, variants[i]!, paper, { answerSheet: options.answerSheets, ...(options.workingSpace ? { workingSpace: options.workingSpace } : {}) })),
-    ...(options.answerSheets ? { answerSheet: made((i) => answerSheetDocument(t, bank, variants[i]!, paper)) } : {}),
+    sheet: made((i) => worksheetFromView(t, viewOf(i), paper, options.answerSheets)),
+    ...(options.answerSheets ? {
+      answerSheet: made((i) => {
+        const view = viewOf(i);
+        views.delete(i);
+        return answerSheetFromView(t, view, paper);
+      }),
+    } : {}),
     ...(options.key === 'none' ? {} : { key: { cover: () => cover(0), tables: () => tables(0), ...(solutions ? { sheet: keys } : {}) } }),
   };
 }

@@ -119,11 +119,13 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
   const shared = sharedNotations(builtQuestions);
   const questions = variant.questions.map((q, n): QuestionView => {
     const built = builtQuestions[n]!;
-    const solution: Solution = solve(q.instance);
+    // the worked solution: printed in the key, and on a worksheet what sizes the room to work
+    const worked = withAnswers || mmPerLine > 0;
+    const solution: Solution | undefined = worked ? solve(q.instance) : undefined;
     const once = built.notation && shared.some((s) => s.id === built.notation!.id);
     const parts = q.parts.map((p, k): PartView => {
       const spec = built.parts[k]!;
-      const steps = spec.solution(solution);
+      const steps = solution ? spec.solution(solution) : [];
       return {
         id: p.id,
         label: spec.key,
@@ -150,7 +152,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
       notationRef: once ? `For ${built.notation!.name}, see Notation at the top of the sheet.` : '',
       givenHtml: built.given().map((line) => renderTex(line, true)),
       parts,
-      chartSvg: withAnswers ? chartFor(q.type, solution) : '',
+      chartSvg: withAnswers && solution ? chartFor(q.type, solution) : '',
     };
   });
   return {
