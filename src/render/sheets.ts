@@ -134,7 +134,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
         kind: p.kind,
         box: boxShape(p.answer),
         choices: (p.choices ?? []).map((c) => ({ value: c, html: titleHtml(c) })),
-        answerHtml: !withAnswers ? '' : typeof p.answer === 'string' ? `<span class="choice-answer">${titleHtml(p.answer)}</span>` : renderTex(texValue(p.answer, bank.digits)),
+        answerHtml: withAnswers ? answerHtml(p.answer, bank.digits) : '',
         answerText: withAnswers ? plainValue(p.answer, bank.digits) : '',
         acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === rule ? '' : `accepted: ${acceptance(p.tolerance)}`,
         workMm: Math.round(workingLines(p.kind, steps) * mmPerLine),
@@ -181,6 +181,11 @@ function sharedNotations(built: readonly BuiltQuestion[]): Notation[] {
     uses.set(b.notation.id, entry);
   }
   return [...uses.values()].filter((u) => u.count > 1).map((u) => u.notation);
+}
+
+/** An answer as the key prints it: a choice as its text (typeset), a value in TeX at `digits`. */
+function answerHtml(value: AnswerValue, digits: number): string {
+  return typeof value === 'string' ? `<span class="choice-answer">${titleHtml(value)}</span>` : renderTex(texValue(value, digits));
 }
 
 /** Long-range questions get the picture of their per-step terms in the key. */
@@ -281,8 +286,7 @@ function partKeyOf(questionId: string, partId: string): string {
  * matrix (its rows are the answer's shape).
  */
 export function compactAnswerHtml(value: AnswerValue, digits: number): string {
-  if (typeof value === 'string') return `<span class="choice-answer">${titleHtml(value)}</span>`;
-  if (typeof value === 'number' || (value.length > 0 && Array.isArray(value[0]))) return renderTex(texValue(value, digits));
+  if (typeof value === 'string' || typeof value === 'number' || (value.length > 0 && Array.isArray(value[0]))) return answerHtml(value, digits);
   const v = value as number[];
   if (v.length === 1) return renderTex(texValue(v[0]!, digits));
   return renderTex(`\\begin{bmatrix}${v.map((x) => texValue(x, digits)).join(' & ')}\\end{bmatrix}^{\\mathsf T}`);
