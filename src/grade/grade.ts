@@ -9,7 +9,7 @@ import type { KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
 import type { PartSpec, SheetStyle } from '../problems/types.js';
 import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
-import { keyVariant } from '../problems/key.js';
+import { keyVariant, splitPartId } from '../problems/key.js';
 import { entries, markPart, preview, round, type MarkedPart, type PartResult, type ReadValue } from './mark.js';
 
 export interface GradeResult {
@@ -165,7 +165,7 @@ export class Grader {
         const marked: MarkedPart = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
           ? { id: part.id, max: part.points, status: 'invalid' as const, score: 0, feedback: Object.hasOwn(raw, 'tooLarge') ? `The answer has more than ${MAX_ENTRIES} entries.` : 'The answer should be a number, a list of numbers or a list of rows, not an object.' }
           : markPart(part, raw, { spec, earlier, correct, generator, reveal: this.#reveal, digits: this.digits });
-        const key = part.id.slice(part.id.lastIndexOf('.') + 1);
+        const { key } = splitPartId(part.id);
         if (marked.read !== undefined) earlier[key] = marked.read;
         if (marked.status === 'correct') correct.add(key);
         let feedback = marked.feedback;

@@ -18,6 +18,7 @@
  *   code, which compares anything only when several students share a variant.
  */
 import type { PartStatus } from './mark.js';
+import { splitPartId } from '../problems/key.js';
 
 /** One part of one sheet, as graded. */
 export interface SheetPart {
@@ -132,12 +133,6 @@ export interface PartAnalysis {
   byVariant: { variants: number; spread: Spread | null };
 }
 
-/** The question a part belongs to: its id up to the last dot ("q5.c" → "q5"). */
-function questionOf(partId: string): string {
-  const dot = partId.lastIndexOf('.');
-  return dot < 0 ? partId : partId.slice(0, dot);
-}
-
 /** Every part's analysis over the sheets that count, parts in the order they first appear. Parts worth no points (unknown ids) are left out. */
 export function analyseParts(sheets: readonly Sheet[]): PartAnalysis[] {
   const columns = new Map<string, { sheet: number[]; score: number[]; max: number[]; status: PartStatus[]; mistake: (string | undefined)[] }>();
@@ -153,9 +148,9 @@ export function analyseParts(sheets: readonly Sheet[]): PartAnalysis[] {
     const mistakes = new Map<string, number>();
     for (const m of c.mistake) if (m !== undefined) mistakes.set(m, (mistakes.get(m) ?? 0) + 1);
     // the choice parts of this question whose right answer is not the same on every sheet
-    const question = questionOf(id);
+    const { question } = splitPartId(id);
     const drawnParts = new Set<string>();
-    for (const si of c.sheet) for (const k of Object.keys(sheets[si]!.drawn ?? {})) if (questionOf(k) === question) drawnParts.add(k);
+    for (const si of c.sheet) for (const k of Object.keys(sheets[si]!.drawn ?? {})) if (splitPartId(k).question === question) drawnParts.add(k);
     const byDrawn = [...drawnParts].sort().flatMap((part) => {
       const rows = c.sheet.map((si, i) => ({ label: sheets[si]!.drawn?.[part], i })).filter((r): r is { label: string; i: number } => r.label !== undefined);
       if (new Set(rows.map((r) => r.label)).size < 2) return [];

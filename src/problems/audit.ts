@@ -17,6 +17,7 @@ import type { DrawStats, GeneratedPart, RejectReason } from './generate.js';
 import { answerEntries, freePoint, printedNumbers, type FreePoint } from './printed.js';
 import { statement, type AnswerValue, type PartKind } from './types.js';
 import { generateVariant, practiceSecret, practiceStudents } from './variants.js';
+import { partId } from './key.js';
 
 /**
  * What a fair bank keeps to, measured over the audited variants. Shares are fractions of the
@@ -244,7 +245,7 @@ function percent(x: number): string {
 
 function partFigures(t: PartTally): PartAudit {
   const n = t.variants;
-  const id = `${t.question.id}.${t.key}`;
+  const id = partId(t.question.id, t.key);
   let mostCommon = 0;
   for (const c of t.answers.values()) mostCommon = Math.max(mostCommon, c);
   const audit: PartAudit = {

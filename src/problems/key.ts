@@ -60,6 +60,17 @@ export interface AnswerKey {
   variants: KeyVariant[];
 }
 
+/** A part's id in keys and submissions: its question's id, a dot and the part's key ("q3.b"). Question ids hold no dot. */
+export function partId(questionId: string, key: string): string {
+  return `${questionId}.${key}`;
+}
+
+/** The question id and the part key of a part id: either side of its last dot (the whole id for both when it has none). */
+export function splitPartId(id: string): { question: string; key: string } {
+  const dot = id.lastIndexOf('.');
+  return dot < 0 ? { question: id, key: id } : { question: id.slice(0, dot), key: id.slice(dot + 1) };
+}
+
 export function shapeOf(value: AnswerValue): number[] {
   if (typeof value !== 'object') return [];
   if (value.length > 0 && Array.isArray(value[0])) return [value.length, (value[0] as number[]).length];
@@ -78,14 +89,14 @@ export function keyVariant(v: Variant): KeyVariant {
       instance: generated.instance,
       params: q.params,
       parts: generated.parts.map((p) => ({
-        id: `${q.id}.${p.spec.key}`,
+        id: partId(q.id, p.spec.key),
         kind: p.spec.kind,
         answer: p.answer,
         points: q.partPoints[p.spec.key] ?? q.points,
         ...(p.spec.kind === 'choice' ? { choices: p.choices ?? p.spec.choices ?? [] } : { tolerance: p.tolerance }),
         prompt: p.spec.prompt,
         shape: shapeOf(p.answer),
-        ...(p.spec.dependsOn?.length ? { dependsOn: p.spec.dependsOn.map((k) => `${q.id}.${k}`) } : {}),
+        ...(p.spec.dependsOn?.length ? { dependsOn: p.spec.dependsOn.map((k) => partId(q.id, k)) } : {}),
         ...(p.mistakes.length ? { mistakes: p.mistakes } : {}),
       })),
     })),

@@ -8,7 +8,7 @@ import type { Bank } from '../problems/bank.js';
 import { DEFAULT_WORKING_SPACE, type WorkingSpace } from '../problems/working-space.js';
 import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { plainValue, texValue } from '../problems/format.js';
-import { numericTolerances, type KeyPart, type KeyVariant } from '../problems/key.js';
+import { numericTolerances, splitPartId, type KeyPart, type KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
 import { statement, type AnswerValue, type BuiltQuestion, type Notation, type PartKind, type SolutionStep } from '../problems/types.js';
 import { solve, type Solution } from '../models/solve.js';
@@ -275,11 +275,6 @@ function tableColumns(variants: readonly KeyVariant[], digits: number): 2 | 3 {
   return 3;
 }
 
-/** A part's key (`a` of `q3.a`): the part id is the question id, a dot and the key (key.ts). */
-function partKeyOf(questionId: string, partId: string): string {
-  return partId.startsWith(`${questionId}.`) ? partId.slice(questionId.length + 1) : partId;
-}
-
 /**
  * An answer as the key tables print it, at `digits` significant figures: a number or a choice as
  * it is, a vector as a row (transposed, so a column does not make a tall row), a matrix as a
@@ -302,7 +297,7 @@ export function answerTablesView(bank: Bank, variants: readonly KeyVariant[], so
     columns: tableColumns(variants, bank.digits),
     tables: variants.map((v): AnswerTableView => {
       const rows = v.questions.flatMap((q, n) => q.parts.map((p, k): AnswerTableRow => ({
-        label: `${n + 1}(${partKeyOf(q.id, p.id)})`,
+        label: `${n + 1}(${splitPartId(p.id).key})`,
         answerHtml: compactAnswerHtml(p.answer, bank.digits),
         answerText: plainValue(p.answer, bank.digits),
         points: p.points,
