@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnswerKey } from '../src/problems/key.js';
 import { gradsheet } from './support/cli.js';
+import { GIVEN_KEPT_LINES, givenGroups } from '../src/render/sheets.js';
 import { pageFill } from './support/page-fill.js';
 import { tempDir } from './support/tmp.js';
 
@@ -43,15 +44,27 @@ function render(bank: string, extra: string[], name: string, count = 2): { sheet
   };
 }
 
+const BANKS = ['bptt-basics', 'vanishing-exploding', 'lstm-memory', 'midterm'];
+
 describe('worksheet layout', () => {
   const sets: Record<string, { sheets: string[]; key: AnswerKey }> = {};
+  const fills: Record<string, { sheets: string[]; key: AnswerKey }> = {};
   beforeAll(() => {
     sets.midterm = render('midterm', [], 'midterm');
     sets.midtermNone = render('midterm', ['--working-space', 'none'], 'midterm-none');
     sets.midtermLots = render('midterm', ['--working-space', 'lots'], 'midterm-lots', 1);
     sets.basics = render('bptt-basics', [], 'basics');
     sets.vanishing = render('vanishing-exploding', [], 'vanishing', 1);
-  }, 240_000);
+    // every bank at the default working space and with none, on A4 and on Letter, for the page fill
+    for (const bank of BANKS) {
+      for (const space of ['some', 'none'] as const) {
+        for (const paper of ['a4', 'letter'] as const) {
+          const name = `${bank}-${space}-${paper}`;
+          fills[name] = render(bank, ['--working-space', space, '--paper', paper], name);
+        }
+      }
+    }
+  }, 480_000);
 
   it('prints midterm on at most 5 A4 pages with the default working space, 4 with none, and bptt-basics on 2', () => {
     for (const f of sets.midterm!.sheets) expect(pages(f), f).toBeLessThanOrEqual(5);
@@ -61,8 +74,9 @@ describe('worksheet layout', () => {
     expect(pages(sets.midtermLots!.sheets[0]!)).toBeGreaterThan(pages(sets.midtermNone!.sheets[0]!));
   });
 
-  it('uses at least 70% of every page but the last of a sheet', async () => {
-    for (const set of [sets.midterm!, sets.midtermNone!, sets.basics!]) {
+  it('uses at least 70% of every page but the last of a sheet, for every bank with the default working space and with none, on A4 and Letter', async () => {
+    expect(Object.keys(fills)).toHaveLength(BANKS.length * 4);
+    for (const set of Object.values(fills)) {
       for (const f of set.sheets) {
         const fill = await pageFill(readFileSync(f), dir);
         fill.slice(0, -1).forEach((used, i) => expect(used, `${f} page ${i + 1}: ${Math.round(used * 100)}% used`).toBeGreaterThanOrEqual(0.7));
@@ -122,5 +136,21 @@ describe('worksheet layout', () => {
     const bad = gradsheet(['render', '--bank', 'midterm', '--seed', 's', '--out', join(dir, 'bad'), '--working-space', 'plenty']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr.trim()).toBe('gradsheet render: --working-space should be none, some or lots, not "plenty".');
+  });
+});
+
+describe('given data in groups a page may break between', () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}`);
+  it('keeps short data in one group, which never breaks', () => {
+    expect(givenGroups([])).toEqual([]);
+    expect(givenGroups(lines(1))).toEqual([lines(1)]);
+    expect(givenGroups(lines(2 * GIVEN_KEPT_LINES + 1))).toEqual([lines(2 * GIVEN_KEPT_LINES + 1)]);
+  });
+  it('keeps the first lines with the statement and the last with the first part, and lets the page break between the others', () => {
+    const groups = givenGroups(lines(12));
+    expect(groups[0]).toEqual(['line 1', 'line 2', 'line 3']);
+    expect(groups.at(-1)).toEqual(['line 10', 'line 11', 'line 12']);
+    expect(groups.slice(1, -1)).toEqual([['line 4'], ['line 5'], ['line 6'], ['line 7'], ['line 8'], ['line 9']]);
+    expect(groups.flat()).toEqual(lines(12));
   });
 });

@@ -72,9 +72,25 @@ export interface QuestionView {
   introHtml: string;
   /** where the definition it builds on is, when the sheet prints it once ("" otherwise) */
   notationRef: string;
-  givenHtml: string[];
+  /** the given data's lines in groups a page may break between (givenGroups) */
+  givenGroups: string[][];
   parts: PartView[];
   chartSvg: string;
+}
+
+/** Lines of given data kept with the statement above them, and with the first part below them. */
+export const GIVEN_KEPT_LINES = 3;
+
+/**
+ * The given data's lines grouped for printing: the first GIVEN_KEPT_LINES stay with the statement
+ * and the last GIVEN_KEPT_LINES with the first part; a page may break between the lines in between.
+ * A short block is one group (it never breaks). So a question whose data fills half a page starts
+ * on the page where the previous one ends, instead of leaving that page half empty.
+ */
+export function givenGroups(lines: readonly string[]): string[][] {
+  if (lines.length === 0) return [];
+  if (lines.length <= 2 * GIVEN_KEPT_LINES + 1) return [[...lines]];
+  return [lines.slice(0, GIVEN_KEPT_LINES), ...lines.slice(GIVEN_KEPT_LINES, -GIVEN_KEPT_LINES).map((l) => [l]), lines.slice(-GIVEN_KEPT_LINES)];
 }
 
 export interface SheetView {
@@ -150,7 +166,7 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
       points: parts.reduce((a, p) => a + p.points, 0),
       introHtml: renderRich(once ? built.intro : statement(built)),
       notationRef: once ? `For ${built.notation!.name}, see Notation at the top of the sheet.` : '',
-      givenHtml: built.given().map((line) => renderTex(line, true)),
+      givenGroups: givenGroups(built.given().map((line) => renderTex(line, true))),
       parts,
       chartSvg: withAnswers && solution ? chartFor(q.type, solution) : '',
     };
