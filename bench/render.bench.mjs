@@ -11,6 +11,12 @@
  * timed here, in turns with gradsheet (bench/latex-baseline.mjs: the same 30 worksheets as
  * amsmath documents, `xargs -P2 pdflatex`), and the goal is judged against it; `ratio_fixed` is
  * against the issue's 2.3 s. A full run (with the answer key and worked solutions) is timed once.
+ *
+ * Since the print issue, gradsheet sets this worksheet on one page (compact layout, answer boxes
+ * beside their labels) where the amsmath documents take two, so pages per second would count the
+ * same work at half the rate. The goal is judged like for like: the same 30 worksheets, so
+ * worksheets per second (`ratio` = pdflatex's seconds / gradsheet's). Pages per second are still
+ * reported.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -67,12 +73,14 @@ export default async function renderBench() {
   console.log(latex
     ? `  pdflatex here, in turns with it: ${latexBest.toFixed(2)} s for ${latexPages} pages (${latexPagesPerSecond.toFixed(1)} pages/s); the issue's figure: ${FIXED_BASELINE_S} s (${fixedPagesPerSecond.toFixed(1)} pages/s)`
     : `  pdflatex is not installed, so the baseline is the issue's figure: ${FIXED_BASELINE_S} s (${fixedPagesPerSecond.toFixed(1)} pages/s)`);
-  const ratioFixed = pagesPerSecond / fixedPagesPerSecond;
+  // like for like: the same 30 worksheets (see the header), so the ratio of seconds
+  const ratioFixed = FIXED_BASELINE_S / best;
   return {
     name: `render ${STUDENTS}-student class set`,
     seconds: best, seconds_with_key: full.seconds, pages, pages_per_s: pagesPerSecond,
+    worksheets_per_s: STUDENTS / best,
     pdflatex_s: latex ? latexBest : null, pdflatex_pages_per_s: latexPagesPerSecond,
-    ratio: latex ? pagesPerSecond / latexPagesPerSecond : ratioFixed,
+    ratio: latex ? latexBest / best : ratioFixed,
     ratio_fixed: ratioFixed,
     goal: 'ratio >= 1',
   };
