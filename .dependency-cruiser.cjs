@@ -1,7 +1,7 @@
 /**
  * The layering of STYLE.md, checked by `npm test` (scripts/test.sh): data flows one way,
  *   base (errors, validation, json, html, trace, version) → engine → models → contract
- *   → problems → { grade, render } → server → commands (cli, index)
+ *   → problems → { grade, render } → store → server → commands (cli, index)
  * and nothing lower imports anything higher; no import circles; the pure core (engine, models,
  * contract, problems, grade) touches no file system and starts no process.
  */
@@ -14,6 +14,7 @@ const LAYERS = [
   layer('problems', '^src/problems/'),
   layer('grade', '^src/grade/'),
   layer('render', '^src/render/'),
+  layer('store', '^src/store/'),
   layer('server', '^src/server/'),
   layer('commands', '^src/(commands/|cli\\.ts$|index\\.ts$)'),
 ];

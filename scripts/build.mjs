@@ -22,6 +22,9 @@ await build({
   sourcemap: true,
   // CommonJS dependencies (Handlebars, seedrandom, pdf-lib) call require() for Node's built-ins
   banner: { js: "import { createRequire as __gradsheetCreateRequire } from 'node:module'; const require = __gradsheetCreateRequire(import.meta.url);" },
+  // a native addon (compiled at npm ci) is loaded from node_modules, not bundled; pg's optional
+  // libpq binding is not installed
+  external: ['better-sqlite3', 'pg-native'],
   logLevel: 'warning',
 });
 await chmod('dist/cli.js', 0o755);

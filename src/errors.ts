@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'forbidden' // a wrong token, teacher routes closed, or a worksheet code issued to another student
   | 'wrong-method' // an HTTP method a route does not answer
   | 'too-large' // a body or batch over its limit
-  | 'unsupported-type'; // a body that is not application/json
+  | 'unsupported-type' // a body that is not application/json
+  | 'refused' // a submission the assignment's policy does not take (no attempts left, past the due time)
+  | 'unavailable'; // the database cannot be reached or written (a full disk): nothing was recorded
 
 /**
  * The CLI's one table from codes to exit codes: 70 (EX_SOFTWARE) for gradsheet's own fault, 2 for
@@ -37,6 +39,8 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   'wrong-method': 2,
   'too-large': 2,
   'unsupported-type': 2,
+  refused: 2,
+  unavailable: 69, // EX_UNAVAILABLE
 };
 
 /** The server's one table from codes to HTTP statuses. */
@@ -50,6 +54,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   'wrong-method': 405,
   'too-large': 413,
   'unsupported-type': 415,
+  refused: 409,
+  unavailable: 503,
   numeric: 500,
   browser: 500,
   internal: 500,

@@ -7,6 +7,7 @@ import { Grader } from '../grade/grade.js';
 import { keySchema } from '../grade/schemas.js';
 import { practiceSecret } from '../problems/variants.js';
 import type { KeyVariant } from '../problems/key.js';
+import type { Bank } from '../problems/bank.js';
 import { parseWith } from '../validation.js';
 import { loadBank, readSecret } from './files.js';
 import { readJson } from './io.js';
@@ -19,16 +20,20 @@ export const KEY_OPTIONS = {
   reveal: { type: 'boolean', default: false },
 } as const;
 
-export async function loadGrader(o: { key?: string; bank?: string; 'secret-file'?: string; seed?: string; reveal?: boolean }, command: string): Promise<{ grader: Grader; title: string }> {
+/**
+ * The grader for a command's options; `bank` when the variants come from one (its assignment
+ * policy), and `against`, what a regrade says it marked against.
+ */
+export async function loadGrader(o: { key?: string; bank?: string; 'secret-file'?: string; seed?: string; reveal?: boolean }, command: string): Promise<{ grader: Grader; title: string; bank?: Bank; against: string }> {
   const options = { reveal: o.reveal === true };
   if (o.key) {
     if (o.bank || o['secret-file'] || o.seed) throw new GradsheetError('usage', `${command} takes either --key or --bank with --secret-file (or --seed), not both.`);
     const key = parseWith(keySchema, await readJson(o.key), `answer key ${o.key}`);
-    return { grader: Grader.fromKey(key as unknown as { digits: number; variants: KeyVariant[] }, options), title: key.bank.title };
+    return { grader: Grader.fromKey(key as unknown as { digits: number; variants: KeyVariant[] }, options), title: key.bank.title, against: `answer key ${o.key} (bank ${key.bank.id}, sha256 ${key.bank.hash.slice(0, 12)}…)` };
   }
   if (!o.bank) throw new GradsheetError('usage', `${command} needs --key key.json, or --bank NAME|PATH with --secret-file FILE (or --seed S for practice sheets).`);
   if (!o['secret-file'] === !o.seed) throw new GradsheetError('usage', `${command} with --bank needs exactly one of --secret-file FILE and --seed S.`);
   const bank = await loadBank(o.bank);
   const secret = o.seed !== undefined ? practiceSecret(o.seed) : await readSecret(o['secret-file']!);
-  return { grader: Grader.fromBank(bank, secret, options), title: bank.title };
+  return { grader: Grader.fromBank(bank, secret, options), title: bank.title, bank, against: `bank ${bank.id} (sha256 ${bank.hash.slice(0, 12)}…)` };
 }

@@ -56,6 +56,16 @@ export class Grader {
     return new Grader({ kind: 'bank', bank, secret }, options);
   }
 
+  /** The same variants, graded with other options (their rebuilt parts are cached anew). */
+  withOptions(options: GraderOptions): Grader {
+    return new Grader(this.#source, options);
+  }
+
+  /** Whether feedback states the right answers. */
+  get reveals(): boolean {
+    return this.#reveal;
+  }
+
   get digits(): number {
     return this.#source.kind === 'key' ? this.#source.digits : this.#source.bank.digits;
   }
@@ -202,3 +212,20 @@ export class Grader {
 }
 
 
+
+/**
+ * A result whose feedback gives each part's status and score but does not name the mistake made
+ * (an assignment's `feedbackBeforeDue: "score"`). What an answer that could not be read needs (what
+ * to type instead) is kept: that says nothing about the mathematics.
+ */
+export function withoutMistakes(result: GradeResult): GradeResult {
+  const said: Record<string, string> = { correct: 'Correct.', partial: 'Partly correct.', incorrect: 'Not correct.' };
+  return {
+    ...result,
+    parts: result.parts.map((p) => {
+      if (!(p.status in said)) return p;
+      const { mistake: _mistake, carried: _carried, ...rest } = p;
+      return { ...rest, feedback: said[p.status]! };
+    }),
+  };
+}

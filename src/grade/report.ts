@@ -10,7 +10,7 @@ import { escapeHtml } from '../html.js';
 import type { GradeResult } from './grade.js';
 import { MIN_GROUP, type GroupFacility, type PartAnalysis, type Spread } from './item-analysis.js';
 
-function csvField(v: string | number): string {
+export function csvField(v: string | number): string {
   let s = String(v);
   // a text field a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is quoted
   // as text, so a submitted "student" cannot become a formula in the teacher's gradebook

@@ -8,6 +8,7 @@ import { DEFAULT_TOLERANCE, toleranceSchema, type Tolerance } from '../contract/
 import { issueSentence, parseWith } from '../validation.js';
 import { PROBLEM_TYPE_IDS, problemType } from './registry.js';
 import { WORKING_SPACES, type WorkingSpace } from './working-space.js';
+import { assignmentSchema, type AssignmentPolicy } from './assignment.js';
 import { LATEST_GENERATOR } from './generator-version.js';
 import type { AnyProblemType, PartSpec } from './types.js';
 
@@ -41,6 +42,8 @@ export const bankSchema = z.object({
   tolerance: toleranceSchema.default(DEFAULT_TOLERANCE),
   /** room to work under each part of a printed worksheet (render's --working-space overrides it) */
   workingSpace: z.enum(WORKING_SPACES).optional(),
+  /** the online assignment's policy (assignment.ts; serve's flags override it): not in the hash */
+  assignment: assignmentSchema.optional(),
   questions: z.array(questionSchema).min(1).max(50),
 }).strict().superRefine((bank, ctx) => {
   const seen = new Map<string, number>();
@@ -82,6 +85,8 @@ export interface Bank {
   description?: string;
   digits: number;
   workingSpace?: WorkingSpace;
+  /** the online assignment's policy, when the bank sets one */
+  assignment?: AssignmentPolicy;
   /** the generator version variants are drawn with (1 when the bank names none) */
   generator: number;
   tolerance: Tolerance;
@@ -116,8 +121,10 @@ export function parseBank(input: unknown, source = 'question bank'): Bank {
       tolerance: q.tolerance ?? bank.tolerance,
     }));
   });
-  const hash = createHash('sha256').update(canonicalJson(bank)).digest('hex');
-  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, ...(bank.workingSpace ? { workingSpace: bank.workingSpace } : {}), generator: bank.generator ?? 1, tolerance: bank.tolerance, questions, hash };
+  // the assignment policy draws nothing: a bank keeps its hash (and its printed keys) when it gains one
+  const { assignment, ...drawn } = bank;
+  const hash = createHash('sha256').update(canonicalJson(drawn)).digest('hex');
+  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, ...(bank.workingSpace ? { workingSpace: bank.workingSpace } : {}), ...(assignment ? { assignment } : {}), generator: bank.generator ?? 1, tolerance: bank.tolerance, questions, hash };
 }
 
 /** A part's tolerance: the problem type's own when it needs one (log₁₀ magnitudes), else the bank's. */

@@ -10,8 +10,18 @@
  *   GET  /healthz
  *   GET  /api/v1/worksheets/{code}      a variant's questions, without answers
  *   GET  /api/v1/keys/{code}            the variant with its answers (teacher token)
- *   POST /api/v1/grade                  one submission → its result; an array (≤ 1000) → results (teacher token)
+ *   POST /api/v1/grade                  a check: one submission → its result (recorded only if the
+ *                                       assignment records checks); an array (≤ 1000) → results (teacher token)
+ *   POST /api/v1/submissions            a submission for credit: graded, recorded, 201 once committed
+ *   GET  /api/v1/worksheets/{code}/submissions?student=…   the student's own attempts
+ *   GET  /api/v1/submissions            stored submissions, filtered and paged, JSON or JSONL (teacher token)
+ *   GET  /api/v1/submissions/{id}       one, with the results regrades replaced (teacher token)
+ *   GET  /api/v1/gradebook.csv          the counted attempt per student (teacher token)
+ *   POST /api/v1/regrade                re-marks every stored submission against the bank or key as it
+ *                                       is now on disk, and reports what changed (teacher token)
  *   GET  /api/v1/schema/{submission|result}
+ *
+ * Nothing a student submits is ever logged.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,7 +30,10 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono';
 import { GradsheetError, HTTP_STATUS, isGradsheetError, parseJsonText, type ErrorCode } from '../errors.js';
 import { parseWith } from '../validation.js';
-import type { Grader, GradeResult } from '../grade/grade.js';
+import { withoutMistakes, type Grader, type GradeResult } from '../grade/grade.js';
+import { DEFAULT_POLICY, isLate, namesMistakes, revealsAnswers, type AssignmentPolicy } from '../problems/assignment.js';
+import { gradebookCsv, storedJson } from '../store/export.js';
+import type { Store, StoredSubmission } from '../store/store.js';
 import { jsonSchema, submissionSchema } from '../grade/schemas.js';
 import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { numericTolerances } from '../problems/key.js';
@@ -34,6 +47,14 @@ import { statement, type SheetStyle } from '../problems/types.js';
 
 export interface AppOptions {
   grader: Grader;
+  /** where submissions are recorded; without one the submission routes answer 503 */
+  store?: Store;
+  /** the assignment's policy (attempts, due time, feedback, answers shown) */
+  policy?: AssignmentPolicy;
+  /** the grader as the bank or key is now on disk, for a regrade; `against` names it */
+  reload?: () => Promise<{ grader: Grader; against: string }>;
+  /** the clock (tests set it) */
+  now?: () => Date;
   /** the teacher's bearer token; without one, teacher routes answer 403 */
   token?: string;
   /** static assets: the page's script and style */
@@ -112,16 +133,67 @@ export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
   };
 }
 
+/** A stored submission marked again by `grader` (a regrade). A body that no longer grades keeps its reason in the result. */
+export function remark(grader: Grader, s: StoredSubmission): { result: string; score: number; max: number } {
+  const result = grader.grade(JSON.parse(s.body));
+  return { result: JSON.stringify(result), score: result.score, max: result.max };
+}
+
 /** Crockford base 32, as codes are written (no I, L, O, U) */
 const CODE_SHAPE = /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
+
+/** Query parameters a teacher's listing takes, checked: one sentence for a bad one. */
+function listQuery(q: (name: string) => string | undefined): { worksheet?: string; student?: string; since?: string; after?: number; kind?: 'submission' | 'check'; limit: number; format: 'json' | 'jsonl' } {
+  const out: ReturnType<typeof listQuery> = { limit: 100, format: 'json' };
+  const worksheet = q('worksheet'), student = q('student'), since = q('since'), after = q('after'), kind = q('kind'), limit = q('limit'), format = q('format');
+  if (worksheet !== undefined) out.worksheet = normaliseCode(worksheet);
+  if (student !== undefined) out.student = student;
+  if (since !== undefined) {
+    const t = Date.parse(since);
+    if (!/^\d{4}-\d\d-\d\d/.test(since) || Number.isNaN(t)) throw new GradsheetError('invalid-input', `since should be a time in ISO 8601 (2026-12-07 or 2026-12-07T09:00:00Z), not "${since.slice(0, 40)}".`);
+    out.since = new Date(t).toISOString();
+  }
+  if (after !== undefined) {
+    if (!/^\d{1,15}$/.test(after)) throw new GradsheetError('invalid-input', `after should be the seq of the last submission of the previous page (a whole number), not "${after.slice(0, 40)}".`);
+    out.after = Number(after);
+  }
+  if (kind !== undefined) {
+    if (kind !== 'submission' && kind !== 'check') throw new GradsheetError('invalid-input', `kind should be submission or check, not "${kind.slice(0, 40)}".`);
+    out.kind = kind;
+  }
+  if (limit !== undefined) {
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > 1000) throw new GradsheetError('invalid-input', `limit should be a whole number from 1 to 1000, not "${limit.slice(0, 40)}".`);
+    out.limit = Number(limit);
+  }
+  if (format !== undefined) {
+    if (format !== 'json' && format !== 'jsonl') throw new GradsheetError('invalid-input', `format should be json or jsonl, not "${format.slice(0, 40)}".`);
+    out.format = format;
+  }
+  return out;
+}
 
 export function createHandler(o: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const css = katexCss();
   const worksheetCache = new Map<string, string>();
+  const policy = o.policy ?? DEFAULT_POLICY;
+  const now = o.now ?? (() => new Date());
+  // the grader, and the same variants graded with the right answers stated (for the policy's
+  // revealAnswers); both replaced after a regrade
+  let grader = o.grader;
+  let revealing = grader.reveals ? grader : grader.withOptions({ reveal: true });
+  const needStore = (): Store => {
+    if (!o.store) throw new GradsheetError('unavailable', 'This server keeps no submissions (it was started without a database).');
+    return o.store;
+  };
+  /** A result as the student may see it now: the mistakes named or not, the answers stated or not. */
+  const shown = (body: unknown, result: GradeResult, at: Date, used: number): GradeResult => {
+    const full = !grader.reveals && revealsAnswers(policy, at, used) ? revealing.grade(body) : result;
+    return namesMistakes(policy, at) ? full : withoutMistakes(full);
+  };
   const findVariant = (raw: string): KeyVariant => {
     const code = normaliseCode(raw);
     if (!CODE_SHAPE.test(code)) throw new GradsheetError('not-found', `There is no worksheet with the code "${raw.slice(0, 20)}".`);
-    const found = o.grader.variant(code, null);
+    const found = grader.variant(code, null);
     if ('error' in found) throw new GradsheetError('not-found', `There is no worksheet with the code ${code}.`);
     return found.variant;
   };
@@ -163,6 +235,24 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     if (type !== 'application/json') throw new GradsheetError('unsupported-type', `Send the submission as application/json, not ${type || 'no content type'}.`);
     return next();
   };
+  /** One submission checked against the published schema and graded; one that cannot be graded is an error. */
+  const gradeOne = (body: unknown): { result: GradeResult; at: Date } => {
+    // the parsed body itself is graded: zod's copy of the answers is an object V8 reads ~1.5×
+    // slower, and the schema transforms nothing
+    parseWith(submissionSchema, body, 'submission');
+    const at = now();
+    const result = grader.grade(body);
+    if (result.reason) throw new GradsheetError(REASON_CODE[result.reason], result.errors[result.errors.length - 1]!, { details: { result } });
+    return { result, at };
+  };
+  // the body is kept as compact JSON (one line: the JSON Lines export splices it in as it is)
+  const newRecord = (c: Context<Env>, kind: 'submission' | 'check', body: unknown, result: GradeResult, at: Date) => ({
+    worksheet: result.worksheet!, student: result.student!, kind, receivedAt: at.toISOString(), late: isLate(policy, at),
+    client: header(c, 'x-gradsheet-client') === 'page' ? 'page' as const : 'api' as const,
+    body: JSON.stringify(body), result: JSON.stringify(result), score: result.score, max: result.max,
+  });
+  /** What the page shows of the policy. */
+  const assignmentView = () => ({ maxAttempts: policy.maxAttempts ?? null, counts: policy.counts, due: policy.due ?? null, late: policy.late, recordsChecks: policy.recordChecks, stores: o.store !== undefined });
   /**
    * A JSON answer (status 200), written straight to Node's response: building a fetch Response and
    * its Headers for hono to copy back costs ~5% of a grade request. Hono's own escape hatch.
@@ -183,12 +273,15 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     ['GET', '/assets/app.js', text(o.assets.appJs, 'text/javascript; charset=utf-8')],
     ['GET', '/assets/app.css', text(o.assets.appCss, 'text/css; charset=utf-8')],
     ['GET', '/assets/katex.css', text(css, 'text/css; charset=utf-8')],
-    ['GET', '/healthz', text(JSON.stringify({ status: 'ok' }), JSON_HEADERS['content-type'])],
+    ['GET', '/healthz', async (c) => {
+      await o.store?.ping();
+      return json(c, JSON.stringify({ status: 'ok', database: o.store ? o.store.dialect : null }));
+    }],
     ['GET', '/api/v1/worksheets/:code', (c) => {
       const variant = findVariant(c.req.param('code')!);
       let body = worksheetCache.get(variant.code);
       if (!body) {
-        body = JSON.stringify(worksheetView(variant, o.grader.style));
+        body = JSON.stringify({ ...(worksheetView(variant, grader.style) as object), assignment: assignmentView() });
         if (worksheetCache.size > 2000) worksheetCache.clear();
         worksheetCache.set(variant.code, body);
       }
@@ -205,14 +298,96 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       if (Array.isArray(body)) {
         isTeacher(c);
         if (body.length > MAX_BATCH) throw new GradsheetError('too-large', `A batch holds at most ${MAX_BATCH} submissions, not ${body.length}.`);
-        return json(c, JSON.stringify(body.map((s) => o.grader.grade(s))));
+        return json(c, JSON.stringify(body.map((s) => grader.grade(s))));
       }
-      // checked against the published schema, then the parsed body itself is graded: zod's copy of the
-      // answers is an object V8 reads ~1.5× slower, and the schema transforms nothing
-      parseWith(submissionSchema, body, 'submission');
-      const result = o.grader.grade(body);
-      if (result.reason) throw new GradsheetError(REASON_CODE[result.reason], result.errors[result.errors.length - 1]!, { details: { result } });
-      return json(c, JSON.stringify(result));
+      const { result, at } = gradeOne(body);
+      if (!policy.recordChecks) return json(c, JSON.stringify(shown(body, result, at, 0)));
+      // the teacher records checks too: a check is not an attempt, and uses none
+      const recorded = await needStore().record(newRecord(c, 'check', body, result, at), null);
+      if ('refused' in recorded) throw new GradsheetError('internal', 'A check was refused as if it were an attempt.');
+      return json(c, JSON.stringify(shown(body, result, at, 0)));
+    }],
+    ['POST', '/api/v1/submissions', jsonOnly, async (c) => {
+      const at = now();
+      const late = isLate(policy, at);
+      if (late && policy.late === 'refuse') throw new GradsheetError('refused', `This assignment was due ${policy.due} and takes no late submissions; nothing was recorded.`);
+      const body = parseJsonText(await bodyText(c), 'The body');
+      if (Array.isArray(body)) throw new GradsheetError('invalid-input', 'Submit one worksheet at a time: the body should be one submission, not an array (bulk grading is POST /api/v1/grade).');
+      const { result } = gradeOne(body);
+      const recorded = await needStore().record(newRecord(c, 'submission', body, result, at), policy.maxAttempts ?? null);
+      if ('refused' in recorded) {
+        throw new GradsheetError('refused', `You have used all ${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'} for worksheet ${result.worksheet}; nothing was recorded.`, { details: { attempts: recorded.used, maxAttempts: policy.maxAttempts } });
+      }
+      const attempt = recorded.attempt!;
+      const answer = JSON.stringify({
+        id: recorded.id, attempt, maxAttempts: policy.maxAttempts ?? null, attemptsLeft: policy.maxAttempts === undefined ? null : policy.maxAttempts - attempt,
+        late, receivedAt: at.toISOString(), counts: policy.counts, result: shown(body, result, at, attempt),
+      });
+      c.env.outgoing.writeHead(201, { ...JSON_HEADERS, location: `/api/v1/submissions/${recorded.id}`, 'content-length': Buffer.byteLength(answer) }).end(answer);
+      return RESPONSE_ALREADY_SENT;
+    }],
+    ['GET', '/api/v1/worksheets/:code/submissions', async (c) => {
+      // a student's own attempts: the code and the student it was issued to, nothing of anyone else's
+      const student = c.req.query('student');
+      if (!student) throw new GradsheetError('invalid-input', 'Say whose attempts to list: ?student=<your student id>.');
+      const code = findVariant(c.req.param('code')!).code;
+      const checked = grader.variant(code, student);
+      if ('error' in checked) throw new GradsheetError('forbidden', checked.error);
+      const attempts = await needStore().attempts(code, student);
+      return json(c, JSON.stringify({
+        worksheet: code, student, assignment: assignmentView(),
+        attemptsLeft: policy.maxAttempts === undefined ? null : Math.max(0, policy.maxAttempts - attempts.length),
+        attempts: attempts.map((s) => ({ id: s.id, attempt: s.attempt, receivedAt: s.receivedAt, late: s.late, score: s.score, max: s.max })),
+      }));
+    }],
+    ['GET', '/api/v1/submissions', async (c) => {
+      isTeacher(c);
+      const q = listQuery((name) => c.req.query(name));
+      const rows = await needStore().list(q);
+      const last = rows[rows.length - 1];
+      let next: string | null = null;
+      if (rows.length === q.limit && last) {
+        const params = new URLSearchParams(Object.entries(c.req.queries()).flatMap(([k, vs]) => (k === 'after' ? [] : vs.map((v) => [k, v]))));
+        params.set('after', String(last.seq));
+        next = `/api/v1/submissions?${params}`;
+      }
+      if (q.format === 'jsonl') {
+        const body = rows.map((r) => `${storedJson(r)}\n`).join('');
+        c.env.outgoing.writeHead(200, { ...BASE, 'content-type': 'application/x-ndjson; charset=utf-8', 'content-length': Buffer.byteLength(body), ...(next ? { link: `<${next}>; rel="next"` } : {}) }).end(body);
+        return RESPONSE_ALREADY_SENT;
+      }
+      return json(c, `{"submissions":[${rows.map(storedJson).join(',')}],"next":${JSON.stringify(next)}}`);
+    }],
+    ['GET', '/api/v1/submissions/:id', async (c) => {
+      isTeacher(c);
+      const id = c.req.param('id')!;
+      const store = needStore();
+      const found: StoredSubmission | undefined = /^[0-9a-f-]{36}$/.test(id) ? await store.get(id) : undefined;
+      if (!found) throw new GradsheetError('not-found', `There is no stored submission with the id "${id.slice(0, 40)}".`);
+      const history = await store.history(found.id);
+      return json(c, `${storedJson(found).slice(0, -1)},"history":[${history.map((h) => JSON.stringify({ regrade: h.regradeId, score: h.score, max: h.max, gradedAt: h.gradedAt, replacedAt: h.replacedAt }).slice(0, -1) + `,"result":${h.result}}`).join(',')}]}`);
+    }],
+    ['GET', '/api/v1/gradebook.csv', async (c) => {
+      isTeacher(c);
+      const body = await gradebookCsv(needStore(), policy.counts);
+      c.env.outgoing.writeHead(200, { ...BASE, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="gradebook.csv"', 'content-length': Buffer.byteLength(body) }).end(body);
+      return RESPONSE_ALREADY_SENT;
+    }],
+    ['POST', '/api/v1/regrade', async (c) => {
+      isTeacher(c);
+      const dry = c.req.query('dry-run');
+      if (dry !== undefined && !['', 'true', 'false', '1', '0'].includes(dry)) throw new GradsheetError('invalid-input', `dry-run should be true or false, not "${dry.slice(0, 20)}".`);
+      if (!o.reload) throw new GradsheetError('unavailable', 'This server cannot reload its bank or key, so it cannot regrade.');
+      const store = needStore();
+      const fresh = await o.reload();
+      const report = await store.regrade((s) => remark(fresh.grader, s), fresh.against, { dryRun: dry === '' || dry === 'true' || dry === '1' });
+      if (!report.dryRun) {
+        // new submissions are marked as the stored ones now are
+        grader = fresh.grader;
+        revealing = grader.reveals ? grader : grader.withOptions({ reveal: true });
+        worksheetCache.clear();
+      }
+      return json(c, JSON.stringify(report));
     }],
   ];
   const allowed = new Map<string, string[]>();
