@@ -17,7 +17,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -223,7 +223,9 @@ export async function startPostgres(options = {}) {
  * @param {{ pgCtl: string, data: string, dir: string }} s
  */
 async function stopServer(s) {
-  if (existsSync(join(s.data, 'postmaster.pid'))) {
+  const pidFile = join(s.data, 'postmaster.pid');
+  if (existsSync(pidFile)) {
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
     try {
       await run(s.pgCtl, ['-D', s.data, 'stop', '-m', 'immediate', '-w', '-t', '60'], { asServerUser: true, cwd: s.dir, what: 'pg_ctl could not stop PostgreSQL' });
     } catch (err) {
@@ -231,9 +233,32 @@ async function stopServer(s) {
       const stillRunning = await run(s.pgCtl, ['-D', s.data, 'status'], { asServerUser: true, cwd: s.dir, what: 'status' }).then(() => true, () => false);
       if (stillRunning) throw err;
     }
+    // pg_ctl returns when postmaster.pid is gone, which the postmaster removes just before it exits
+    for (const deadline = Date.now() + 10_000; pid > 0 && alive(pid) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
   running.delete(s);
   await rm(s.dir, { recursive: true, force: true });
+}
+
+/**
+ * Whether process `pid` still runs (a zombie, dead and waiting for its parent to reap it, does not).
+ * @param {number} pid
+ */
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM';
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) STATE …"; comm may hold spaces and parentheses
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return existsSync('/proc/self') ? false : true; // no /proc (not Linux): kill said it exists
+  }
 }
 
 /**
