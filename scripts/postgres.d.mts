@@ -20,4 +20,3 @@ export function startPostgres(options?: { binDir?: string }): Promise<Postgres>;
 
 /** Creates a new empty database with a random name on the server of `url`, and returns its URL. */
 export function freshDatabase(url: string, options?: { binDir?: string }): Promise<string>;
-

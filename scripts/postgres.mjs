@@ -234,7 +234,8 @@ async function stopServer(s) {
       if (stillRunning) throw err;
     }
     // pg_ctl returns when postmaster.pid is gone, which the postmaster removes just before it exits
-    for (const deadline = Date.now() + 10_000; pid > 0 && alive(pid) && Date.now() < deadline;) {
+    for (const deadline = Date.now() + 10_000; pid > 0 && alive(pid);) {
+      if (Date.now() > deadline) throw new Error(`PostgreSQL (process ${pid}) still runs after pg_ctl stop; its directory ${s.dir} is left in place`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
