@@ -50,6 +50,9 @@ function alive(pid: number): boolean {
   }
 }
 
+/** How many tables a database has besides the system's. */
+const tables = "select count(*) from pg_tables where schemaname not in ('pg_catalog', 'information_schema')";
+
 describe('the run’s PostgreSQL server', () => {
   const url = inject('postgresUrl');
 
@@ -65,7 +68,6 @@ describe('the run’s PostgreSQL server', () => {
     const name = (u: string) => decodeURIComponent(new URL(u).pathname.slice(1));
     expect(psql(a, 'select current_database()')).toBe(name(a));
     expect(psql(b, 'select current_database()')).toBe(name(b));
-    const tables = "select count(*) from pg_tables where schemaname not in ('pg_catalog', 'information_schema')";
     expect(psql(a, tables)).toBe('0');
     expect(psql(b, tables)).toBe('0');
     psql(a, 'create table submission (id int primary key); insert into submission values (1)');
@@ -85,6 +87,7 @@ describe('startPostgres', () => {
       for (const pg of servers) {
         expect(pg.url).toBe(`postgres://gradsheet@127.0.0.1:${pg.port}/gradsheet`);
         expect(psql(pg.url, 'select current_user, current_database()')).toBe('gradsheet|gradsheet');
+        expect(psql(pg.url, tables)).toBe('0');
         expect(psql(pg.url, 'show fsync')).toBe('on');
         expect(psql(pg.url, 'show synchronous_commit')).toBe('on');
         expect(psql(pg.url, 'show listen_addresses')).toBe('127.0.0.1');

@@ -5,7 +5,8 @@
  * server instead and nothing is started (its user must be allowed to CREATE DATABASE).
  */
 import type { TestProject } from 'vitest/node';
-import { startPostgres } from './postgres.js';
+// not ./postgres.js: that registers an afterAll, which needs a test file around it
+import { startPostgres } from '../../scripts/postgres.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
