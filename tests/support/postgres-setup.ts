@@ -1,5 +1,5 @@
 /**
- * Global setup: one throwaway PostgreSQL server for the whole run (about 1.5 s to start, mostly
+ * Global setup: one throwaway PostgreSQL server for the whole run (1.4–2.9 s to start here, mostly
  * initdb), its URL given to tests as `inject('postgresUrl')`; tests that change data take a
  * `freshDatabase(url)` of their own. With GRADSHEET_TEST_POSTGRES=postgres://… the tests use that
  * server instead and nothing is started (its user must be allowed to CREATE DATABASE).
