@@ -62,16 +62,25 @@ export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GradsheetError('usage', `--port should be a port number from 0 to 65535, not "${values.port}".`);
-  const { grader, title, bank } = await loadGrader(values, 'serve');
+  // the grader first without the store, so a mistyped bank or key says so before a database is opened
+  const { bank } = await loadGrader(values, 'serve');
   const policy = policyFrom(bank?.assignment, values);
   const token = values['token-file'] ? (await readText(values['token-file'])).trim() : process.env.GRADSHEET_TOKEN?.trim();
   if (token !== undefined && token.length < 16) throw new GradsheetError('usage', 'The teacher token is too short; use at least 16 random characters (e.g. `openssl rand -hex 24`).');
   const dir = join(packageDir(), 'templates', 'serve');
   const assets = { pageHtml: readFileSync(join(dir, 'page.html'), 'utf8'), appJs: readFileSync(join(dir, 'app.js'), 'utf8'), appCss: readFileSync(join(dir, 'app.css'), 'utf8') };
   const store = await openStore(values);
+  let loaded;
+  try {
+    loaded = await loadGrader(values, 'serve', store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const { grader, title } = loaded;
   // a regrade marks against the bank or key as it is on disk then
   const reload = async () => {
-    const fresh = await loadGrader(values, 'serve');
+    const fresh = await loadGrader(values, 'serve', store);
     return { grader: fresh.grader, against: fresh.against };
   };
   const server = createServer(createHandler({ grader, token, assets, store, policy, reload }));
@@ -89,6 +98,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const actual = typeof address === 'object' && address ? address.port : port;
   process.stdout.write(`Serving ${title} at http://${values.host}:${actual}/ (teacher routes ${token ? 'need the token' : 'closed: no token'}; Ctrl-C stops)\n`);
   process.stdout.write(`Submissions are kept in the ${store.where}; ${describePolicy(policy)}.\n`);
+  if (loaded.drawnWith) process.stdout.write(`The bank changed since its worksheets were drawn (${loaded.drawnWith.pinnedAt}): they are drawn as then, and graded with the bank's tolerances and points as they are now.\n`);
   await new Promise<void>((resolve) => {
     const stop = () => server.close(() => resolve());
     process.once('SIGINT', stop);

@@ -79,8 +79,11 @@ export function regradeText(r: RegradeReport): string {
 
 export async function runRegrade(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, strict: true });
-  const { grader, against } = await loadGrader(values, 'regrade');
-  const report = await withStore(values, (store) => store.regrade((s) => remark(grader, s), against, { dryRun: values['dry-run'] }));
+  await loadGrader(values, 'regrade'); // a mistyped bank or key says so before the database is opened
+  const report = await withStore(values, async (store) => {
+    const { grader, against } = await loadGrader(values, 'regrade', store);
+    return store.regrade((s) => remark(grader, s), against, { dryRun: values['dry-run'] });
+  });
   await emit(values.json ? `${JSON.stringify(report)}\n` : regradeText(report), undefined);
   return 0;
 }

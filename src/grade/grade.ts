@@ -10,6 +10,8 @@ import { problemType } from '../problems/registry.js';
 import type { PartSpec, SheetStyle } from '../problems/types.js';
 import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '../problems/variants.js';
 import { keyVariant, splitPartId } from '../problems/key.js';
+import { rebaseProblem, rebaseVariant } from '../problems/rebase.js';
+import { GradsheetError } from '../errors.js';
 import { entries, markPart, preview, round, type MarkedPart, type PartResult, type ReadValue } from './mark.js';
 
 export interface GradeResult {
@@ -35,7 +37,7 @@ export interface GraderOptions {
 /** Largest number of entries read from one answer (a 4×4 matrix has 16). */
 const MAX_ENTRIES = 1000;
 
-type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: number; generator: number } | { kind: 'bank'; bank: Bank; secret: string };
+type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: number; generator: number } | { kind: 'bank'; bank: Bank; secret: string; drawnWith?: Bank };
 
 export class Grader {
   readonly #source: VariantSource;
@@ -52,7 +54,17 @@ export class Grader {
     return new Grader({ kind: 'key', byCode: new Map(key.variants.map((v) => [v.code, v])), digits: key.digits, generator: key.generator ?? 1 }, options);
   }
 
-  static fromBank(bank: Bank, secret: string, options: GraderOptions = {}): Grader {
+  /**
+   * Variants drawn from bank + secret. With `drawnWith`, the worksheets were drawn from that earlier
+   * version of the bank (the one a store pinned): they are drawn from it still, and graded with
+   * `bank`'s tolerances and points (rebase.ts); the questions must be the same.
+   */
+  static fromBank(bank: Bank, secret: string, options: GraderOptions = {}, drawnWith?: Bank): Grader {
+    if (drawnWith && drawnWith.hash !== bank.hash) {
+      const problem = rebaseProblem(drawnWith, bank);
+      if (problem) throw new GradsheetError('invalid-input', `The worksheets of bank ${drawnWith.id} were drawn before ${problem}; a bank may change its tolerances and points once its worksheets are out, not what it draws. Grade with the bank as it was (sha256 ${drawnWith.hash.slice(0, 12)}…), or start a new assignment with a new data folder or database.`);
+      return new Grader({ kind: 'bank', bank, secret, drawnWith }, options);
+    }
     return new Grader({ kind: 'bank', bank, secret }, options);
   }
 
@@ -99,9 +111,11 @@ export class Grader {
         variant = this.#source.byCode.get(code);
         if (!variant) return { error: `The worksheet code ${code} is not in this answer key.` };
       } else {
-        const { bank, secret } = this.#source;
+        const { bank, secret, drawnWith } = this.#source;
         const seed = variantSeed(secret, bank.id, code);
-        variant = keyVariant({ code, student: '', name: '', questions: bank.questions.map((q) => ({ bank: q, generated: generateBankQuestion(bank, q, seed) })) });
+        const from = drawnWith ?? bank;
+        variant = keyVariant({ code, student: '', name: '', questions: from.questions.map((q) => ({ bank: q, generated: generateBankQuestion(from, q, seed) })) });
+        if (drawnWith) variant = rebaseVariant(variant, bank, this.style);
       }
       // a question rebuilt with other parts than the key lists (a key edited by hand, or drawn by
       // another version than it says) is graded from the key alone, without follow-through

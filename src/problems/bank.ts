@@ -93,6 +93,8 @@ export interface Bank {
   questions: BankQuestion[];
   /** sha256 of the bank's canonical JSON (defaults filled in): keys name the bank they came from */
   hash: string;
+  /** that canonical JSON (without the assignment policy), to keep the bank as its worksheets were drawn */
+  canonical: string;
 }
 
 /** JSON with object keys sorted, so equal banks hash equally however they were written. */
@@ -123,8 +125,9 @@ export function parseBank(input: unknown, source = 'question bank'): Bank {
   });
   // the assignment policy draws nothing: a bank keeps its hash (and its printed keys) when it gains one
   const { assignment, ...drawn } = bank;
-  const hash = createHash('sha256').update(canonicalJson(drawn)).digest('hex');
-  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, ...(bank.workingSpace ? { workingSpace: bank.workingSpace } : {}), ...(assignment ? { assignment } : {}), generator: bank.generator ?? 1, tolerance: bank.tolerance, questions, hash };
+  const canonical = canonicalJson(drawn);
+  const hash = createHash('sha256').update(canonical).digest('hex');
+  return { id: bank.id, title: bank.title, course: bank.course, description: bank.description, digits: bank.digits, ...(bank.workingSpace ? { workingSpace: bank.workingSpace } : {}), ...(assignment ? { assignment } : {}), generator: bank.generator ?? 1, tolerance: bank.tolerance, questions, hash, canonical };
 }
 
 /** A part's tolerance: the problem type's own when it needs one (log₁₀ magnitudes), else the bank's. */

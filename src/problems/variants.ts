@@ -4,7 +4,7 @@
  * code (no stored state), and a student who knows a code but not the secret cannot reproduce
  * the answers. Open practice sheets use `--seed S` as the secret, with numbered students.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { drawQuestion, type DrawStats, type GeneratedQuestion } from './generate.js';
 import { partTolerance, type Bank, type BankQuestion } from './bank.js';
 import { rngFrom } from './random.js';
@@ -56,6 +56,11 @@ export function variantSeed(secret: string, bankId: string, code: string): strin
 /** The secret behind an open practice sheet's `--seed S`. */
 export function practiceSecret(seed: string): string {
   return `gradsheet-practice|${seed}`;
+}
+
+/** A tag that tells secrets apart without revealing them (what a store keeps to know its assignment). */
+export function secretTag(secret: string): string {
+  return createHash('sha256').update(`gradsheet secret tag|${secret}`).digest('hex').slice(0, 16);
 }
 
 /** The student ids of an open practice set: practice-1 … practice-N. */

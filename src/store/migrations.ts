@@ -56,6 +56,20 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index result_history_submission on result_history (submission_id, seq)`.execute(db);
       },
     },
+    '0002-pinned-banks': {
+      // the bank each assignment's worksheets were drawn from (rebase.ts): a later edit of its
+      // tolerance or points regrades the same worksheets instead of drawing others
+      async up(db: Kysely<unknown>) {
+        await sql`create table pinned_banks (
+          bank_id text not null,
+          secret_tag text not null,
+          hash text not null,
+          bank text not null,
+          pinned_at text not null,
+          primary key (bank_id, secret_tag)
+        )`.execute(db);
+      },
+    },
   };
 }
 

@@ -56,7 +56,18 @@ export interface RegradeTable {
   changed: number;
 }
 
+/** The bank an assignment's worksheets were drawn from, per bank id and secret (its tag, not the secret). */
+export interface PinnedBankTable {
+  bank_id: string;
+  secret_tag: string;
+  hash: string;
+  /** the bank's canonical JSON */
+  bank: string;
+  pinned_at: string;
+}
+
 export interface StoreTables {
+  pinned_banks: PinnedBankTable;
   submissions: SubmissionTable;
   result_history: ResultHistoryTable;
   regrades: RegradeTable;

@@ -316,6 +316,21 @@ export class Store {
     }
   }
 
+  /**
+   * The bank this store's worksheets for `bank.id` and this secret were drawn from: pinned the first
+   * time (then `bank` itself), its canonical JSON returned ever after.
+   */
+  async pinBank(bank: { id: string; hash: string; canonical: string }, secretTag: string): Promise<{ hash: string; canonical: string; pinnedAt: string }> {
+    try {
+      await this.#db.insertInto('pinned_banks').values({ bank_id: bank.id, secret_tag: secretTag, hash: bank.hash, bank: bank.canonical, pinned_at: new Date().toISOString() })
+        .onConflict((oc) => oc.columns(['bank_id', 'secret_tag']).doNothing()).execute();
+      const row = await this.#db.selectFrom('pinned_banks').selectAll().where('bank_id', '=', bank.id).where('secret_tag', '=', secretTag).executeTakeFirstOrThrow();
+      return { hash: row.hash, canonical: row.bank, pinnedAt: row.pinned_at };
+    } catch (e) {
+      throw unavailable(e, this.where, 'keep the bank its worksheets are drawn from');
+    }
+  }
+
   /** One stored submission by its id. */
   async get(id: string): Promise<StoredSubmission | undefined> {
     try {
