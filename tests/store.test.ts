@@ -1,12 +1,15 @@
 /**
- * The store of submissions on SQLite, through its own API: migrations on open, attempt numbers,
- * the attempt limit under concurrent arrivals (group commit), listing and paging, the gradebook of
+ * The store of submissions through its own API, on SQLite and on a real PostgreSQL server (the
+ * run's, tests/support/postgres-setup.ts; a fresh database per test): migrations on open, attempt
+ * numbers, the attempt limit under concurrent arrivals (group commit; on PostgreSQL also from two
+ * stores at once, as two servers behind a load balancer), listing and paging, the gradebook of
  * counted attempts, regrades that keep the old results.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { freshDatabase } from './support/postgres.js';
 import { gradebookCsv, storedJson } from '../src/store/export.js';
 import { Store, type NewSubmission } from '../src/store/store.js';
 import { tempDir } from './support/tmp.js';
@@ -14,9 +17,11 @@ import { tempDir } from './support/tmp.js';
 const dir = tempDir('gradsheet-store-');
 let n = 0;
 const open: Store[] = [];
-async function fresh(): Promise<{ store: Store; data: string }> {
-  const data = join(dir, `s${n++}`);
-  const store = await Store.open({ data });
+type Kind = 'sqlite' | 'postgres';
+/** A new, empty store of the kind; `data` opens it again (a folder, or the database's URL). */
+async function fresh(kind: Kind): Promise<{ store: Store; data: { data?: string; database?: string } }> {
+  const data = kind === 'sqlite' ? { data: join(dir, `s${n++}`) } : { database: await freshDatabase(inject('postgresUrl')) };
+  const store = await Store.open(data);
   open.push(store);
   return { store, data };
 }
@@ -35,24 +40,25 @@ function sub(student: string, score: number, extra: Partial<NewSubmission> = {})
   };
 }
 
-describe('the SQLite store', () => {
-  it('creates and migrates its data folder on open, and opens it again as it is', async () => {
-    const { store, data } = await fresh();
+describe.each(['sqlite', 'postgres'] as const)('the %s store', (kind) => {
+  it('creates and migrates its database on open, and opens it again as it is', async () => {
+    const { store, data } = await fresh(kind);
     expect(await store.migrations()).toEqual(['0001-submissions', '0002-pinned-banks']);
     await store.record(sub('alice', 1), null);
     await store.close();
     open.pop();
-    const again = await Store.open({ data });
+    const again = await Store.open(data);
     open.push(again);
     expect(await again.migrations()).toEqual(['0001-submissions', '0002-pinned-banks']);
     expect((await again.list({ limit: 10 })).map((s) => s.student)).toEqual(['alice']);
-    // a real SQLite file in WAL mode, readable by sqlite's own tools' format
-    const tables = execFileSync('node', ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(join(data, 'gradsheet.sqlite'))},{readonly:true});console.log(JSON.stringify([d.pragma('journal_mode',{simple:true}),d.prepare("select name from sqlite_master where type='table' order by name").all().map(r=>r.name)]))`], { encoding: 'utf8' });
+    if (kind === 'postgres') return;
+    // a real SQLite file in WAL mode
+    const tables = execFileSync('node', ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(join(data.data!, 'gradsheet.sqlite'))},{readonly:true});console.log(JSON.stringify([d.pragma('journal_mode',{simple:true}),d.prepare("select name from sqlite_master where type='table' order by name").all().map(r=>r.name)]))`], { encoding: 'utf8' });
     expect(JSON.parse(tables)).toEqual(['wal', expect.arrayContaining(['submissions', 'result_history', 'regrades', 'gradsheet_migrations'])]);
   });
 
   it('numbers attempts per worksheet and student; checks are no attempts', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(kind);
     const a1 = await store.record(sub('alice', 1), null);
     const b1 = await store.record(sub('bob', 2), null);
     const check = await store.record(sub('alice', 3, { kind: 'check' }), null);
@@ -62,7 +68,7 @@ describe('the SQLite store', () => {
   });
 
   it('refuses an attempt over the limit, also when many arrive at once, and records exactly the limit', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(kind);
     const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => store.record(sub('carol', i % 5), 3)));
     const recorded = outcomes.filter((o) => 'id' in o);
     expect(recorded.map((o) => ('attempt' in o ? o.attempt : 0)).sort()).toEqual([1, 2, 3]);
@@ -72,14 +78,14 @@ describe('the SQLite store', () => {
   });
 
   it('takes hundreds of concurrent submissions from many students, each numbered without gaps', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(kind);
     const students = Array.from({ length: 30 }, (_, i) => `s${i}`);
     await Promise.all(Array.from({ length: 600 }, (_, i) => store.record(sub(students[i % 30]!, i % 5), null)));
     for (const s of students) expect((await store.attempts(`W${s}`, s)).map((r) => r.attempt)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
   it('lists in order of arrival, filtered, a page at a time', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(kind);
     for (let i = 0; i < 7; i++) await store.record(sub(i % 2 ? 'bob' : 'alice', i), null);
     const page1 = await store.list({ limit: 3 });
     const page2 = await store.list({ limit: 3, after: page1[2]!.seq });
@@ -95,7 +101,7 @@ describe('the SQLite store', () => {
   });
 
   it('writes the gradebook of the counted attempt per student: the last, or the best', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(kind);
     await store.record(sub('alice', 3), null);
     await store.record(sub('alice', 1), null);
     await store.record(sub('bob', 2, { late: true }), null);
@@ -109,7 +115,7 @@ describe('the SQLite store', () => {
   });
 
   it('regrades: reports each change, replaces the result and keeps the old one; a dry run changes nothing', async () => {
-    const { store } = await fresh();
+    const { store } = await fresh(kind);
     const a = await store.record(sub('alice', 1), null);
     await store.record(sub('bob', 4), null);
     // the new marking: every score of 1 becomes 2
@@ -136,6 +142,21 @@ describe('the SQLite store', () => {
     expect((await store.regrade(remark, 'test bank')).changed).toEqual([]);
   });
 
+  it.runIf(kind === 'postgres')('numbers attempts without gaps when two stores (two servers) record for the same students at once', async () => {
+    const { store, data } = await fresh(kind);
+    const other = await Store.open(data);
+    open.push(other);
+    const students = ['p', 'q', 'r'];
+    const outcomes = await Promise.all(Array.from({ length: 120 }, (_, i) => (i % 2 ? store : other).record(sub(students[i % 3]!, i % 4), null)));
+    expect(outcomes.every((o) => 'id' in o)).toBe(true);
+    for (const s of students) expect((await store.attempts(`W${s}`, s)).map((r) => r.attempt)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    // over the limit, from either: exactly the limit is recorded
+    const more = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? store : other).record(sub('p', 1), 50)));
+    expect(more.filter((o) => 'id' in o)).toHaveLength(10);
+  });
+});
+
+describe('opening a store', () => {
   it('says in one sentence that its folder cannot be used', async () => {
     const file = join(dir, 'a-file');
     mkdirSync(join(file, 'gradsheet.sqlite'), { recursive: true }); // a folder where the database file should be
@@ -145,5 +166,11 @@ describe('the SQLite store', () => {
   it('refuses a --database that is not a PostgreSQL URL, and both places at once', async () => {
     await expect(Store.open({ database: 'mysql://x' })).rejects.toThrow('--database should be a PostgreSQL URL (postgres://user@host:port/name), not "mysql://x".');
     await expect(Store.open({ database: 'postgres://x/y', data: 'd' })).rejects.toThrow('Give either --data DIR (SQLite) or --database postgres://… (PostgreSQL), not both.');
+  });
+
+  it('says in one sentence that a PostgreSQL server cannot be reached', async () => {
+    const url = new URL(inject('postgresUrl'));
+    url.port = '1'; // nothing listens there
+    await expect(Store.open({ database: url.href })).rejects.toThrow(/^The database \(PostgreSQL 127\.0\.0\.1:1\/gradsheet\) could not be migrated: it cannot be reached\.$/);
   });
 });
