@@ -24,7 +24,7 @@ import { tempDir } from './support/tmp.js';
 
 const TOKEN = `durability-${randomBytes(12).toString('hex')}`;
 const CLIENTS = 40;
-const WORKSHEETS = 12;
+const WORKSHEETS = 8;
 const CYCLES = 20;
 const POSTGRES_URL = process.env.GRADSHEET_TEST_POSTGRES;
 
@@ -107,7 +107,12 @@ function post(agent: http.Agent, port: number, body: string): Promise<{ status: 
   });
 }
 
-/** Clients post until the server dies under them (or 10 s pass); the 201s are acknowledged. */
+/**
+ * Clients post until the server dies under them (bounded: 15 s); the 201s are acknowledged. The
+ * kill comes `killAfterMs` after the first 201 of this server: load has started when it answers
+ * (a fresh server first builds each worksheet's key, 50-200 ms cold, and would be killed mostly
+ * while grading, before its first commit, if the clock started with the first request).
+ */
 async function loadUntilKilled(server: Server, port: number, bodies: string[], cycle: number, killAfterMs: number): Promise<{ acked: Acked[]; failed: number; other: string[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const acked: Acked[] = [];
@@ -115,14 +120,17 @@ async function loadUntilKilled(server: Server, port: number, bodies: string[], c
   let failed = 0;
   let dead = false;
   const started = Date.now();
-  const killer = new Promise<void>((resolve) => setTimeout(() => { void kill(server, 'SIGKILL').then(() => { dead = true; resolve(); }); }, killAfterMs));
+  let armed: () => void = () => undefined;
+  const firstAnswer = new Promise<void>((resolve) => { armed = resolve; setTimeout(resolve, 10_000); });
+  const killer = firstAnswer.then(() => new Promise<void>((resolve) => setTimeout(() => { void kill(server, 'SIGKILL').then(() => { dead = true; resolve(); }); }, killAfterMs)));
   await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
     let n = c;
-    while (!dead && Date.now() - started < 10_000) {
+    while (!dead && Date.now() - started < 15_000) {
       const body = bodies[(n += 7) % bodies.length]!;
       const res = await post(agent, port, body);
       if (res === null) { failed++; continue; }
       if (res.status !== 201) { other.push(`${res.status} ${res.text.slice(0, 200)}`); continue; }
+      armed();
       const a = JSON.parse(res.text) as { id: string; attempt: number; result: { worksheet: string; student: string; score: number } };
       acked.push({ id: a.id, worksheet: a.result.worksheet, student: a.result.student, attempt: a.attempt, score: a.result.score, body, cycle });
     }
@@ -153,34 +161,29 @@ async function listAfter(port: number, after: number): Promise<Row[]> {
   return rows;
 }
 
-/** The checks on one stored row that do not depend on the others. */
-function checkRow(r: Row): void {
-  expect(typeof r.id).toBe('string');
-  expect(r.kind).toBe('submission');
-  const s = r.submission as { format?: unknown; worksheet?: unknown; student?: unknown; answers?: unknown };
-  expect(s && typeof s === 'object', `row ${r.seq}: submission`).toBe(true);
-  expect(s.format).toBe('gradsheet.submission/1');
-  expect(typeof s.answers).toBe('object');
-  const result = r.result as { format?: unknown; worksheet?: unknown; student?: unknown; score?: unknown; max?: unknown; parts?: { score: number }[] };
-  expect(result && typeof result === 'object', `row ${r.seq}: result`).toBe(true);
-  expect(result.format).toBe('gradsheet.result/1');
-  expect(result.worksheet).toBe(r.worksheet);
-  expect(result.student).toBe(r.student);
-  expect(result.score).toBe(r.score);
-  expect(result.max).toBe(r.max);
-  expect(Array.isArray(result.parts) && result.parts.length > 0, `row ${r.seq}: result parts`).toBe(true);
-  expect(Number.isInteger(r.attempt) && r.attempt! >= 1, `row ${r.seq}: attempt ${r.attempt}`).toBe(true);
+/** What is wrong with one stored row on its own (nothing: []), checked in plain code: thousands of rows a cycle. */
+function rowProblems(r: Row): string[] {
+  const problems: string[] = [];
+  const s = r.submission as { format?: unknown; worksheet?: unknown; student?: unknown; answers?: unknown } | null;
+  const result = r.result as { format?: unknown; worksheet?: unknown; student?: unknown; score?: unknown; max?: unknown; parts?: unknown } | null;
+  if (typeof r.id !== 'string' || r.kind !== 'submission') problems.push('its id or kind');
+  if (!s || typeof s !== 'object' || s.format !== 'gradsheet.submission/1' || typeof s.answers !== 'object' || s.answers === null) problems.push('its submission');
+  if (!result || typeof result !== 'object' || result.format !== 'gradsheet.result/1' || !Array.isArray(result.parts) || result.parts.length === 0) problems.push('its result');
+  else if (result.worksheet !== r.worksheet || result.student !== r.student || result.score !== r.score || result.max !== r.max) problems.push('its result against its record');
+  if (!Number.isInteger(r.attempt) || r.attempt! < 1) problems.push(`its attempt ${r.attempt}`);
+  return problems.map((p) => `row ${r.seq} (${r.id}): ${p}`);
 }
 
-/** Acknowledged ids all stored as answered; attempts per worksheet and student 1..n. */
+/** Acknowledged ids all stored as answered (worksheet, student, attempt, score, body); no row half written; attempts per worksheet and student 1..n. */
 function checkStore(rows: Row[], acked: Acked[], log: string): void {
   const byId = new Map<string, Row>();
   const seqs = new Set<number>();
   const attempts = new Map<string, number[]>();
+  const problems: string[] = [];
   for (const r of rows) {
-    checkRow(r);
-    expect(byId.has(r.id), `${log}: id ${r.id} listed twice`).toBe(false);
-    expect(seqs.has(r.seq), `${log}: seq ${r.seq} listed twice`).toBe(false);
+    problems.push(...rowProblems(r));
+    if (byId.has(r.id)) problems.push(`id ${r.id} listed twice`);
+    if (seqs.has(r.seq)) problems.push(`seq ${r.seq} listed twice`);
     byId.set(r.id, r);
     seqs.add(r.seq);
     const key = `${r.worksheet} ${r.student}`;
@@ -188,15 +191,19 @@ function checkStore(rows: Row[], acked: Acked[], log: string): void {
   }
   for (const [key, list] of attempts) {
     const sorted = [...list].sort((a, b) => a - b);
-    expect(sorted, `${log}: attempts of ${key}`).toEqual(sorted.map((_, i) => i + 1));
+    const wrong = sorted.findIndex((n, i) => n !== i + 1);
+    if (wrong >= 0) problems.push(`attempts of ${key}: ${sorted.length} rows, the ${wrong + 1}th is attempt ${sorted[wrong]} (…${sorted.slice(Math.max(0, wrong - 2), wrong + 3).join(', ')}…)`);
   }
-  const missing = acked.filter((a) => !byId.has(a.id));
-  expect(missing.map((m) => `${m.id} (cycle ${m.cycle}, attempt ${m.attempt})`), `${log}: acknowledged but not stored`).toEqual([]);
   for (const a of acked) {
-    const r = byId.get(a.id)!;
-    expect({ worksheet: r.worksheet, student: r.student, attempt: r.attempt, score: r.score }, `${log}: stored ${a.id}`).toEqual({ worksheet: a.worksheet, student: a.student, attempt: a.attempt, score: a.score });
-    expect(r.submission, `${log}: stored body of ${a.id}`).toEqual(JSON.parse(a.body));
+    const r = byId.get(a.id);
+    if (!r) { problems.push(`acknowledged but not stored: ${a.id} (cycle ${a.cycle}, ${a.worksheet} ${a.student} attempt ${a.attempt})`); continue; }
+    if (r.worksheet !== a.worksheet || r.student !== a.student || r.attempt !== a.attempt || r.score !== a.score) {
+      problems.push(`${a.id} stored as ${r.worksheet} ${r.student} attempt ${r.attempt} score ${r.score}, answered as ${a.worksheet} ${a.student} attempt ${a.attempt} score ${a.score}`);
+    }
+    // the body is stored as the server re-serialised it: the same text as sent, sent as JSON.stringify wrote it
+    if (JSON.stringify(r.submission) !== a.body) problems.push(`${a.id}: the stored submission is not the one sent`);
   }
+  expect(problems.slice(0, 20), `${log}: ${problems.length} problems`).toEqual([]);
 }
 
 /** `cycles` kill/restart cycles on one store, checked after every restart and in full at the end. */
@@ -252,14 +259,14 @@ describe('serve survives SIGKILL under load: every acknowledged submission is st
     const r = await killAndRestart(['--data', data], CYCLES);
     console.log(`SQLite: ${r.acked} acknowledged, ${r.stored} stored, ${r.cut} requests cut, kills at ${r.delays.join(' ')} ms`);
     // enough load reached the store for the test to mean something
-    expect(r.acked).toBeGreaterThan(CYCLES * 20);
+    expect(r.acked).toBeGreaterThan(CYCLES * 10);
     expect(r.stored).toBeGreaterThanOrEqual(r.acked);
   }, 150_000);
 
   it.skipIf(!POSTGRES_URL)(`PostgreSQL (--database): ${CYCLES} kills of gradsheet (not the database) under ${CLIENTS} concurrent clients${POSTGRES_URL ? '' : ' — skipped: set GRADSHEET_TEST_POSTGRES to a postgres:// URL to run it'}`, async () => {
     const r = await killAndRestart(['--database', POSTGRES_URL!], CYCLES);
     console.log(`PostgreSQL: ${r.acked} acknowledged, ${r.stored} stored, ${r.cut} requests cut, kills at ${r.delays.join(' ')} ms`);
-    expect(r.acked).toBeGreaterThan(CYCLES * 20);
+    expect(r.acked).toBeGreaterThan(CYCLES * 10);
     expect(r.stored).toBeGreaterThanOrEqual(r.acked);
   }, 150_000);
 });
