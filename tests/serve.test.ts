@@ -239,9 +239,13 @@ describe('the self-check page for a new student (issue 15), in Chromium', () => 
 
   /** opens a worksheet on a fresh start (no draft, no last worksheet kept on this device) */
   const open = async (page: Page, code: string, student: string) => {
-    await page.goto(`${mbase}/`);
+    // cleared on a page of the same origin without the page's script: the page, loaded, reopens the
+    // last worksheet and saves it again once it arrives, after the clear (then the code typed below
+    // would be appended to the last one's)
+    await page.goto(`${mbase}/healthz`);
     await page.evaluate(() => localStorage.clear());
     await page.goto(`${mbase}/`);
+    expect(await page.$eval('#code', (e) => (e as HTMLInputElement).value)).toBe('');
     await page.type('#code', code);
     await page.type('#student', student);
     await page.keyboard.press('Enter');
