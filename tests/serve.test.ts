@@ -208,6 +208,9 @@ describe('the self-check page in Chromium', () => {
       const labels = await page.$$eval('input[data-part]', (els) => els.every((e) => (e.getAttribute('aria-label') ?? '').length > 0));
       expect(labels).toBe(true);
       expect(external).toEqual([]);
+      // a server that keeps no submissions offers none: no Submit for credit, no attempts
+      expect(await page.$eval('#submit-credit', (b) => (b as HTMLButtonElement).hidden)).toBe(true);
+      expect(await page.$eval('#attempts', (b) => (b as HTMLElement).hidden)).toBe(true);
       await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve.png'), fullPage: true });
       // the student id is required (the submission schema): the page says so instead of sending
       await page.$eval('#student', (el) => { (el as HTMLInputElement).value = ''; });
