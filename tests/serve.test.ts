@@ -173,6 +173,7 @@ describe('the grading API', () => {
   it('serves the JSON Schemas and a health check', async () => {
     expect((await (await fetch(`${base}/api/v1/schema/submission`)).json()).type).toBe('object');
     expect((await fetch(`${base}/api/v1/schema/other`)).status).toBe(404);
+    // a server without a store says so (database: null)
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok', database: null });
   });
 });
@@ -207,6 +208,9 @@ describe('the self-check page in Chromium', () => {
       const labels = await page.$$eval('input[data-part]', (els) => els.every((e) => (e.getAttribute('aria-label') ?? '').length > 0));
       expect(labels).toBe(true);
       expect(external).toEqual([]);
+      // a server that keeps no submissions offers none: no Submit for credit, no attempts
+      expect(await page.$eval('#submit-credit', (b) => (b as HTMLButtonElement).hidden)).toBe(true);
+      expect(await page.$eval('#attempts', (b) => (b as HTMLElement).hidden)).toBe(true);
       await page.screenshot({ path: join(process.env.TMPDIR ?? '/tmp', 'gradsheet-serve.png'), fullPage: true });
       // the student id is required (the submission schema): the page says so instead of sending
       await page.$eval('#student', (el) => { (el as HTMLInputElement).value = ''; });
@@ -238,9 +242,13 @@ describe('the self-check page for a new student (issue 15), in Chromium', () => 
 
   /** opens a worksheet on a fresh start (no draft, no last worksheet kept on this device) */
   const open = async (page: Page, code: string, student: string) => {
-    await page.goto(`${mbase}/`);
+    // cleared on a page of the same origin without the page's script: the page, loaded, reopens the
+    // last worksheet and saves it again once it arrives, after the clear (then the code typed below
+    // would be appended to the last one's)
+    await page.goto(`${mbase}/healthz`);
     await page.evaluate(() => localStorage.clear());
     await page.goto(`${mbase}/`);
+    expect(await page.$eval('#code', (e) => (e as HTMLInputElement).value)).toBe('');
     await page.type('#code', code);
     await page.type('#student', student);
     await page.keyboard.press('Enter');

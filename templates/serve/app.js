@@ -179,12 +179,14 @@
     const w = await res.json();
     if (current && current.code === w.code) {
       say($('open-status'), `Worksheet ${w.code} is open; your answers are kept.`);
+      loadAttempts();
       return;
     }
     saveDraft();
     showWorksheet(w);
     set('gradsheet.last', w.code);
     const restored = restoreDraft(w.code);
+    assignmentOpened();
     say($('open-status'), `Worksheet ${w.code}: ${w.questions.length} questions.${restored ? ` Your ${restored === 1 ? 'answer' : `${restored} answers`} saved on this device ${restored === 1 ? 'is' : 'are'} back.` : ''}`);
     if (!quiet) { const first = questions.querySelector('input'); if (first) first.focus(); }
   }
@@ -222,11 +224,6 @@
     if (input) input.focus();
   });
 
-  // back where the student left off: the student id and the last worksheet, with its answers
-  const savedStudent = get('gradsheet.student'), savedCode = get('gradsheet.last');
-  if (savedStudent && !$('student').value) $('student').value = savedStudent;
-  if (savedCode && !$('code').value) { $('code').value = savedCode; openWorksheet(savedCode, true); }
-
   /** the score and what needs attention, focused so a screen reader reads it at once */
   function showScore(nodes, isError) {
     const score = $('score');
@@ -235,18 +232,8 @@
     score.focus();
   }
 
-  sheet.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    saveDraft();
-    const student = $('student').value.trim();
-    // the submission schema requires the student id: say so here rather than send a submission the server refuses
-    if (!student) return showScore([html('p', { text: 'Type your student id (above, beside the worksheet code) first.' })], true);
-    showScore([html('p', { text: 'Checking…' })]);
-    const body = { format: 'gradsheet.submission/1', worksheet: current.code, student, answers: collect() };
-    let res;
-    try { res = await fetch('/api/v1/grade', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }); } catch { return showScore([html('p', { text: 'The server cannot be reached; your answers are kept on this device. Try again in a moment.' })], true); }
-    if (!res.ok) return showScore([html('p', { text: await problemText(res) })], true);
-    const result = await res.json();
+  /** Each part's feedback beside it; the score and the links to the parts needing attention. */
+  function resultNodes(result) {
     const attention = [];
     for (const p of result.parts) {
       const fb = $(`fb-${p.id}`);
@@ -265,6 +252,227 @@
         return html('li', {}, [html('a', { href: `#part-${p.id}`, 'data-part': p.id, text: `${q.toUpperCase()} (${label}): ${WORDS[p.status] || p.status}` })]);
       })));
     } else nodes.push(html('p', { text: 'Every part is right.' }));
-    showScore(nodes);
+    return nodes;
+  }
+
+  /** the headers of both posts: the server records that the page sent them */
+  const POST_HEADERS = { 'content-type': 'application/json', 'x-gradsheet-client': 'page' };
+
+  sheet.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    saveDraft();
+    const student = $('student').value.trim();
+    // the submission schema requires the student id: say so here rather than send a submission the server refuses
+    if (!student) return showScore([html('p', { text: 'Type your student id (above, beside the worksheet code) first.' })], true);
+    showScore([html('p', { text: 'Checking…' })]);
+    const body = { format: 'gradsheet.submission/1', worksheet: current.code, student, answers: collect() };
+    let res;
+    try { res = await fetch('/api/v1/grade', { method: 'POST', headers: POST_HEADERS, body: JSON.stringify(body) }); } catch { return showScore([html('p', { text: 'The server cannot be reached; your answers are kept on this device. Try again in a moment.' })], true); }
+    if (!res.ok) return showScore([html('p', { text: await problemText(res) })], true);
+    showScore(resultNodes(await res.json()));
   });
+
+  // ---- Submitting for credit ----------------------------------------------------------------
+  // A check is not an attempt; a submission is. The assignment (from the worksheet) says how many
+  // attempts there are, which counts and when it is due; the student's own attempts come from the
+  // server once a worksheet is open and the student id is filled in. Nothing here clears a draft.
+
+  /** the student's attempts as last loaded: { code, student, attempts, attemptsLeft } or { code, student, error, forbidden } */
+  let attemptsState = null;
+  let submitting = false;
+  let dueTimer = 0;
+
+  /** a time in the student's own time zone, with the zone named */
+  function localTime(iso, seconds) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return iso;
+    return d.toLocaleString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}), timeZoneName: 'short' });
+  }
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const assignment = () => (current && current.assignment) || null;
+  const duePassed = (a) => Boolean(a && a.due) && Date.now() > Date.parse(a.due);
+  const closed = (a) => duePassed(a) && a.late === 'refuse';
+  const attemptsFor = () => (attemptsState && current && attemptsState.code === current.code && attemptsState.student === $('student').value.trim() ? attemptsState : null);
+
+  /** why the student cannot submit now, or '' */
+  function submitBlocked() {
+    const a = assignment();
+    if (!a || !a.stores) return '';
+    if (closed(a)) return `The due time (${localTime(a.due)}) has passed; submissions are closed.`;
+    const known = attemptsFor();
+    if (known && known.forbidden) return known.error;
+    if (known && known.attemptsLeft === 0) return `You have used all ${plural(a.maxAttempts, 'attempt', 'attempts')} for this worksheet; no more submissions are taken.`;
+    return '';
+  }
+
+  function updateSubmit() {
+    const reason = submitBlocked();
+    const button = $('submit-credit');
+    // a server that keeps no submissions (a self-check only) has nothing to submit to
+    const a = assignment();
+    button.hidden = !a || !a.stores;
+    button.disabled = submitting || reason !== '';
+    say($('submit-reason'), reason);
+    renderAttempts();
+  }
+
+  /** "Attempts used: 1 of 3 · the last counts · due …", and the past attempts */
+  function renderAttempts() {
+    const a = assignment();
+    const section = $('attempts');
+    section.hidden = !a || !a.stores;
+    if (section.hidden) return;
+    const known = attemptsFor();
+    const used = known && !known.error ? known.attempts.length : null;
+    const parts = [];
+    if (used === null) parts.push(a.maxAttempts === null ? 'Unlimited attempts' : `${plural(a.maxAttempts, 'attempt', 'attempts')} allowed`);
+    else parts.push(a.maxAttempts === null ? `Attempts used: ${used} (unlimited)` : `Attempts used: ${used} of ${a.maxAttempts}`);
+    parts.push(`the ${a.counts} counts`);
+    if (!a.due) parts.push('no due time');
+    else if (closed(a)) parts.push(`was due ${localTime(a.due)}; submissions are closed`);
+    else if (duePassed(a)) parts.push(`was due ${localTime(a.due)}; submissions now are recorded as late`);
+    else parts.push(`due ${localTime(a.due)}`);
+    $('attempts-summary').textContent = parts.join(' · ');
+    const list = $('attempts-list');
+    if (used) {
+      list.replaceChildren(...known.attempts.map((t) => html('li', {}, [
+        html('span', { class: 'what', text: `Attempt ${t.attempt}: ${t.score} / ${t.max}${t.late ? ' (late)' : ''}` }),
+        html('span', { class: 'when', text: `, received ${localTime(t.receivedAt)}` }),
+      ])));
+      list.hidden = false;
+    } else { list.replaceChildren(); list.hidden = true; }
+  }
+
+  /** loads the student's attempts at the open worksheet (when the student id is filled in) */
+  async function loadAttempts() {
+    const a = assignment();
+    if (!a || !a.stores) return updateSubmit();
+    const code = current.code, student = $('student').value.trim();
+    if (!student) { attemptsState = null; say($('attempts-status'), 'Type your student id to see your attempts.'); return updateSubmit(); }
+    let res;
+    try { res = await fetch(`/api/v1/worksheets/${encodeURIComponent(code)}/submissions?student=${encodeURIComponent(student)}`); } catch {
+      say($('attempts-status'), 'Your attempts cannot be loaded: the server cannot be reached.', true);
+      return updateSubmit();
+    }
+    // the answer may come after the worksheet or the id changed: keep only the one asked for now
+    if (!current || current.code !== code || $('student').value.trim() !== student) return;
+    if (!res.ok) {
+      const detail = await problemText(res);
+      attemptsState = { code, student, error: detail, forbidden: res.status === 403 };
+      say($('attempts-status'), detail, true);
+    } else {
+      const r = await res.json();
+      attemptsState = { code, student, attempts: r.attempts, attemptsLeft: r.attemptsLeft };
+      say($('attempts-status'), r.attempts.length ? '' : 'No attempts yet.');
+    }
+    updateSubmit();
+  }
+
+  /** after a worksheet opens: its assignment, the student's attempts, and a timer for the due time */
+  function assignmentOpened() {
+    clearTimeout(dueTimer);
+    $('receipt').hidden = true;
+    $('receipt').replaceChildren();
+    const a = assignment();
+    if (a && a.due) {
+      const wait = Date.parse(a.due) - Date.now();
+      if (wait > 0 && wait < 2 ** 31 - 1) dueTimer = setTimeout(updateSubmit, wait + 500);
+    }
+    updateSubmit();
+    loadAttempts();
+  }
+
+  $('student').addEventListener('change', () => { if (current) loadAttempts(); });
+
+  /** what will happen, in plain sentences, before the student confirms */
+  function plan(a, known) {
+    const next = known && !known.error ? known.attempts.length + 1 : null;
+    const lines = [];
+    const counts = `the ${a.counts} attempt counts`;
+    if (a.maxAttempts === null) lines.push(`${next ? `Attempt ${next}` : 'This attempt'} (unlimited attempts): ${counts}.`);
+    else if (next) lines.push(`Attempt ${next} of ${a.maxAttempts}: ${counts}.${next === a.maxAttempts ? ' This is your last attempt.' : ''}`);
+    else lines.push(`${plural(a.maxAttempts, 'attempt is', 'attempts are')} allowed: ${counts}.`);
+    if (!a.due) lines.push('There is no due time.');
+    else if (closed(a)) lines.push(`The due time (${localTime(a.due)}) has passed; submissions are closed.`);
+    else if (duePassed(a)) lines.push(`Due ${localTime(a.due)}. Late: this submission will be recorded as late.`);
+    else lines.push(`Due ${localTime(a.due)}: submitted now, it is on time.`);
+    lines.push('Your answers stay on this device after you submit.');
+    return { lines, next };
+  }
+
+  $('submit-credit').addEventListener('click', async () => {
+    if (!current || submitting || !assignment()) return;
+    saveDraft();
+    const student = $('student').value.trim();
+    if (!student) return showScore([html('p', { text: 'Type your student id (above, beside the worksheet code) before you submit.' })], true);
+    if (!attemptsFor()) await loadAttempts();
+    if (submitBlocked()) return updateSubmit();
+    const { lines, next } = plan(assignment(), attemptsFor());
+    $('confirm-plan').replaceChildren(...lines.map((t) => html('li', { text: t })));
+    $('confirm-h').textContent = next ? `Submit attempt ${next} for credit?` : 'Submit for credit?';
+    $('confirm-yes').textContent = next ? `Submit attempt ${next}` : 'Submit';
+    const dialog = $('confirm');
+    dialog.showModal();
+    $('confirm-no').focus();
+  });
+
+  const closeConfirm = () => { const d = $('confirm'); if (d.open) d.close(); };
+  $('confirm-no').addEventListener('click', () => { closeConfirm(); $('submit-credit').focus(); });
+  $('confirm').addEventListener('cancel', () => setTimeout(() => $('submit-credit').focus(), 0));
+
+  /** the receipt of a recorded submission, to keep: attempt, time received, its id, the score */
+  function showReceipt(r) {
+    const receipt = $('receipt');
+    const of = r.maxAttempts === null ? '' : ` of ${r.maxAttempts}`;
+    const rows = [
+      ['Attempt', `${r.attempt}${of}${r.late ? ' (late)' : ''}`],
+      ['Received', localTime(r.receivedAt, true)],
+      ['Submission id', r.id],
+      ['Score', `${r.result.score} / ${r.result.max}`],
+      ['Counts', `the ${r.counts} attempt counts${r.attemptsLeft === null ? '' : `; ${r.attemptsLeft === 0 ? 'no attempts' : plural(r.attemptsLeft, 'attempt', 'attempts')} left`}`],
+    ];
+    receipt.replaceChildren(
+      html('h2', { id: 'receipt-h', text: `Received: attempt ${r.attempt}${of}` }),
+      html('dl', {}, rows.flatMap(([k, v]) => [html('dt', { text: k }), html('dd', { text: v, ...(k === 'Submission id' ? { class: 'id' } : {}) })])),
+      html('p', { class: 'note', text: 'Keep this receipt: the submission id is your proof that this attempt was recorded.' }),
+    );
+    receipt.hidden = false;
+    receipt.focus();
+  }
+
+  $('confirm-yes').addEventListener('click', async () => {
+    closeConfirm();
+    if (!current || submitting) return;
+    saveDraft();
+    const student = $('student').value.trim();
+    const body = { format: 'gradsheet.submission/1', worksheet: current.code, student, answers: collect() };
+    submitting = true;
+    updateSubmit();
+    showScore([html('p', { text: 'Submitting…' })]);
+    let res;
+    try {
+      res = await fetch('/api/v1/submissions', { method: 'POST', headers: POST_HEADERS, body: JSON.stringify(body) });
+    } catch {
+      submitting = false;
+      updateSubmit();
+      showScore([html('p', { text: 'The server could not be reached, so this submission may not have been received. Your answers are kept on this device; look at your attempts above before you submit again.' })], true);
+      return loadAttempts();
+    }
+    submitting = false;
+    updateSubmit();
+    if (res.status !== 201) {
+      showScore([html('p', { text: await problemText(res) }), html('p', { class: 'kept', text: 'Your answers are kept on this device.' })], true);
+      return loadAttempts();
+    }
+    const r = await res.json();
+    $('score').replaceChildren(...resultNodes(r.result));
+    $('score').classList.remove('error');
+    showReceipt(r);
+    loadAttempts();
+  });
+
+  // back where the student left off: the student id and the last worksheet, with its answers
+  const savedStudent = get('gradsheet.student'), savedCode = get('gradsheet.last');
+  if (savedStudent && !$('student').value) $('student').value = savedStudent;
+  if (savedCode && !$('code').value) { $('code').value = savedCode; openWorksheet(savedCode, true); }
 })();
