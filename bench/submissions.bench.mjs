@@ -3,7 +3,7 @@
  * concurrent clients on loopback (keep-alive) posting realistic filled worksheets to
  * POST /api/v1/submissions, each answered 201 only after its commit. Goal: 1,000 a second on the
  * embedded default (SQLite in a data folder), p99 ≤ 50 ms. PostgreSQL too when
- * GRADSHEET_BENCH_POSTGRES is a postgres:// URL (else its fields are null).
+ * GRADSHEET_BENCH_POSTGRES is a postgres:// URL (else a throwaway server is started here, scripts/postgres.mjs).
  *
  * Warm-up first (not counted: one submission of each worksheet, then load for a few seconds), then a measured window; at the end the stored submissions of the
  * bench's worksheets are counted through the teacher's listing and must equal the 201s.
@@ -14,6 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startPostgres } from '../scripts/postgres.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -139,10 +140,21 @@ export default async function submissionsBench() {
   const dir = mkdtempSync(join(tmpdir(), 'gradsheet-submissions-bench-'));
   try {
     const sqlite = await measure('SQLite', ['--data', join(dir, 'data')], dir);
-    const url = process.env.GRADSHEET_BENCH_POSTGRES;
-    let pg = null;
-    if (url) pg = await measure('PostgreSQL', ['--database', url], dir);
-    else console.log('  PostgreSQL: not measured (set GRADSHEET_BENCH_POSTGRES to a postgres:// URL); its fields are null');
+    // PostgreSQL: the server given, else a throwaway one started here (scripts/postgres.mjs)
+    let url = process.env.GRADSHEET_BENCH_POSTGRES, pg = null, server = null;
+    if (!url) {
+      try {
+        server = await startPostgres();
+        url = server.url;
+      } catch (e) {
+        console.log(`  PostgreSQL: not measured (${e.message}); its fields are null`);
+      }
+    }
+    try {
+      if (url) pg = await measure('PostgreSQL', ['--database', url], dir);
+    } finally {
+      await server?.stop();
+    }
     return {
       name: `serve: recorded submissions, ${CONCURRENCY} clients`,
       submissions_per_s: sqlite.per_s, p50_ms: sqlite.p50, p99_ms: sqlite.p99, p99_ok: sqlite.p99 <= 50 ? 1 : 0,

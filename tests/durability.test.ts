@@ -9,8 +9,8 @@
  * What this tests is the process dying (the operating system keeps what was written); a power cut,
  * which only fsync guards against, is not simulated here.
  *
- * SQLite (the embedded default, a data folder) always runs; PostgreSQL runs when
- * GRADSHEET_TEST_POSTGRES holds a postgres:// URL (the database is not killed, only gradsheet).
+ * On SQLite (the embedded default, a data folder) and on PostgreSQL (the run's throwaway server,
+ * tests/support/postgres-setup.ts, a fresh database; the database is not killed, only gradsheet).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { freshDatabase } from './support/postgres.js';
 import { CLI, ROOT, gradsheet } from './support/cli.js';
 import { tempDir } from './support/tmp.js';
 
@@ -26,7 +27,6 @@ const TOKEN = `durability-${randomBytes(12).toString('hex')}`;
 const CLIENTS = 40;
 const WORKSHEETS = 8;
 const CYCLES = 20;
-const POSTGRES_URL = process.env.GRADSHEET_TEST_POSTGRES;
 
 type Server = ChildProcessByStdio<null, Readable, Readable>;
 const running = new Set<Server>();
@@ -263,8 +263,8 @@ describe('serve survives SIGKILL under load: every acknowledged submission is st
     expect(r.stored).toBeGreaterThanOrEqual(r.acked);
   }, 150_000);
 
-  it.skipIf(!POSTGRES_URL)(`PostgreSQL (--database): ${CYCLES} kills of gradsheet (not the database) under ${CLIENTS} concurrent clients${POSTGRES_URL ? '' : ' — skipped: set GRADSHEET_TEST_POSTGRES to a postgres:// URL to run it'}`, async () => {
-    const r = await killAndRestart(['--database', POSTGRES_URL!], CYCLES);
+  it(`PostgreSQL (--database, the run's server, a fresh database): ${CYCLES} kills of gradsheet (not the database) under ${CLIENTS} concurrent clients`, async () => {
+    const r = await killAndRestart(['--database', await freshDatabase(inject('postgresUrl'))], CYCLES);
     console.log(`PostgreSQL: ${r.acked} acknowledged, ${r.stored} stored, ${r.cut} requests cut, kills at ${r.delays.join(' ')} ms`);
     expect(r.acked).toBeGreaterThan(CYCLES * 10);
     expect(r.stored).toBeGreaterThanOrEqual(r.acked);

@@ -6,7 +6,7 @@
  * counted attempts, regrades that keep the old results.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freshDatabase } from './support/postgres.js';
@@ -140,6 +140,17 @@ describe.each(['sqlite', 'postgres'] as const)('the %s store', (kind) => {
     expect((await store.list({ limit: 5, student: 'bob' }))[0]!.regradeId).toBeNull();
     // nothing left to change
     expect((await store.regrade(remark, 'test bank')).changed).toEqual([]);
+  });
+
+  it.runIf(kind === 'sqlite')('copies its write-ahead log into the database file on a thread of its own (commits never stop for it)', async () => {
+    const { store, data } = await fresh(kind);
+    const file = join(data.data!, 'gradsheet.sqlite');
+    const before = statSync(file).size;
+    await Promise.all(Array.from({ length: 300 }, (_, i) => store.record(sub(`c${i % 10}`, i % 4), null)));
+    // the committing connection never checkpoints; the checkpointer does, within a second
+    const deadline = Date.now() + 5000;
+    while (statSync(file).size <= before + 100_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(statSync(file).size).toBeGreaterThan(before + 100_000);
   });
 
   it.runIf(kind === 'postgres')('numbers attempts without gaps when two stores (two servers) record for the same students at once', async () => {

@@ -14,6 +14,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import { GradsheetError, isGradsheetError } from '../errors.js';
@@ -106,6 +108,9 @@ export interface RegradeReport {
   dryRun: boolean;
 }
 
+/** Groups committed at once on PostgreSQL (its pool has 10 connections; reads use the others). */
+const FLUSHES_AT_ONCE = 4;
+
 /** Most submissions in one transaction (group commit). */
 const MAX_GROUP = 256;
 
@@ -140,9 +145,10 @@ export class Store {
   /** where the data is, for messages: "SQLite file gradsheet-data/gradsheet.sqlite" */
   readonly where: string;
   readonly #queue: { item: NewSubmission; maxAttempts: number | null; resolve: (o: RecordOutcome) => void; reject: (e: unknown) => void }[] = [];
-  #flushing = false;
+  #flushing = 0;
   #scheduled = false;
   #closed = false;
+  #checkpointer: Worker | undefined;
 
   private constructor(db: Kysely<StoreTables>, dialect: Dialect, where: string) {
     this.#db = db;
@@ -180,6 +186,9 @@ export class Store {
         throw unavailable(e, where, 'be opened');
       }
       store = new Store(new Kysely<StoreTables>({ dialect: new SqliteDialect({ database }) }), 'sqlite', where);
+      // checkpoints on their own thread (checkpointer, below), not in the middle of a commit
+      database.pragma('wal_autocheckpoint = 0');
+      store.#checkpointer = checkpointer(file);
     }
     try {
       await store.migrate();
@@ -220,7 +229,9 @@ export class Store {
   }
 
   #schedule(): void {
-    if (this.#flushing || this.#scheduled || this.#queue.length === 0) return;
+    // SQLite has one writer; PostgreSQL takes several groups at once, on the pool's connections
+    // (the advisory locks keep one student's attempts in order)
+    if (this.#flushing >= (this.dialect === 'postgres' ? FLUSHES_AT_ONCE : 1) || this.#scheduled || this.#queue.length === 0) return;
     this.#scheduled = true;
     // after the requests already read in this turn of the event loop have joined the queue
     setImmediate(() => {
@@ -230,7 +241,7 @@ export class Store {
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
+    this.#flushing++;
     const group = this.#queue.splice(0, MAX_GROUP);
     try {
       const outcomes = await this.#transaction((trx) => this.#insertGroup(trx, group.map((g) => ({ item: g.item, maxAttempts: g.maxAttempts }))));
@@ -239,7 +250,7 @@ export class Store {
       const error = unavailable(e, this.where, group.length === 1 ? 'record the submission' : 'record these submissions');
       for (const g of group) g.reject(error);
     } finally {
-      this.#flushing = false;
+      this.#flushing--;
       this.#schedule();
     }
   }
@@ -268,7 +279,9 @@ export class Store {
       // PostgreSQL: several servers may record for one student at once; the lock (taken in key
       // order, so two groups cannot wait on each other) makes the count and the insert one step
       if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
-      const row = await trx.selectFrom('submissions').select((eb) => eb.fn.max('attempt').as('n')).where('worksheet', '=', worksheet).where('student', '=', student).where('kind', '=', 'submission').executeTakeFirst();
+      // checks have no attempt number (null), so max() over the unique index's prefix is the
+      // attempts used, read from the index alone
+      const row = await trx.selectFrom('submissions').select((eb) => eb.fn.max('attempt').as('n')).where('worksheet', '=', worksheet).where('student', '=', student).executeTakeFirst();
       used.set(key, Number(row?.n ?? 0));
     }
     const outcomes: RecordOutcome[] = [];
@@ -421,7 +434,27 @@ export class Store {
     this.#closed = true;
     while (this.#flushing || this.#scheduled || this.#queue.length > 0) await new Promise((r) => setTimeout(r, 5));
     await this.#db.destroy();
+    await this.#checkpointer?.terminate();
   }
+}
+
+/**
+ * SQLite's checkpoints (copying the write-ahead log into the database file, and its fsync) on a
+ * thread of their own: run by the committing connection, every thousandth page or so one commit
+ * would stall every request behind it for the whole copy. A PASSIVE checkpoint never blocks the
+ * writer; the log is reused once a checkpoint has caught up.
+ */
+function checkpointer(file: string): Worker {
+  const module = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(`
+    const Sqlite = require(${JSON.stringify(module)});
+    const db = new Sqlite(${JSON.stringify(file)}, { timeout: 5000 });
+    setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} }, 250);
+  `, { eval: true });
+  worker.unref();
+  // a checkpoint that cannot run leaves the log longer; the data are safe in it
+  worker.on('error', () => undefined);
+  return worker;
 }
 
 /** What a regrade changed in one submission: its score, and the parts whose status or score moved. */
