@@ -161,6 +161,29 @@ describe('submissions for credit', () => {
   });
 });
 
+describe('feedback on the page', () => {
+  it('comes typeset for the page (its plain math as KaTeX with MathML), and as FORMATS\' plain sentence for everyone else', async () => {
+    const r = await start();
+    const v = r.variants[0]!;
+    // every part answered with its first catalogued mistake: feedback that names it, with math in it
+    const answers = Object.fromEntries(v.questions.flatMap((q) => q.parts.map((p) => [p.id, p.mistakes?.[0]?.value ?? p.answer])));
+    const page = (await (await submit(r, submission(v, answers), 'page')).json()).result;
+    // the parts whose feedback writes scripts in plain text (s_{t−1}, L_T, Σ_t)
+    const named = page.parts.filter((p: { mistake?: string; feedback: string }) => p.mistake && /_/.test(p.feedback));
+    expect(named.length).toBeGreaterThan(0);
+    for (const p of named) {
+      expect(p.feedbackHtml).toContain('class="katex"');
+      expect(p.feedbackHtml).toContain('<math');
+      // the words stay words; no raw TeX scripts outside the formulas' own markup
+      const visible = p.feedbackHtml.replace(/<annotation[^>]*>.*?<\/annotation>/gs, '').replace(/<[^>]+>/g, '');
+      expect(visible).not.toMatch(/[A-Za-zθ]_\{?[A-Za-z0-9]/);
+    }
+    const api = (await (await submit(r, submission(v, answers))).json()).result;
+    expect(api.parts.some((p: { feedbackHtml?: string }) => p.feedbackHtml !== undefined)).toBe(false);
+    expect(api.parts.map((p: { feedback: string }) => p.feedback)).toEqual(page.parts.map((p: { feedback: string }) => p.feedback));
+  });
+});
+
 describe('what a student may see', () => {
   it('lists a student their own attempts, and nobody else\'s', async () => {
     const r = await start({ maxAttempts: 3 });

@@ -5,18 +5,25 @@
  *   gradsheet submissions gradebook [--data DIR | --database URL] [--counts last|best] [--out FILE]
  *   gradsheet regrade (--key K | --bank B --secret-file F | --bank B --seed S) [--data DIR | --database URL] [--dry-run] [--json]
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { normaliseCode } from '../problems/variants.js';
 import { remark } from '../server/app.js';
 import { gradebookCsv, storedJson } from '../store/export.js';
-import type { RegradeReport, Store } from '../store/store.js';
+import { DEFAULT_DATA_DIR, SQLITE_FILE, type RegradeReport, type Store } from '../store/store.js';
 import { KEY_OPTIONS, loadGrader } from './key-source.js';
 import { OutputBuffer } from './output.js';
 import { STORE_OPTIONS, openStore } from './store-options.js';
 
 async function withStore<T>(o: { data?: string; database?: string }, work: (store: Store) => Promise<T>): Promise<T> {
+  // reading a store that is not there is a mistyped folder, not a new, empty assignment
+  if (o.database === undefined && !process.env.GRADSHEET_DATABASE) {
+    const dir = o.data ?? DEFAULT_DATA_DIR;
+    if (!existsSync(join(dir, SQLITE_FILE))) throw new GradsheetError('not-found', `There are no recorded submissions in ${dir}: it has no ${SQLITE_FILE} (gradsheet serve --data ${dir} creates it), so give the folder serve used with --data, or --database.`);
+  }
   const store = await openStore(o);
   try {
     return await work(store);

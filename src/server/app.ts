@@ -251,6 +251,13 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     client: header(c, 'x-gradsheet-client') === 'page' ? 'page' as const : 'api' as const,
     body: JSON.stringify(body), result: JSON.stringify(result), score: result.score, max: result.max,
   });
+  /**
+   * For the page (it says so with x-gradsheet-client: page), each part's feedback also typeset
+   * (`feedbackHtml`: the plain math in it, ∂s_j/∂s_{j−1} or W_hf, as KaTeX with MathML; the rest
+   * escaped text), as its prompts are. Integrators get the FORMATS result as it is.
+   */
+  const forClient = (c: Context<Env>, result: GradeResult): GradeResult =>
+    header(c, 'x-gradsheet-client') === 'page' ? { ...result, parts: result.parts.map((p) => ({ ...p, feedbackHtml: pageTitleHtml(p.feedback) })) } : result;
   /** What the page shows of the policy. */
   const assignmentView = () => ({ maxAttempts: policy.maxAttempts ?? null, counts: policy.counts, due: policy.due ?? null, late: policy.late, recordsChecks: policy.recordChecks, stores: o.store !== undefined });
   /**
@@ -301,11 +308,11 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
         return json(c, JSON.stringify(body.map((s) => grader.grade(s))));
       }
       const { result, at } = gradeOne(body);
-      if (!policy.recordChecks) return json(c, JSON.stringify(shown(body, result, at, 0)));
+      if (!policy.recordChecks) return json(c, JSON.stringify(forClient(c, shown(body, result, at, 0))));
       // the teacher records checks too: a check is not an attempt, and uses none
       const recorded = await needStore().record(newRecord(c, 'check', body, result, at), null);
       if ('refused' in recorded) throw new GradsheetError('internal', 'A check was refused as if it were an attempt.');
-      return json(c, JSON.stringify(shown(body, result, at, 0)));
+      return json(c, JSON.stringify(forClient(c, shown(body, result, at, 0))));
     }],
     ['POST', '/api/v1/submissions', jsonOnly, async (c) => {
       const at = now();
@@ -321,7 +328,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       const attempt = recorded.attempt!;
       const answer = JSON.stringify({
         id: recorded.id, attempt, maxAttempts: policy.maxAttempts ?? null, attemptsLeft: policy.maxAttempts === undefined ? null : policy.maxAttempts - attempt,
-        late, receivedAt: at.toISOString(), counts: policy.counts, result: shown(body, result, at, attempt),
+        late, receivedAt: at.toISOString(), counts: policy.counts, result: forClient(c, shown(body, result, at, attempt)),
       });
       c.env.outgoing.writeHead(201, { ...JSON_HEADERS, location: `/api/v1/submissions/${recorded.id}`, 'content-length': Buffer.byteLength(answer) }).end(answer);
       return RESPONSE_ALREADY_SENT;

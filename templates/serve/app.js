@@ -241,7 +241,9 @@
       fb.hidden = false;
       fb.className = `feedback ${p.status}`;
       const word = WORDS[p.status] || p.status;
-      fb.replaceChildren(html('strong', { text: word }), ` (${p.score} of ${p.max} ${p.max === 1 ? 'point' : 'points'}): ${p.feedback}`);
+      // the feedback typeset by the server (its own KaTeX, everything else escaped) when it sent it
+      const said = p.feedbackHtml ? html('span', { trustedHtml: p.feedbackHtml }) : p.feedback;
+      fb.replaceChildren(html('strong', { text: word }), ` (${p.score} of ${p.max} ${p.max === 1 ? 'point' : 'points'}): `, said);
       if (p.status !== 'correct') attention.push(p);
     }
     const nodes = [html('p', { text: `Score: ${result.score} / ${result.max}` })];
