@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { AUDIT_LIMITS, auditBank, type AuditLimit, type AuditReport, type CheckResult, type PartAudit } from '../problems/audit.js';
 import { loadBank } from './files.js';
+import { titleText } from '../render/typeset.js';
 
 const MARK: Record<CheckResult, string> = { pass: '✓', fail: '✗', 'n/a': '–' };
 
@@ -38,7 +39,7 @@ export function auditText(report: AuditReport): string {
   type Row = { heading: string } | { cells: string[] };
   const rows: Row[] = [];
   for (const q of report.questions) {
-    rows.push({ heading: `${q.id}: ${q.title} (${q.type})` });
+    rows.push({ heading: `${q.id}: ${titleText(q.title)} (${q.type})` });
     for (const p of q.parts) {
       rows.push({ cells: [p.id, p.kind, figures(p), percent(p.mistakeWithinTolerance.share), percent(p.sameAnswer.share), ...LIMIT_COLUMNS.map((c) => MARK[p.checks[c.limit]])] });
     }
