@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKey, findChromium, generateKeyVariants, parseBank, practiceSecret, practiceStudents } from '../src/index.js';
 import { CLI, ROOT } from './support/cli.js';
 import { tempDir } from './support/tmp.js';
+import { answerValues, openWorksheet } from './support/self-check-page.js';
 
 const SEED = 'serve-submit';
 const bank = parseBank(JSON.parse(readFileSync('question-banks/bptt-basics.json', 'utf8')));
@@ -61,20 +62,9 @@ afterAll(async () => {
   await Promise.all(children.map((c) => new Promise<void>((r) => { if (c.exitCode !== null) return r(); c.once('exit', () => r()); c.kill('SIGTERM'); })));
 });
 
-/** opens a worksheet on a fresh start (nothing kept on this device) */
-async function open(page: Page, base: string, code: string, student: string): Promise<void> {
-  // cleared on a page of the same origin without the page's script (which would reopen the last worksheet and save it again)
-  await page.goto(`${base}/healthz`);
-  await page.evaluate(() => localStorage.clear());
-  await page.goto(`${base}/`);
-  expect(await page.$eval('#code', (e) => (e as HTMLInputElement).value)).toBe('');
-  await page.type('#code', code);
-  await page.type('#student', student);
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#sheet:not([hidden]) input[data-part]');
-}
+const open = openWorksheet;
 const text = (page: Page, selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText ?? '');
-const values = (page: Page) => page.$$eval('input[data-part]', (els) => els.map((e) => (e as HTMLInputElement).value));
+const values = answerValues;
 const waitText = (page: Page, selector: string, pattern: RegExp) =>
   page.waitForFunction((s, p) => new RegExp(p).test(document.querySelector(s)?.textContent ?? ''), { timeout: 20_000 }, selector, pattern.source)
     .catch(async (e) => { throw new Error(`${e}: ${selector} says "${await page.$eval(selector, (x) => x.textContent).catch(() => '?')}" (attempts: "${await page.$eval('#attempts-status', (x) => x.textContent).catch(() => '?')}")`); });

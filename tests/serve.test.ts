@@ -8,6 +8,7 @@ import { answerKey, findChromium, generateKeyVariants, parseBank, practiceSecret
 import { Grader } from '../src/grade/grade.js';
 import { MISTAKES } from '../src/problems/mistakes.js';
 import { createHandler } from '../src/server/app.js';
+import { answerValues, openWorksheet } from './support/self-check-page.js';
 
 const bank = parseBank(JSON.parse(readFileSync('question-banks/bptt-basics.json', 'utf8')));
 const variants = generateKeyVariants(bank, practiceSecret('serve-test'), practiceStudents(2).map((id) => ({ id, name: id })));
@@ -240,21 +241,8 @@ describe('the self-check page for a new student (issue 15), in Chromium', () => 
     await new Promise<void>((r) => mserver.close(() => r()));
   });
 
-  /** opens a worksheet on a fresh start (no draft, no last worksheet kept on this device) */
-  const open = async (page: Page, code: string, student: string) => {
-    // cleared on a page of the same origin without the page's script: the page, loaded, reopens the
-    // last worksheet and saves it again once it arrives, after the clear (then the code typed below
-    // would be appended to the last one's)
-    await page.goto(`${mbase}/healthz`);
-    await page.evaluate(() => localStorage.clear());
-    await page.goto(`${mbase}/`);
-    expect(await page.$eval('#code', (e) => (e as HTMLInputElement).value)).toBe('');
-    await page.type('#code', code);
-    await page.type('#student', student);
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('#sheet:not([hidden]) input[data-part]');
-  };
-  const values = (page: Page) => page.$$eval('input[data-part]', (els) => els.map((e) => (e as HTMLInputElement).value));
+  const open = (page: Page, code: string, student: string) => openWorksheet(page, mbase, code, student);
+  const values = answerValues;
   /** serious and critical axe violations, as "rule: target" lines */
   const axeSerious = async (page: Page) => {
     await page.addScriptTag({ content: axeSource });
