@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { timedPost } from './timed-post.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,16 +30,10 @@ export default async function serveBench() {
       setTimeout(() => reject(new Error('server did not start')), 20_000);
     });
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const request = (body) => new Promise((resolve) => {
-      const start = performance.now();
-      const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/grade', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ ok: res.statusCode === 200, ms: performance.now() - start }));
-      });
-      req.on('error', () => resolve({ ok: false, ms: performance.now() - start }));
-      req.setTimeout(10_000, () => req.destroy());
-      req.end(body);
-    });
+    const request = async (body) => {
+      const r = await timedPost(agent, port, '/api/v1/grade', body);
+      return { ok: r.status === 200, ms: r.ms };
+    };
     // the server's own CPU time over the load (Linux: /proc/PID/stat, clock ticks of 10 ms): a figure the
     // load generator sharing the machine's cores disturbs less than requests/s
     const cpu = () => { try { const f = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10; } catch { return null; } };

@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { timedPost } from './timed-post.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../scripts/postgres.mjs';
@@ -67,16 +68,10 @@ function startServer(args, label) {
 /** 50 clients post for `seconds`; the latencies of the 201s, and the count of anything else. */
 async function load(port, bodies, seconds, rounds = Infinity) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const post = (body) => new Promise((resolve) => {
-    const start = performance.now();
-    const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/submissions', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ created: res.statusCode === 201, ms: performance.now() - start }));
-    });
-    req.on('error', () => resolve({ created: false, ms: performance.now() - start }));
-    req.setTimeout(10_000, () => req.destroy());
-    req.end(body);
-  });
+  const post = async (body) => {
+    const r = await timedPost(agent, port, '/api/v1/submissions', body);
+    return { created: r.status === 201, ms: r.ms };
+  };
   const latencies = [];
   let errors = 0, next = 0;
   const started = performance.now();
