@@ -14,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, gradsheet } from './support/cli.js';
 import { tempDir } from './support/tmp.js';
+import { LruCache } from '../src/lru.js';
 
 const TOKEN = 'teacher-token-0123456789abcdef';
 const SEED = 'hardening';
@@ -259,5 +260,21 @@ describe('transport and headers', () => {
     for (const l of lines) expect(Object.keys(l).sort()).toEqual(['ip', 'outcome', 'route', 'time']);
     expect(log).not.toContain('wrong-token');
     expect(log).not.toContain(TOKEN);
+  });
+});
+
+describe('the caches', () => {
+  it('evict the least recently used entry once their estimated bytes are over the bound', () => {
+    const cache = new LruCache<string, string>(10, (v) => v.length);
+    cache.set('a', 'xxxx');
+    cache.set('b', 'xxxx');
+    expect(cache.get('a')).toBe('xxxx'); // a is now the newest
+    cache.set('c', 'xxxx'); // 12 bytes: b, the least recently used, goes
+    expect(cache.get('b')).toBeUndefined();
+    expect([cache.get('a'), cache.get('c'), cache.bytes, cache.size]).toEqual(['xxxx', 'xxxx', 8, 2]);
+    cache.set('huge', 'x'.repeat(11)); // larger than the whole bound: not kept, nothing evicted for it
+    expect([cache.get('huge'), cache.size]).toEqual([undefined, 2]);
+    cache.set('a', 'xxxxxxxx'); // replacing an entry counts its new size: c goes
+    expect([cache.get('c'), cache.bytes]).toEqual([undefined, 8]);
   });
 });
