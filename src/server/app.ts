@@ -515,6 +515,9 @@ function readBody(c: Context<Env>, limit: number, budget: BodyBudget, timeoutMs:
   });
 }
 
+/** each variant's part ids, built once per variant object (the grader's cache holds the variants) */
+const PART_IDS = new WeakMap<KeyVariant, Set<string>>();
+
 /**
  * What a single submission is checked for before the schema and the marking work: a worksheet code
  * or student id no longer than a code or id can be (400, echoing a clipped start), and answers only
@@ -530,7 +533,8 @@ function precheck(grader: Grader, body: unknown): void {
   // the student is checked first (an HMAC), so no variant is drawn for a code that is not theirs
   const found = grader.variant(normaliseCode(s.worksheet), s.student.trim() || null);
   if ('error' in found) return; // the grader says why, as it always has
-  const known = new Set(found.variant.questions.flatMap((q) => q.parts.map((p) => p.id)));
+  let known = PART_IDS.get(found.variant);
+  if (!known) PART_IDS.set(found.variant, (known = new Set(found.variant.questions.flatMap((q) => q.parts.map((p) => p.id)))));
   const unknown: string[] = [];
   let count = 0;
   for (const id of Object.keys(answers)) {
