@@ -114,7 +114,9 @@ export function prepareAsset(text: string, type: string): Asset {
     type, raw,
     hash: createHash('sha256').update(raw).digest('hex').slice(0, 16),
     gzip: gzipSync(raw, { level: 9 }),
-    br: brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
+    // quality 5, not 11: KaTeX's CSS (369 KB, its fonts inlined as base64 woff2) takes 13 ms instead
+    // of 750 ms at every start, for 0.4% more bytes (263 against 262 KB)
+    br: brotliCompressSync(raw, { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
   };
 }
 
