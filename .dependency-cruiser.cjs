@@ -7,7 +7,7 @@
  */
 const layer = (name, path) => ({ name, path });
 const LAYERS = [
-  layer('base', '^src/(errors|validation|json|json-array|json-syntax|trace|version|html)\\.ts$'),
+  layer('base', '^src/(errors|validation|json|json-array|json-syntax|trace|version|html|lru)\\.ts$'),
   layer('engine', '^src/engine/'),
   layer('models', '^src/models/'),
   layer('contract', '^src/contract/'),

@@ -45,8 +45,8 @@ describe('a full disk', () => {
     execFileSync(process.execPath, ['dist/cli.js', 'generate', '--bank', 'bptt-basics', '--seed', 'full', '--count', '1', '--out', join(dir, 'gen')]);
     const key = JSON.parse(readFileSync(join(dir, 'gen', 'key.json'), 'utf8'));
     const v = key.variants[0];
-    // a submission padded with an unknown part holding a long string: each fills the disk faster
-    const body = JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: { 'q1.a': 0.5, 'q9.z': 'x'.repeat(6000) } });
+    // a submission padded with a long string in one of its parts (an unknown part id is refused): each fills the disk faster
+    const body = JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: { 'q1.a': 0.5, 'q1.b': 'x'.repeat(6000) } });
     const ok: string[] = [];
     let unavailable = '';
     for (let i = 0; i < 400 && !unavailable; i++) {

@@ -39,10 +39,12 @@ describe('the grading API', () => {
     expect(r.score).toBe(r.max);
   });
 
-  it('grades a batch only with the teacher token: 401 without, 403 with a wrong one', async () => {
+  it('grades a batch only with the teacher token: 401 without, 401 invalid_token with a wrong one', async () => {
     const batch = JSON.stringify([{ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: exact() }]);
     expect((await post(batch)).status).toBe(401);
-    expect((await post(batch, { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0000000000000' })).status).toBe(403);
+    const wrong = await post(batch, { 'content-type': 'application/json', authorization: 'Bearer wrong-token-0000000000000' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     const ok = await post(batch, { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toHaveLength(1);

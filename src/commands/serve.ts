@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { assignmentSchema, describePolicy, type AssignmentPolicy } from '../problems/assignment.js';
-import { createHandler } from '../server/app.js';
+import { BODY_TIMEOUT_MS, createHandler, type Bounds } from '../server/app.js';
+import { LOOPBACK_HOSTS, auditLog, isLoopback } from '../server/hardening.js';
 import { issueSentence } from '../validation.js';
 import { packageDir } from './files.js';
 import { readText } from './io.js';
@@ -21,6 +23,94 @@ const POLICY_OPTIONS = {
   'reveal-answers': { type: 'string' },
   'record-checks': { type: 'boolean' },
 } as const;
+
+/** serve's flags for its bounds and transport */
+const HARDENING_OPTIONS = {
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'behind-proxy': { type: 'boolean' },
+  'allowed-hosts': { type: 'string' },
+  'frame-ancestors': { type: 'string' },
+  'audit-log': { type: 'string' },
+  'body-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
+} as const;
+
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const MAX_CONNECTIONS = 512;
+
+/** A duration as a flag gives it: 10s, 500ms, or a number of seconds. */
+export function durationMs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : NaN;
+  if (!(ms >= 100 && ms <= 600_000)) throw new GradsheetError('usage', `${flag} should be a duration from 100ms to 600s (10s, 500ms), not "${text}".`);
+  return ms;
+}
+
+/** frame-ancestors sources: 'none', 'self', or origins such as https://canvas.example.edu; nothing that could end the directive. */
+export function frameAncestors(text: string): string {
+  const sources = text.trim().split(/\s+/);
+  const ok = (t: string) => t === "'self'" || /^(https?:\/\/)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?$/i.test(t) || /^https?:$/.test(t);
+  if (!(sources.length === 1 && sources[0] === "'none'") && !sources.every(ok)) throw new GradsheetError('usage', `--frame-ancestors should be 'none', or origins such as https://canvas.example.edu (and 'self'), separated by spaces, not "${text.slice(0, 80)}".`);
+  return sources.join(' ');
+}
+
+type HardeningValues = { [K in keyof typeof HARDENING_OPTIONS]?: K extends 'behind-proxy' ? boolean : string };
+
+/**
+ * The server's bounds and transport from the flags: TLS, Host allow-list, frame-ancestors, audit
+ * log, body timeout and connection cap; and the warnings to print at start (beyond loopback
+ * without TLS or a proxy, a Host header not checked).
+ */
+export async function hardeningFrom(values: HardeningValues, host: string): Promise<{ bounds: Bounds; tls?: { cert: string; key: string }; maxConnections: number; warnings: string[] }> {
+  const warnings: string[] = [];
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new GradsheetError('usage', '--tls-cert and --tls-key go together: the certificate and its private key.');
+  const tls = values['tls-cert'] && values['tls-key'] ? { cert: await readText(values['tls-cert']), key: await readText(values['tls-key']) } : undefined;
+  const loopback = isLoopback(host);
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  if (!loopback && !tls && !values['behind-proxy']) warnings.push(`Warning: listening on ${host}, beyond this machine, without TLS: tokens and answers cross the network in clear. Use --tls-cert and --tls-key, or --behind-proxy behind an HTTPS proxy.`);
+  let allowedHosts: string[] | undefined;
+  if (values['allowed-hosts'] !== undefined) allowedHosts = values['allowed-hosts'].split(',').map((h) => h.trim()).filter(Boolean);
+  else if (loopback) allowedHosts = [...LOOPBACK_HOSTS, host];
+  else if (!wildcard) allowedHosts = [host];
+  else warnings.push(`Warning: listening on ${host} answers any Host header; name the server's host names with --allowed-hosts.`);
+  const maxConnections = values['max-connections'] === undefined ? MAX_CONNECTIONS : Number(values['max-connections']);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new GradsheetError('usage', `--max-connections should be a whole number of at least 1, not "${values['max-connections']}".`);
+  let audit;
+  if (values['audit-log']) {
+    const stream = createWriteStream(values['audit-log'], { flags: 'a' });
+    await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', (e) => reject(new GradsheetError('usage', `Cannot write the audit log ${values['audit-log']}: ${e.message}.`))));
+    audit = auditLog((line) => stream.write(line));
+  } else {
+    audit = auditLog((line) => process.stderr.write(line));
+  }
+  const bounds: Bounds = {
+    bodyTimeoutMs: values['body-timeout'] === undefined ? BODY_TIMEOUT_MS : durationMs(values['body-timeout'], '--body-timeout'),
+    frameAncestors: values['frame-ancestors'] === undefined ? "'none'" : frameAncestors(values['frame-ancestors']),
+    behindProxy: values['behind-proxy'] ?? false,
+    audit,
+    ...(allowedHosts ? { allowedHosts } : {}),
+  };
+  return { bounds, ...(tls ? { tls } : {}), maxConnections, warnings };
+}
+
+/** The Node server, HTTP or HTTPS, with its timeouts and connection cap: nothing a client does holds it for long. */
+export function boundedServer(handler: (req: IncomingMessage, res: ServerResponse) => void, o: { tls?: { cert: string; key: string }; maxConnections: number; bodyTimeoutMs: number }): Server {
+  const options = {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: Math.max(REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS + o.bodyTimeoutMs),
+    keepAliveTimeout: 5000,
+    // how often Node looks for requests over those timeouts (its default, 30 s, would double them)
+    connectionsCheckingInterval: 1000,
+  };
+  const server: Server = o.tls ? createTlsServer({ ...options, cert: o.tls.cert, key: o.tls.key }, handler) : createServer(options, handler);
+  server.headersTimeout = options.headersTimeout;
+  server.requestTimeout = options.requestTimeout;
+  server.keepAliveTimeout = options.keepAliveTimeout;
+  server.maxConnections = o.maxConnections;
+  return server;
+}
 
 /** The bank's policy with the flags given over it; a bad value is one sentence naming the flag. */
 export function policyFrom(base: AssignmentPolicy | undefined, values: { [K in keyof typeof POLICY_OPTIONS]?: K extends 'record-checks' ? boolean : string }): AssignmentPolicy {
@@ -59,7 +149,7 @@ export function policyFrom(base: AssignmentPolicy | undefined, values: { [K in k
 
 /** `gradsheet serve (--key key.json | --bank B --secret-file F | --bank B --seed S) [--data DIR | --database URL] [policy flags] [--port P] [--host H] [--token-file T] [--reveal]` */
 export async function runServe(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, ...HARDENING_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GradsheetError('usage', `--port should be a port number from 0 to 65535, not "${values.port}".`);
   // the grader first without the store, so a mistyped bank or key says so before a database is opened
@@ -67,6 +157,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const policy = policyFrom(bank?.assignment, values);
   const token = values['token-file'] ? (await readText(values['token-file'])).trim() : process.env.GRADSHEET_TOKEN?.trim();
   if (token !== undefined && token.length < 16) throw new GradsheetError('usage', 'The teacher token is too short; use at least 16 random characters (e.g. `openssl rand -hex 24`).');
+  const hardening = await hardeningFrom(values, values.host);
+  if (values.reveal) hardening.warnings.push('Warning: --reveal states the right answer of every part to anyone who checks a worksheet, even an empty one: start it only for practice.');
   const dir = join(packageDir(), 'templates', 'serve');
   const assets = { pageHtml: readFileSync(join(dir, 'page.html'), 'utf8'), appJs: readFileSync(join(dir, 'app.js'), 'utf8'), appCss: readFileSync(join(dir, 'app.css'), 'utf8') };
   const store = await openStore(values);
@@ -83,8 +175,7 @@ export async function runServe(argv: string[]): Promise<number> {
     const fresh = await loadGrader(values, 'serve', store);
     return { grader: fresh.grader, against: fresh.against };
   };
-  const server = createServer(createHandler({ grader, token, assets, store, policy, reload }));
-  server.keepAliveTimeout = 5000;
+  const server = boundedServer(createHandler({ grader, token, assets, store, policy, reload, bounds: hardening.bounds }), { ...hardening, bodyTimeoutMs: hardening.bounds.bodyTimeoutMs! });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new GradsheetError('usage', e.code === 'EADDRINUSE' ? `Port ${port} is in use; choose another with --port.` : `Cannot listen on ${values.host}:${port}: ${e.message}.`)));
@@ -96,7 +187,8 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
-  process.stdout.write(`Serving ${title} at http://${values.host}:${actual}/ (teacher routes ${token ? 'need the token' : 'closed: no token'}; Ctrl-C stops)\n`);
+  for (const warning of hardening.warnings) process.stderr.write(`${warning}\n`);
+  process.stdout.write(`Serving ${title} at ${hardening.tls ? 'https' : 'http'}://${values.host.includes(':') ? `[${values.host}]` : values.host}:${actual}/ (teacher routes ${token ? 'need the token' : 'closed: no token'}; Ctrl-C stops)\n`);
   process.stdout.write(`Submissions are kept in the ${store.where}; ${describePolicy(policy)}.\n`);
   if (loaded.drawnWith) process.stdout.write(`The bank changed since its worksheets were drawn (${loaded.drawnWith.pinnedAt}): they are drawn as then, and graded with the bank's tolerances and points as they are now.\n`);
   await new Promise<void>((resolve) => {

@@ -12,6 +12,7 @@ import { generateBankQuestion, normaliseCode, variantCode, variantSeed } from '.
 import { keyVariant, splitPartId } from '../problems/key.js';
 import { rebaseProblem, rebaseVariant } from '../problems/rebase.js';
 import { GradsheetError } from '../errors.js';
+import { LruCache } from '../lru.js';
 import { entries, markPart, preview, round, type MarkedPart, type PartResult, type ReadValue } from './mark.js';
 
 export interface GradeResult {
@@ -32,6 +33,18 @@ export interface GradeResult {
 export interface GraderOptions {
   /** feedback may state the right answers (teacher's choice) */
   reveal?: boolean;
+  /**
+   * the estimated bytes of rebuilt variants kept (least recently used evicted; default 64 MiB). A
+   * `midterm` variant drawn from a bank costs ~100 ms to draw and ~165 KB of heap, ~8× its JSON.
+   */
+  cacheBytes?: number;
+}
+
+export const DEFAULT_GRADER_CACHE_BYTES = 64 << 20;
+
+/** At most `max` characters of what a submission said, with … when cut: input echoed in a message or result stays small. */
+export function clip(text: string, max = 64): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Largest number of entries read from one answer (a 4×4 matrix has 16). */
@@ -42,11 +55,14 @@ type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: num
 export class Grader {
   readonly #source: VariantSource;
   readonly #reveal: boolean;
-  readonly #cache = new Map<string, { variant: KeyVariant; specs: PartSpec[][] }>();
+  readonly #options: GraderOptions;
+  readonly #cache: LruCache<string, { variant: KeyVariant; specs: PartSpec[][] }>;
 
   private constructor(source: VariantSource, options: GraderOptions) {
     this.#source = source;
+    this.#options = options;
     this.#reveal = options.reveal ?? false;
+    this.#cache = new LruCache(options.cacheBytes ?? DEFAULT_GRADER_CACHE_BYTES, (e) => 8 * JSON.stringify(e.variant).length);
   }
 
   /** A key records the generator version its variants were drawn with; parts are rebuilt under it. */
@@ -70,7 +86,7 @@ export class Grader {
 
   /** The same variants, graded with other options (their rebuilt parts are cached anew). */
   withOptions(options: GraderOptions): Grader {
-    return new Grader(this.#source, options);
+    return new Grader(this.#source, { cacheBytes: this.#options.cacheBytes, ...options });
   }
 
   /** Whether feedback states the right answers. */
@@ -99,8 +115,8 @@ export class Grader {
         const older = bank.generator >= 2 && variantCode(secret, bank.id, student, 1) === code;
         return {
           error: older
-            ? `The worksheet code ${code} was issued to student "${student}" by generator version 1 of bank ${bank.id}; grade it with that version of the bank (for a default bank, --bank ${bank.id}@1).`
-            : `The worksheet code ${code} was not issued to student "${student}" for bank ${bank.id} (or the code is mistyped).`,
+            ? `The worksheet code ${clip(code)} was issued to student "${clip(student)}" by generator version 1 of bank ${bank.id}; grade it with that version of the bank (for a default bank, --bank ${bank.id}@1).`
+            : `The worksheet code ${clip(code)} was not issued to student "${clip(student)}" for bank ${bank.id} (or the code is mistyped).`,
         };
       }
     }
@@ -109,7 +125,7 @@ export class Grader {
       let variant: KeyVariant | undefined;
       if (this.#source.kind === 'key') {
         variant = this.#source.byCode.get(code);
-        if (!variant) return { error: `The worksheet code ${code} is not in this answer key.` };
+        if (!variant) return { error: `The worksheet code ${clip(code)} is not in this answer key.` };
       } else {
         const { bank, secret, drawnWith } = this.#source;
         const seed = variantSeed(secret, bank.id, code);
@@ -124,10 +140,9 @@ export class Grader {
         return parts.length === q.parts.length && parts.every((p, i) => q.parts[i]!.id.endsWith(`.${p.key}`)) ? parts : [];
       });
       entry = { variant, specs };
-      if (this.#cache.size > 5000) this.#cache.clear();
       this.#cache.set(code, entry);
     }
-    if (student !== null && entry.variant.student !== '' && entry.variant.student !== student) return { error: `The worksheet code ${code} belongs to another student, not "${student.slice(0, 60)}".` };
+    if (student !== null && entry.variant.student !== '' && entry.variant.student !== student) return { error: `The worksheet code ${code} belongs to another student, not "${clip(student)}".` };
     return entry;
   }
 
@@ -151,12 +166,16 @@ export class Grader {
     const code = normaliseCode(s.worksheet);
     result.worksheet = code;
     if (this.#source.kind === 'bank' && result.student === null) {
+      result.worksheet = clip(code);
       result.errors.push('The submission names no student, so its worksheet code cannot be checked.');
       result.reason = 'no-student';
       return result;
     }
     const found = this.variant(code, result.student);
     if ('error' in found) {
+      // what cannot be graded echoes no more of the input than a line's worth
+      result.worksheet = clip(code);
+      if (result.student !== null) result.student = clip(result.student);
       result.errors.push(found.error);
       result.reason = /belongs to another student|was not issued to student/.test(found.error) ? 'wrong-student' : 'unknown-code';
       return result;

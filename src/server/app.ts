@@ -30,7 +30,9 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context, type MiddlewareHandler, type Next } from 'hono';
 import { GradsheetError, HTTP_STATUS, isGradsheetError, parseJsonText, type ErrorCode } from '../errors.js';
 import { parseWith } from '../validation.js';
-import { withoutMistakes, type Grader, type GradeResult } from '../grade/grade.js';
+import { clip, withoutMistakes, type Grader, type GradeResult } from '../grade/grade.js';
+import { LruCache } from '../lru.js';
+import { BodyBudget, clientIp, guard, hashedName, prepareAsset, sendAsset, type Asset, type AuditLog } from './hardening.js';
 import { DEFAULT_POLICY, isLate, namesMistakes, revealsAnswers, type AssignmentPolicy } from '../problems/assignment.js';
 import { gradebookCsv, storedJson } from '../store/export.js';
 import type { Store, StoredSubmission } from '../store/store.js';
@@ -59,13 +61,43 @@ export interface AppOptions {
   token?: string;
   /** static assets: the page's script and style */
   assets: { appJs: string; appCss: string; pageHtml: string };
+  /** bounds and transport rules (hardening.ts); each has a default */
+  bounds?: Bounds;
 }
 
-export const MAX_BODY = 1 << 20; // one submission
+export interface Bounds {
+  /** how long a request body may take to arrive once its headers have (default 10 s); then 408 and the connection closed */
+  bodyTimeoutMs?: number;
+  /** the bytes of request bodies held at once across connections (default 64 MiB); beyond it 503 */
+  bodyBudget?: number;
+  /** Host names answered (any port); others 421. Undefined: any */
+  allowedHosts?: readonly string[];
+  /** the page's CSP frame-ancestors (default 'none') */
+  frameAncestors?: string;
+  /** trust X-Forwarded-For for the client's address (audit log) */
+  behindProxy?: boolean;
+  /** one line per teacher route used and per failed token */
+  audit?: AuditLog;
+  /** the estimated bytes of worksheet views kept (default 16 MiB, least recently used evicted) */
+  worksheetCacheBytes?: number;
+}
+
+export const BODY_TIMEOUT_MS = 10_000;
+export const BODY_BUDGET = 64 << 20;
+/**
+ * One submission: the largest shipped bank's (midterm, 32 parts) filled with 45-character number
+ * strings and pretty-printed is 2.8 KB; 64 KiB is over 20× that, room for hand-typed answers and
+ * the schema's own failures to be reported, and bounds what one student's request can hold.
+ */
+export const MAX_BODY = 64 << 10; // one submission
+/** Longest worksheet code and student id a single submission may carry (a code is 9 characters). */
+export const MAX_CODE_LENGTH = 64;
+export const MAX_STUDENT_LENGTH = 256;
 export const MAX_BATCH_BODY = 32 << 20; // up to 1000 submissions
 export const MAX_BATCH = 1000;
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src data:; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** The page's Content-Security-Policy; `frameAncestors` says who may embed it (an LMS), 'none' by default. */
+export const csp = (frameAncestors = "'none'"): string => `default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src data:; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors ${frameAncestors}`;
 /** the headers of every answer, beside its content type */
 const BASE = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
 const JSON_HEADERS = { ...BASE, 'content-type': 'application/json; charset=utf-8' };
@@ -82,19 +114,19 @@ const REASON_CODE: Record<NonNullable<GradeResult['reason']>, ErrorCode> = {
 /** The one way an error is answered: problem+json with the code's status and a plain sentence. */
 function problem(c: Context, e: GradsheetError): Response {
   const status = HTTP_STATUS[e.code];
-  if (status === 401) c.header('www-authenticate', 'Bearer realm="gradsheet"');
-  // the rest of a body over the limit is not read: the connection ends with this answer
-  if (status === 413) c.header('connection', 'close');
+  if (status === 401) c.header('www-authenticate', e.details.error === 'invalid_token' ? 'Bearer realm="gradsheet", error="invalid_token"' : 'Bearer realm="gradsheet"');
+  // the rest of a body over the limit (or too slow) is not read: the connection ends with this answer
+  if (status === 413 || status === 408) c.header('connection', 'close');
   const body = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: e.message, ...(e.issues.length ? { errors: e.issues } : {}), ...e.details };
   return c.body(JSON.stringify(body), status as 400, { ...BASE, 'content-type': 'application/problem+json; charset=utf-8' });
 }
 
-/** Whether the request carries the teacher token; throws 403 when teacher routes are closed or the token is wrong, 401 when none is sent. */
+/** Whether the request carries the teacher token; throws 403 when teacher routes are closed, 401 when none is sent or it is wrong (RFC 6750's invalid_token). */
 function checkTeacher(authorization: string | undefined, token: string | undefined): true {
   if (!token) throw new GradsheetError('forbidden', 'This server was started without a teacher token (--token-file or GRADSHEET_TOKEN), so teacher routes are closed.');
   if (!authorization) throw new GradsheetError('unauthenticated', 'This route needs the teacher token: send "Authorization: Bearer <token>".');
   const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? ''), expected = Buffer.from(token);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new GradsheetError('forbidden', 'The token is not the teacher token.');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new GradsheetError('unauthenticated', 'The token is not the teacher token.', { details: { error: 'invalid_token' } });
   return true;
 }
 
@@ -173,8 +205,11 @@ function listQuery(q: (name: string) => string | undefined): { worksheet?: strin
 }
 
 export function createHandler(o: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const css = katexCss();
-  const worksheetCache = new Map<string, string>();
+  const bounds = o.bounds ?? {};
+  const CSP = csp(bounds.frameAncestors);
+  const assets = pageAssets(o.assets);
+  const worksheetCache = new LruCache<string, string>(bounds.worksheetCacheBytes ?? 16 << 20, (body) => 2 * body.length);
+  const budget = new BodyBudget(bounds.bodyBudget ?? BODY_BUDGET);
   const policy = o.policy ?? DEFAULT_POLICY;
   const now = o.now ?? (() => new Date());
   // the grader, and the same variants graded with the right answers stated (for the policy's
@@ -199,7 +234,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   };
   // request headers as Node parsed them (cheaper than a fetch Headers object, built only if asked for)
   const header = (c: Context<Env>, name: string): string | undefined => c.env.incoming.headers[name] as string | undefined;
-  const isTeacher = (c: Context<Env>) => checkTeacher(header(c, 'authorization'), o.token);
+  const isTeacher = (c: Context<Env>) => audited(c, bounds, () => checkTeacher(header(c, 'authorization'), o.token));
   /**
    * The body as text, read from Node's own stream (hono's Request wrapper would build a web stream
    * first: ~10% of a grade request). The larger limit only for a caller whose token checks out; a
@@ -214,21 +249,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     }
     const limit = teacher ? MAX_BATCH_BODY : MAX_BODY, declared = Number(header(c, 'content-length') ?? NaN);
     if (declared > limit) throw new GradsheetError('too-large', `The body is ${declared} bytes; the limit is ${limit} bytes.`);
-    const incoming = c.env.incoming;
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      incoming.on('data', (chunk: Buffer) => {
-        if (size > limit) return;
-        size += chunk.length;
-        if (size <= limit) return void chunks.push(chunk);
-        // the rest is not kept: the answer closes the connection
-        chunks.length = 0;
-        reject(new GradsheetError('too-large', `The body is over the limit of ${limit} bytes.`));
-      });
-      incoming.on('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
-      incoming.on('error', reject);
-    });
+    return readBody(c, limit, budget, bounds.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
   };
   const jsonOnly: MiddlewareHandler<Env> = (c, next) => {
     const type = (header(c, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -239,6 +260,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   const gradeOne = (body: unknown): { result: GradeResult; at: Date } => {
     // the parsed body itself is graded: zod's copy of the answers is an object V8 reads ~1.5×
     // slower, and the schema transforms nothing
+    precheck(grader, body);
     parseWith(submissionSchema, body, 'submission');
     const at = now();
     const result = grader.grade(body);
@@ -268,18 +290,25 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     c.env.outgoing.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) }).end(body);
     return RESPONSE_ALREADY_SENT;
   };
-  const text = (body: string, type: string) => (c: Context) => c.body(body, 200, { ...BASE, 'content-type': type });
-  const page = text(o.assets.pageHtml, 'text/html; charset=utf-8');
+  /** An asset sent (compressed, with its ETag) straight to Node's response; `immutable` under its hashed name. */
+  const asset = (a: Asset, immutable: boolean, extra: Record<string, string> = {}) => (c: Context<Env>) => {
+    sendAsset(c.env.incoming, c.env.outgoing, a, immutable, extra);
+    return RESPONSE_ALREADY_SENT;
+  };
+  // the page itself is never cached: it names the assets' current hashes
+  const page = asset(assets.page, false, { 'content-security-policy': CSP, 'cache-control': 'no-store' });
 
   const app = new Hono<Env>();
 
   // the routes: [method, path, ...handlers]; HEAD is answered wherever GET is
   const routes: [string, string, ...((c: Context<Env>, next: Next) => Response | Promise<Response | void>)[]][] = [
-    ['GET', '/', (c, next) => { c.header('content-security-policy', CSP); return next(); }, page],
-    ['GET', '/index.html', (c, next) => { c.header('content-security-policy', CSP); return next(); }, page],
-    ['GET', '/assets/app.js', text(o.assets.appJs, 'text/javascript; charset=utf-8')],
-    ['GET', '/assets/app.css', text(o.assets.appCss, 'text/css; charset=utf-8')],
-    ['GET', '/assets/katex.css', text(css, 'text/css; charset=utf-8')],
+    ['GET', '/', page],
+    ['GET', '/index.html', page],
+    // each asset under its plain name (revalidated) and its hashed one (immutable), which the page links
+    ...Object.entries(assets.files).flatMap(([name, a]): [string, string, (c: Context<Env>) => Response][] => [
+      ['GET', `/assets/${name}`, asset(a, false)],
+      ['GET', `/assets/${hashedName(name, a)}`, asset(a, true)],
+    ]),
     ['GET', '/healthz', async (c) => {
       await o.store?.ping();
       return json(c, JSON.stringify({ status: 'ok', database: o.store ? o.store.dialect : null }));
@@ -289,7 +318,6 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       let body = worksheetCache.get(variant.code);
       if (!body) {
         body = JSON.stringify({ ...(worksheetView(variant, grader.style) as object), assignment: assignmentView() });
-        if (worksheetCache.size > 2000) worksheetCache.clear();
         worksheetCache.set(variant.code, body);
       }
       return json(c, body);
@@ -411,8 +439,109 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   app.notFound((c) => problem(c, new GradsheetError('not-found', `There is nothing at ${c.req.path.slice(0, 80)}.`)));
   app.onError((e, c) => {
     if (isGradsheetError(e)) return problem(c, e);
+    // a request target or Host the Node adapter could not turn into a URL
+    if (e instanceof Error && e.name === 'RequestError') return problem(c, new GradsheetError('invalid-input', 'The request target is not a well-formed URL.'));
     if (process.env.GRADSHEET_DEBUG) console.error(e);
     return problem(c, new GradsheetError('internal', 'The server could not answer this request.'));
   });
-  return getRequestListener(app.fetch);
+  return guard(getRequestListener(app.fetch), bounds.allowedHosts);
+}
+
+/** The page and its assets, hashed and compressed once; the page links the hashed names. */
+function pageAssets(o: AppOptions['assets']): { page: Asset; files: Record<string, Asset> } {
+  const files: Record<string, Asset> = {
+    'app.js': prepareAsset(o.appJs, 'text/javascript; charset=utf-8'),
+    'app.css': prepareAsset(o.appCss, 'text/css; charset=utf-8'),
+    'katex.css': prepareAsset(katexCss(), 'text/css; charset=utf-8'),
+  };
+  let html = o.pageHtml;
+  for (const [name, a] of Object.entries(files)) html = html.split(`/assets/${name}"`).join(`/assets/${hashedName(name, a)}"`);
+  return { page: prepareAsset(html, 'text/html; charset=utf-8'), files };
+}
+
+/** The teacher check, with its outcome written to the audit log (route, client address, outcome: never a body). */
+function audited(c: Context<Env>, bounds: Bounds, check: () => true): true {
+  if (!bounds.audit) return check();
+  const entry = { route: `${c.req.method} ${c.req.routePath}`, ip: clientIp(c.env.incoming, bounds.behindProxy ?? false) };
+  try {
+    check();
+  } catch (e) {
+    const outcome = isGradsheetError(e) && e.details.error === 'invalid_token' ? 'invalid-token' : isGradsheetError(e) && e.code === 'forbidden' ? 'closed' : 'no-token';
+    bounds.audit({ ...entry, outcome });
+    throw e;
+  }
+  bounds.audit({ ...entry, outcome: 'allowed' });
+  return true;
+}
+
+/**
+ * A request body read from Node's stream, bounded three ways: `limit` bytes (413), the time it may
+ * take to arrive (408), and the budget of body bytes held across all connections (503). Each ends
+ * the connection with the answer: the rest of the body is not read.
+ */
+function readBody(c: Context<Env>, limit: number, budget: BodyBudget, timeoutMs: number): Promise<string> {
+  const incoming = c.env.incoming;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0, done = false;
+    const finish = (e?: GradsheetError): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      budget.give(size);
+      if (!e) return resolve(Buffer.concat(chunks, size).toString('utf8'));
+      chunks.length = 0;
+      c.header('connection', 'close');
+      reject(e);
+    };
+    const timer = setTimeout(() => {
+      finish(new GradsheetError('timeout', `The body did not arrive within ${timeoutMs / 1000} s; nothing was read.`));
+      // an answer to a client that is not reading may never leave: the socket goes anyway
+      setTimeout(() => incoming.socket?.destroy(), 2000).unref();
+    }, timeoutMs);
+    incoming.on('data', (chunk: Buffer) => {
+      if (done) return;
+      if (size + chunk.length > limit) return finish(new GradsheetError('too-large', `The body is over the limit of ${limit} bytes.`));
+      if (!budget.take(chunk.length)) {
+        c.header('retry-after', '5');
+        return finish(new GradsheetError('unavailable', 'The server is receiving too many bodies at once; nothing was recorded. Try again in a few seconds.'));
+      }
+      size += chunk.length;
+      chunks.push(chunk);
+    });
+    incoming.on('end', () => finish());
+    incoming.on('close', () => finish(new GradsheetError('invalid-input', 'The connection closed before the body arrived.')));
+    incoming.on('error', (e) => finish(new GradsheetError('invalid-input', `The body could not be read: ${e.message}`)));
+  });
+}
+
+/** each variant's part ids, built once per variant object (the grader's cache holds the variants) */
+const PART_IDS = new WeakMap<KeyVariant, Set<string>>();
+
+/**
+ * What a single submission is checked for before the schema and the marking work: a worksheet code
+ * or student id no longer than a code or id can be (400, echoing a clipped start), and answers only
+ * for the worksheet's own part ids (400 naming the first few). Bulk grading stays lenient.
+ */
+function precheck(grader: Grader, body: unknown): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  const s = body as Record<string, unknown>;
+  if (typeof s.worksheet === 'string' && s.worksheet.length > MAX_CODE_LENGTH) throw new GradsheetError('invalid-input', `The worksheet code "${clip(s.worksheet)}" is ${s.worksheet.length} characters long; a code is 9, like K7P2-9XQ4.`);
+  if (typeof s.student === 'string' && s.student.length > MAX_STUDENT_LENGTH) throw new GradsheetError('invalid-input', `The student id "${clip(s.student)}" is ${s.student.length} characters long; at most ${MAX_STUDENT_LENGTH} are taken.`);
+  const answers = s.answers;
+  if (typeof s.worksheet !== 'string' || typeof s.student !== 'string' || answers === null || typeof answers !== 'object' || Array.isArray(answers)) return;
+  // the student is checked first (an HMAC), so no variant is drawn for a code that is not theirs
+  const found = grader.variant(normaliseCode(s.worksheet), s.student.trim() || null);
+  if ('error' in found) return; // the grader says why, as it always has
+  let known = PART_IDS.get(found.variant);
+  if (!known) PART_IDS.set(found.variant, (known = new Set(found.variant.questions.flatMap((q) => q.parts.map((p) => p.id)))));
+  const unknown: string[] = [];
+  let count = 0;
+  for (const id of Object.keys(answers)) {
+    if (known.has(id)) continue;
+    if (++count <= 3) unknown.push(`"${clip(id, 40)}"`);
+  }
+  if (count === 0) return;
+  const ids = [...known];
+  throw new GradsheetError('invalid-input', `Worksheet ${found.variant.code} has no part ${unknown.join(', ')}${count > 3 ? ` (nor ${count - 3} more of the ids sent)` : ''}; its parts are ${ids[0]} to ${ids[ids.length - 1]}.`);
 }
