@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'too-large' // a body or batch over its limit
   | 'unsupported-type' // a body that is not application/json
   | 'refused' // a submission the assignment's policy does not take (no attempts left, past the due time)
-  | 'unavailable'; // the database cannot be reached or written (a full disk): nothing was recorded
+  | 'unavailable' // the database cannot be reached or written (a full disk): nothing was recorded
+  | 'too-many'; // over a grading limit (per worksheet code, per client, unknown codes): try again later
 
 /**
  * The CLI's one table from codes to exit codes: 70 (EX_SOFTWARE) for gradsheet's own fault, 2 for
@@ -41,6 +42,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   'unsupported-type': 2,
   refused: 2,
   unavailable: 69, // EX_UNAVAILABLE
+  'too-many': 75, // EX_TEMPFAIL
 };
 
 /** The server's one table from codes to HTTP statuses. */
@@ -56,6 +58,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   'unsupported-type': 415,
   refused: 409,
   unavailable: 503,
+  'too-many': 429,
   numeric: 500,
   browser: 500,
   internal: 500,
