@@ -97,22 +97,21 @@ function noSuchWorksheet(code: string, student: string | null): GradsheetError {
  */
 function gradingLimits(throttle: Throttle | undefined, client: string, teacher: boolean) {
   const off = !throttle || teacher;
+  // each step synchronous unless a window must first be read from the database
+  const then = (first: void | Promise<void>, next: () => void | Promise<void>): void | Promise<void> => (first instanceof Promise ? first.then(next) : next());
   return {
-    async open(at: Date, counted: boolean): Promise<void> {
+    open(at: Date, counted: boolean): void | Promise<void> {
       if (off) return;
-      await throttle.check('miss', client, at);
-      if (!counted) return;
-      await throttle.check('client', client, at);
-      await throttle.count('client', client, at);
+      return then(throttle.check('miss', client, at), () => (counted ? then(throttle.check('client', client, at), () => throttle.count('client', client, at)) : undefined));
     },
-    async beforeGrading(code: string, at: Date): Promise<void> {
-      if (!off) await throttle.check('code', code, at);
+    beforeGrading(code: string, at: Date): void | Promise<void> {
+      if (!off) return throttle.check('code', code, at);
     },
-    async graded(code: string, at: Date): Promise<void> {
-      if (!off) await throttle.count('code', code, at);
+    graded(code: string, at: Date): void | Promise<void> {
+      if (!off) return throttle.count('code', code, at);
     },
-    async missed(at: Date): Promise<void> {
-      if (!off) await throttle.count('miss', client, at);
+    missed(at: Date): void | Promise<void> {
+      if (!off) return throttle.count('miss', client, at);
     },
   };
 }
@@ -301,7 +300,8 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   const gradeLimited = async (limits: ReturnType<typeof limitsOf>, body: unknown): Promise<{ result: GradeResult; at: Date }> => {
     const worksheet = (body as { worksheet?: unknown } | null)?.worksheet;
     const at = now();
-    if (typeof worksheet === 'string') await limits.beforeGrading(normaliseCode(worksheet), at);
+    const before = typeof worksheet === 'string' ? limits.beforeGrading(normaliseCode(worksheet), at) : undefined;
+    if (before) await before;
     let graded;
     try {
       graded = gradeOne(body);
@@ -309,7 +309,8 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       if (isGradsheetError(e) && e.code === 'not-found') await limits.missed(at);
       throw e;
     }
-    await limits.graded(graded.result.worksheet!, at);
+    const counted = limits.graded(graded.result.worksheet!, at);
+    if (counted) await counted;
     return graded;
   };
   /** A route that looks a code up: a client over its unknown codes is refused, and a 404 counts. */
@@ -380,7 +381,8 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     }],
     ['POST', '/api/v1/grade', jsonOnly, async (c) => {
       const limits = limitsOf(c);
-      await limits.open(now(), true);
+      const opened = limits.open(now(), true);
+      if (opened) await opened;
       const body = parseJsonText(await bodyText(c), 'The body');
       if (Array.isArray(body)) {
         isTeacher(c);
@@ -399,7 +401,8 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       const late = isLate(policy, at);
       if (late && policy.late === 'refuse') throw new GradsheetError('refused', `This assignment was due ${policy.due} and takes no late submissions; nothing was recorded.`);
       const limits = limitsOf(c);
-      await limits.open(at, true);
+      const opened = limits.open(at, true);
+      if (opened) await opened;
       const body = parseJsonText(await bodyText(c), 'The body');
       if (Array.isArray(body)) throw new GradsheetError('invalid-input', 'Submit one worksheet at a time: the body should be one submission, not an array (bulk grading is POST /api/v1/grade).');
       const { result } = await gradeLimited(limits, body);

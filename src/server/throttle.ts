@@ -75,12 +75,19 @@ export class Throttle {
     return { limit: this.#limits.missesPerHour, span: HOUR };
   }
 
-  async #window(kind: ThrottleKind, key: string, at: Date): Promise<Window> {
+  /** The window of `kind` and `key` at `at`: at once when it is known here, else once read from the database. */
+  #window(kind: ThrottleKind, key: string, at: Date): Window | Promise<Window> {
     const { span } = this.#rule(kind);
     const start = Math.floor(at.getTime() / span) * span;
-    const windowStart = new Date(start).toISOString();
-    const id = `${kind}\n${key}\n${windowStart}`;
+    const id = `${kind}\n${key}\n${start}`;
     let w = this.#windows.get(id);
+    if (w && !w.loading) return w;
+    return this.#windowSlow(id, kind, key, start, span, w);
+  }
+
+  async #windowSlow(id: string, kind: ThrottleKind, key: string, start: number, span: number, found: Window | undefined): Promise<Window> {
+    const windowStart = new Date(start).toISOString();
+    let w = found;
     if (!w) {
       const created: Window = { kind, key, windowStart, ends: start + span, stored: 0, pending: 0, loading: null };
       w = created;
@@ -101,20 +108,30 @@ export class Throttle {
     return w;
   }
 
-  /** Throws `too-many` (429, with the seconds to wait) when `kind`'s limit for `key` is used up at `at`. */
-  async check(kind: ThrottleKind, key: string, at: Date): Promise<void> {
+  /**
+   * Throws `too-many` (429, with the seconds to wait) when `kind`'s limit for `key` is used up at
+   * `at`. Synchronous when the window is known here (the usual case): a promise only when it must
+   * be read from the database first.
+   */
+  check(kind: ThrottleKind, key: string, at: Date): void | Promise<void> {
     const { limit } = this.#rule(kind);
     if (limit === null) return;
-    const w = await this.#window(kind, key, at);
+    const w = this.#window(kind, key, at);
+    if (w instanceof Promise) return w.then((known) => this.#over(known, kind, limit, at));
+    this.#over(w, kind, limit, at);
+  }
+
+  #over(w: Window, kind: ThrottleKind, limit: number, at: Date): void {
     if (w.stored + w.pending < limit) return;
     const retryAfter = Math.max(1, Math.ceil((w.ends - at.getTime()) / 1000));
     throw new GradsheetError('too-many', tooManySentence(kind, limit, retryAfter), { details: { retryAfter } });
   }
 
-  /** Counts one hit of `kind` for `key` at `at`. */
-  async count(kind: ThrottleKind, key: string, at: Date): Promise<void> {
+  /** Counts one hit of `kind` for `key` at `at` (synchronous when the window is known here). */
+  count(kind: ThrottleKind, key: string, at: Date): void | Promise<void> {
     if (this.#rule(kind).limit === null) return;
-    const w = await this.#window(kind, key, at);
+    const w = this.#window(kind, key, at);
+    if (w instanceof Promise) return w.then((known) => void known.pending++);
     w.pending++;
   }
 
