@@ -15,7 +15,7 @@ export type ErrorCode =
   | 'browser' // Chromium missing or failing
   | 'internal'
   | 'unauthenticated' // a teacher route asked for without the teacher token
-  | 'forbidden' // a wrong token, teacher routes closed, or a worksheet code issued to another student
+  | 'forbidden' // a wrong token, or teacher routes closed (a code issued to another student is not-found, as an unknown code)
   | 'wrong-method' // an HTTP method a route does not answer
   | 'too-large' // a body or batch over its limit
   | 'unsupported-type' // a body that is not application/json
