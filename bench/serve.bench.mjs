@@ -22,7 +22,7 @@ export default async function serveBench() {
   writeFileSync(join(dir, 'key.json'), JSON.stringify(answerKey(bank, variants)));
   const bodies = variants.map((v, i) => JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student,
     answers: Object.fromEntries(v.questions.flatMap((q) => q.parts.map((p, k) => [p.id, (i + k) % 3 === 0 ? null : p.answer]))) }));
-  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--key', join(dir, 'key.json'), '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, ['dist/cli.js', 'serve', '--key', join(dir, 'key.json'), '--port', '0', ...(process.env.GRADSHEET_BENCH_LIMITS === 'off' ? ['--checks-per-hour', 'unlimited', '--requests-per-minute', 'unlimited', '--misses-per-hour', 'unlimited'] : ['--checks-per-hour', '100000000', '--requests-per-minute', '100000000'])], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const port = await new Promise((resolve, reject) => {
       server.stdout.on('data', (d) => { const m = /:(\d+)\//.exec(String(d)); if (m) resolve(Number(m[1])); });

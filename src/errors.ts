@@ -15,13 +15,14 @@ export type ErrorCode =
   | 'browser' // Chromium missing or failing
   | 'internal'
   | 'unauthenticated' // a teacher route asked for without the teacher token
-  | 'forbidden' // a wrong token, teacher routes closed, or a worksheet code issued to another student
+  | 'forbidden' // a wrong token, or teacher routes closed (a code issued to another student is not-found, as an unknown code)
   | 'wrong-method' // an HTTP method a route does not answer
   | 'too-large' // a body or batch over its limit
   | 'unsupported-type' // a body that is not application/json
   | 'refused' // a submission the assignment's policy does not take (no attempts left, past the due time)
   | 'unavailable' // the database cannot be reached or written (a full disk): nothing was recorded
-  | 'timeout'; // a request body that did not arrive in time
+  | 'timeout' // a request body that did not arrive in time
+  | 'too-many'; // over a grading limit (per worksheet code, per client, unknown codes): try again later
 
 /**
  * The CLI's one table from codes to exit codes: 70 (EX_SOFTWARE) for gradsheet's own fault, 2 for
@@ -43,6 +44,7 @@ export const EXIT_CODE: Readonly<Record<ErrorCode, number>> = {
   refused: 2,
   unavailable: 69, // EX_UNAVAILABLE
   timeout: 2,
+  'too-many': 75, // EX_TEMPFAIL
 };
 
 /** The server's one table from codes to HTTP statuses. */
@@ -59,6 +61,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   refused: 409,
   unavailable: 503,
   timeout: 408,
+  'too-many': 429,
   numeric: 500,
   browser: 500,
   internal: 500,

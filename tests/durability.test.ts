@@ -65,7 +65,7 @@ function makeBodies(seed: string): string[] {
 }
 
 async function startServer(storeArgs: string[], tokenFile: string, seed: string): Promise<{ server: Server; port: number; stderr: () => string }> {
-  const server = spawn(process.execPath, [CLI, 'serve', '--bank', 'midterm', '--seed', seed, ...storeArgs, '--port', '0', '--token-file', tokenFile, '--max-attempts', 'unlimited'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, [CLI, 'serve', '--bank', 'midterm', '--seed', seed, '--practice', '--checks-per-hour', 'unlimited', '--requests-per-minute', 'unlimited', ...storeArgs, '--port', '0', '--token-file', tokenFile, '--max-attempts', 'unlimited'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(server);
   server.on('exit', () => running.delete(server));
   let err = '';

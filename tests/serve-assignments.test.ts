@@ -157,7 +157,7 @@ describe('submissions for credit', () => {
   it('refuses what cannot be graded without recording it', async () => {
     const r = await start();
     const v = r.variants[0]!;
-    expect((await submit(r, JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: 'someone-else', answers: {} }))).status).toBe(403);
+    expect((await submit(r, JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: 'someone-else', answers: {} }))).status).toBe(404);
     expect((await submit(r, '{"format":')).status).toBe(400);
     expect((await submit(r, `[${submission(v, {})}]`)).status).toBe(400);
     expect(await r.store.list({ limit: 5 })).toEqual([]);
@@ -197,8 +197,8 @@ describe('what a student may see', () => {
     expect(mine).toMatchObject({ worksheet: v!.code, student: v!.student, attemptsLeft: 2, assignment: { maxAttempts: 3, counts: 'last' } });
     expect(mine.attempts).toHaveLength(1);
     expect(JSON.stringify(mine)).not.toContain('answers');
-    // someone else's worksheet code with my id, or my code with their id: refused
-    expect((await fetch(`${r.base}/api/v1/worksheets/${w!.code}/submissions?student=${encodeURIComponent(v!.student)}`)).status).toBe(403);
+    // someone else's worksheet code with my id, or my code with their id: as if there were no such code
+    expect((await fetch(`${r.base}/api/v1/worksheets/${w!.code}/submissions?student=${encodeURIComponent(v!.student)}`)).status).toBe(404);
     expect((await fetch(`${r.base}/api/v1/worksheets/${v!.code}/submissions`)).status).toBe(400);
     // the teacher's routes need the token
     for (const path of ['/api/v1/submissions', '/api/v1/gradebook.csv', `/api/v1/submissions/${mine.attempts[0].id}`]) expect((await fetch(`${r.base}${path}`)).status).toBe(401);

@@ -37,7 +37,7 @@ afterAll(() => {
 describe('a full disk', () => {
   it.skipIf(!mounted)('answers 503 with one sentence once the data folder\'s disk is full, and keeps every submission it answered 201 (needs root to mount a tmpfs)', async () => {
     writeFileSync(join(dir, 'token'), TOKEN);
-    server = spawn(process.execPath, ['dist/cli.js', 'serve', '--bank', 'bptt-basics', '--seed', 'full', '--data', join(mount, 'data'), '--port', '0', '--token-file', join(dir, 'token')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, ['dist/cli.js', 'serve', '--bank', 'bptt-basics', '--seed', 'full', '--practice', '--data', join(mount, 'data'), '--port', '0', '--token-file', join(dir, 'token')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const base = await new Promise<string>((resolve, reject) => {
       createInterface({ input: server!.stdout! }).once('line', (line) => resolve(/at (http:\/\/\S+?)\/? /.exec(line)![1]!));
       server!.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));

@@ -26,7 +26,7 @@ interface Served { child: ChildProcess; base: string; port: number; stderr: () =
 
 /** `gradsheet serve` on a free port; resolves once it says where it listens */
 function serve(name: string, flags: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--bank', 'bptt-basics', '--seed', SEED, '--data', join(dir, name), '--token-file', join(dir, 'token'), '--port', '0', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--bank', 'bptt-basics', '--seed', SEED, '--practice', '--data', join(dir, name), '--token-file', join(dir, 'token'), '--port', '0', '--checks-per-hour', 'unlimited', '--requests-per-minute', 'unlimited', '--misses-per-hour', 'unlimited', ...flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '', err = '';
   child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
@@ -215,7 +215,7 @@ describe('transport and headers', () => {
   it('sets frame-ancestors from --frame-ancestors, and refuses a value that could end the directive', async () => {
     const res = await fetch(`${main.base}/`);
     expect(res.headers.get('content-security-policy')).toMatch(/frame-ancestors https:\/\/canvas\.example\.edu$/);
-    const bad = gradsheet(['serve', '--bank', 'bptt-basics', '--seed', SEED, '--data', join(dir, 'bad'), '--frame-ancestors', "https://a.example; script-src *"]);
+    const bad = gradsheet(['serve', '--bank', 'bptt-basics', '--seed', SEED, '--practice', '--data', join(dir, 'bad'), '--frame-ancestors', "https://a.example; script-src *"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--frame-ancestors should be 'none', or origins/);
   });

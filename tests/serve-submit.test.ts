@@ -30,7 +30,7 @@ async function serve(policy: string[]): Promise<Served> {
   const data = tempDir('gradsheet-submit-');
   const tokenFile = join(data, 'token');
   writeFileSync(tokenFile, TOKEN);
-  const child = spawn(process.execPath, [CLI, 'serve', '--bank', 'bptt-basics', '--seed', SEED, '--data', join(data, 'db'), '--token-file', tokenFile, '--port', '0', ...policy], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--bank', 'bptt-basics', '--seed', SEED, '--practice', '--data', join(data, 'db'), '--token-file', tokenFile, '--port', '0', ...policy], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const base = await new Promise<string>((resolve, reject) => {
     let out = '', err = '';

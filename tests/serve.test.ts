@@ -81,11 +81,11 @@ describe('the grading API', () => {
     expect(await paths(5)).toEqual(['$ should be an object, not the number 5']);
   });
 
-  it('answers a code issued to another student with 403, a streamed body over the limit with 413, an unexpected failure with 500 and a plain sentence', async () => {
+  it('answers a code issued to another student with 404 (as an unknown code), a streamed body over the limit with 413, an unexpected failure with 500 and a plain sentence', async () => {
     const other = variants[1]!;
     const res = await post(JSON.stringify({ format: 'gradsheet.submission/1', worksheet: other.code, student: v.student, answers: {} }));
-    expect(res.status).toBe(403);
-    expect((await res.json()).detail).toMatch(/belongs to another student/);
+    expect(res.status).toBe(404);
+    expect((await res.json()).detail).toBe(`There is no worksheet with this code for student "${v.student}".`);
     // no content-length: the body arrives chunked and is counted as it comes
     const chunk = new TextEncoder().encode('x'.repeat(64 << 10));
     let sent = 0;

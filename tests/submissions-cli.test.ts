@@ -24,7 +24,7 @@ beforeAll(async () => {
   const [v, w] = generateKeyVariants(bank, practiceSecret('cli'), practiceStudents(2).map((id) => ({ id, name: id })));
   const answers = (x: typeof v, f: number) => Object.fromEntries(x!.questions.flatMap((q) => q.parts.map((p) => [p.id, typeof p.answer === 'number' ? p.answer * f : p.answer])));
   // a real server fills the store, then stops
-  const server = spawn(process.execPath, [CLI, 'serve', '--bank', bankFile, '--seed', 'cli', '--data', data, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, [CLI, 'serve', '--bank', bankFile, '--seed', 'cli', '--practice', '--data', data, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise<string>((resolve) => createInterface({ input: server.stdout! }).once('line', (l) => resolve(/at (http:\/\/\S+?)\/? /.exec(l)![1]!)));
   const post = async (x: typeof v, f: number) => (await (await fetch(`${base}/api/v1/submissions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 'gradsheet.submission/1', worksheet: x!.code, student: x!.student, answers: answers(x, f) }) })).json()).id as string;
   ids.off = await post(v, 1.03);

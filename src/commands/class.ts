@@ -16,6 +16,8 @@ export interface ClassSet {
   secret: string;
   students: { id: string; name: string }[];
   rosterProblems: RosterProblem[];
+  /** whether the secret came from --seed (practice sheets: the answers are public) */
+  practice: boolean;
   /** "seed 42" or "roster class.csv", for messages */
   source: string;
   /** sentences for standard error before drawing (a bank on an older generator version) */
@@ -36,7 +38,7 @@ export async function loadClass(o: ClassOptions, command: string): Promise<Class
   const notices = generatorNotice(bank, o.bank!);
   if (o.seed !== undefined) {
     const count = o.count === undefined ? 1 : Number(o.count);
-    return { bank, secret: practiceSecret(o.seed), students: practiceStudents(count).map((id) => ({ id, name: id })), rosterProblems: [], source: `seed ${o.seed}`, notices };
+    return { bank, secret: practiceSecret(o.seed), students: practiceStudents(count).map((id) => ({ id, name: id })), rosterProblems: [], practice: true, source: `seed ${o.seed}`, notices };
   }
   const roster = o.roster!;
   const secret = await readSecret(o['secret-file']!);
@@ -45,5 +47,5 @@ export async function loadClass(o: ClassOptions, command: string): Promise<Class
   if (students.length === 0) {
     throw new GradsheetError('invalid-input', `The roster ${roster} has no usable students${problems.length ? `: ${problems.map((p) => p.message).join('; ')}` : ''}.`);
   }
-  return { bank, secret, students, rosterProblems: problems.map((p) => ({ ...p, message: `${roster}: ${p.message}` })), source: `roster ${roster}`, notices };
+  return { bank, secret, students, rosterProblems: problems.map((p) => ({ ...p, message: `${roster}: ${p.message}` })), practice: false, source: `roster ${roster}`, notices };
 }

@@ -27,7 +27,7 @@ export async function runGenerate(argv: string[]): Promise<number> {
   for (const p of cls.rosterProblems) process.stderr.write(`gradsheet generate: skipped ${p.message}\n`);
   const variants = generateKeyVariants(cls.bank, cls.secret, cls.students);
   assertDistinctCodes(variants);
-  const key = answerKey(cls.bank, variants);
+  const key = answerKey(cls.bank, variants, { practice: cls.practice });
   await writeAtomic(join(values.out, 'key.json'), prettyJson(key) + '\n');
   for (const v of key.variants) {
     await writeAtomic(join(values.out, 'submissions', `${v.code}.json`), JSON.stringify(blankSubmission(v), null, 2) + '\n');

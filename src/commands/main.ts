@@ -69,9 +69,10 @@ const commands: Record<string, Command> = {
   },
   serve: {
     summary: 'Serve the self-check page and online assignments (every submission recorded) for students, and the grading API for LMS integrations.',
-    usage: 'gradsheet serve (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--data DIR | --database URL] [--port P] [--host H] [--token-file T] [--reveal] [policy options]',
+    usage: 'gradsheet serve (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--data DIR | --database URL] [--port P] [--host H] [--token-file T] [--reveal] [--practice] [policy options] [limits]',
     details: [
       '--seed S            practice worksheets drawn from the bank with seed S (instead of a class\'s --secret-file)',
+      '--practice          serve a practice set (--seed, or a key generate --seed wrote): its answers are public',
       '--data DIR          keep submissions in SQLite in DIR (default ./gradsheet-data; created on first start)',
       '--database URL      keep them in PostgreSQL instead (postgres://user@host:port/name), for several servers',
       '--port P, --host H  where to listen (default 127.0.0.1:8080)',
@@ -85,6 +86,11 @@ const commands: Record<string, Command> = {
       '--feedback-before-due mistakes|score   name mistakes before the due time, or scores only',
       '--reveal-answers never|after-due|after-last-attempt   when feedback states the answers',
       '--record-checks               record the page\'s checks too (they are never attempts)',
+      '--hints on|off                the sign hint (default: off with --max-attempts or --due, else on)',
+      'Grading limits (429 with Retry-After; the teacher\'s token is not limited):',
+      '--checks-per-hour N|unlimited      graded requests per worksheet code (default 30)',
+      '--requests-per-minute N|unlimited  grading requests per client address (default 120)',
+      '--misses-per-hour N|unlimited      unknown codes per client address (default 20)',
     ],
     run: async (args) => (await import('./serve.js')).runServe(args),
   },

@@ -69,7 +69,7 @@ export async function runRender(argv: string[]): Promise<number> {
     await yieldToEventLoop();
     const templates = loadTemplates(join(packageDir(), 'templates'));
     await yieldToEventLoop();
-    await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants)) + '\n');
+    await writeAtomic(join(out, 'key.json'), prettyJson(answerKey(cls.bank, variants, { practice: cls.practice })) + '\n');
     trace('variants drawn, key.json written, templates loaded');
     const docs = classSetDocuments(templates, cls.bank, variants, { paper, key, answerSheets, duplex: values.simplex !== true, ...(workingSpace ? { workingSpace } : {}) }, values.html);
     if (values.html) {

@@ -7,6 +7,7 @@ import { GradsheetError } from '../errors.js';
 import { assignmentSchema, describePolicy, type AssignmentPolicy } from '../problems/assignment.js';
 import { BODY_TIMEOUT_MS, createHandler, type Bounds } from '../server/app.js';
 import { LOOPBACK_HOSTS, auditLog, isLoopback } from '../server/hardening.js';
+import { DEFAULT_LIMITS, Throttle, type Limits } from '../server/throttle.js';
 import { issueSentence } from '../validation.js';
 import { packageDir } from './files.js';
 import { readText } from './io.js';
@@ -22,6 +23,7 @@ const POLICY_OPTIONS = {
   'feedback-before-due': { type: 'string' },
   'reveal-answers': { type: 'string' },
   'record-checks': { type: 'boolean' },
+  hints: { type: 'string' },
 } as const;
 
 /** serve's flags for its bounds and transport */
@@ -137,6 +139,7 @@ export function policyFrom(base: AssignmentPolicy | undefined, values: { [K in k
   if (values['feedback-before-due'] !== undefined) set('feedbackBeforeDue', '--feedback-before-due', values['feedback-before-due']);
   if (values['reveal-answers'] !== undefined) set('revealAnswers', '--reveal-answers', values['reveal-answers']);
   if (values['record-checks'] !== undefined) set('recordChecks', '--record-checks', values['record-checks']);
+  if (values.hints !== undefined) set('hints', '--hints', values.hints);
   const parsed = assignmentSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -147,14 +150,46 @@ export function policyFrom(base: AssignmentPolicy | undefined, values: { [K in k
   return parsed.data;
 }
 
+/** serve's grading limits (throttle.ts) and the practice acknowledgement */
+const LIMIT_OPTIONS = {
+  'checks-per-hour': { type: 'string' },
+  'requests-per-minute': { type: 'string' },
+  'misses-per-hour': { type: 'string' },
+  practice: { type: 'boolean', default: false },
+} as const;
+
+/** The grading limits from the flags: a whole number, or unlimited; a bad value is one sentence naming the flag. */
+export function limitsFrom(values: { 'checks-per-hour'?: string; 'requests-per-minute'?: string; 'misses-per-hour'?: string }): Limits {
+  const read = (flag: keyof typeof values, fallback: number | null): number | null => {
+    const v = values[flag];
+    if (v === undefined) return fallback;
+    if (v === 'unlimited') return null;
+    if (!/^\d{1,9}$/.test(v) || Number(v) < 1) throw new GradsheetError('usage', `--${flag} should be a whole number from 1 (or unlimited), not "${v.slice(0, 20)}".`);
+    return Number(v);
+  };
+  return { checksPerHour: read('checks-per-hour', DEFAULT_LIMITS.checksPerHour), requestsPerMinute: read('requests-per-minute', DEFAULT_LIMITS.requestsPerMinute), missesPerHour: read('misses-per-hour', DEFAULT_LIMITS.missesPerHour) };
+}
+
+/**
+ * A practice key or bank with --seed has public answers: anyone with the seed (and a small one is
+ * found from one code) rebuilds them. Serving one needs --practice, which says so; the sentence otherwise.
+ */
+export function practiceRefusal(practice: boolean, acknowledged: boolean, source: string): string | null {
+  if (!practice || acknowledged) return null;
+  return `${source} is a practice set: its answers are public (anyone with the seed can rebuild them), so serve it only for practice, with --practice.`;
+}
+
 /** `gradsheet serve (--key key.json | --bank B --secret-file F | --bank B --seed S) [--data DIR | --database URL] [policy flags] [--port P] [--host H] [--token-file T] [--reveal]` */
 export async function runServe(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, ...HARDENING_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, ...HARDENING_OPTIONS, ...LIMIT_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GradsheetError('usage', `--port should be a port number from 0 to 65535, not "${values.port}".`);
   // the grader first without the store, so a mistyped bank or key says so before a database is opened
-  const { bank } = await loadGrader(values, 'serve');
+  const { bank, practice } = await loadGrader(values, 'serve');
+  const refusal = practiceRefusal(practice, values.practice, values.seed !== undefined ? `Bank ${bank?.id ?? values.bank} with --seed ${values.seed}` : `The answer key ${values.key ?? ''}`);
+  if (refusal) throw new GradsheetError('usage', refusal);
   const policy = policyFrom(bank?.assignment, values);
+  const limits = limitsFrom(values);
   const token = values['token-file'] ? (await readText(values['token-file'])).trim() : process.env.GRADSHEET_TOKEN?.trim();
   if (token !== undefined && token.length < 16) throw new GradsheetError('usage', 'The teacher token is too short; use at least 16 random characters (e.g. `openssl rand -hex 24`).');
   const hardening = await hardeningFrom(values, values.host);
@@ -175,7 +210,8 @@ export async function runServe(argv: string[]): Promise<number> {
     const fresh = await loadGrader(values, 'serve', store);
     return { grader: fresh.grader, against: fresh.against };
   };
-  const server = boundedServer(createHandler({ grader, token, assets, store, policy, reload, bounds: hardening.bounds }), { ...hardening, bodyTimeoutMs: hardening.bounds.bodyTimeoutMs! });
+  const throttle = new Throttle(limits, store);
+  const server = boundedServer(createHandler({ grader, token, assets, store, policy, reload, throttle, bounds: hardening.bounds }), { ...hardening, bodyTimeoutMs: hardening.bounds.bodyTimeoutMs! });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new GradsheetError('usage', e.code === 'EADDRINUSE' ? `Port ${port} is in use; choose another with --port.` : `Cannot listen on ${values.host}:${port}: ${e.message}.`)));
@@ -190,12 +226,21 @@ export async function runServe(argv: string[]): Promise<number> {
   for (const warning of hardening.warnings) process.stderr.write(`${warning}\n`);
   process.stdout.write(`Serving ${title} at ${hardening.tls ? 'https' : 'http'}://${values.host.includes(':') ? `[${values.host}]` : values.host}:${actual}/ (teacher routes ${token ? 'need the token' : 'closed: no token'}; Ctrl-C stops)\n`);
   process.stdout.write(`Submissions are kept in the ${store.where}; ${describePolicy(policy)}.\n`);
+  process.stdout.write(`Grading limits: ${describeLimits(limits)}.\n`);
+  if (practice) process.stdout.write('Practice set: its answers are public (anyone with the seed can rebuild them); nothing graded here should count.\n');
   if (loaded.drawnWith) process.stdout.write(`The bank changed since its worksheets were drawn (${loaded.drawnWith.pinnedAt}): they are drawn as then, and graded with the bank's tolerances and points as they are now.\n`);
   await new Promise<void>((resolve) => {
     const stop = () => server.close(() => resolve());
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await throttle.close().catch(() => undefined);
   await store.close();
   return 0;
+}
+
+/** The limits in one phrase, for the start-up message. */
+function describeLimits(l: Limits): string {
+  const one = (n: number | null, what: string) => (n === null ? `${what} unlimited` : `${n} ${what}`);
+  return `${one(l.checksPerHour, 'checks per worksheet code per hour')}, ${one(l.requestsPerMinute, 'grading requests per address per minute')}, ${one(l.missesPerHour, 'unknown codes per address per hour')} (the teacher's token is not limited)`;
 }

@@ -33,6 +33,8 @@ export interface GradeResult {
 export interface GraderOptions {
   /** feedback may state the right answers (teacher's choice) */
   reveal?: boolean;
+  /** feedback may hint beyond right or wrong, e.g. a wrong sign (default: it does; an assignment's `hints`) */
+  hints?: boolean;
   /**
    * the estimated bytes of rebuilt variants kept (least recently used evicted; default 64 MiB). A
    * `midterm` variant drawn from a bank costs ~100 ms to draw and ~165 KB of heap, ~8× its JSON.
@@ -50,24 +52,26 @@ export function clip(text: string, max = 64): string {
 /** Largest number of entries read from one answer (a 4×4 matrix has 16). */
 const MAX_ENTRIES = 1000;
 
-type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: number; generator: number } | { kind: 'bank'; bank: Bank; secret: string; drawnWith?: Bank };
+type VariantSource = { kind: 'key'; byCode: Map<string, KeyVariant>; digits: number; generator: number; bindsStudents: boolean } | { kind: 'bank'; bank: Bank; secret: string; drawnWith?: Bank };
 
 export class Grader {
   readonly #source: VariantSource;
   readonly #reveal: boolean;
   readonly #options: GraderOptions;
   readonly #cache: LruCache<string, { variant: KeyVariant; specs: PartSpec[][] }>;
+  readonly #hints: boolean;
 
   private constructor(source: VariantSource, options: GraderOptions) {
     this.#source = source;
     this.#options = options;
     this.#reveal = options.reveal ?? false;
     this.#cache = new LruCache(options.cacheBytes ?? DEFAULT_GRADER_CACHE_BYTES, (e) => 8 * JSON.stringify(e.variant).length);
+    this.#hints = options.hints ?? true;
   }
 
   /** A key records the generator version its variants were drawn with; parts are rebuilt under it. */
   static fromKey(key: { digits: number; generator?: number; variants: readonly KeyVariant[] }, options: GraderOptions = {}): Grader {
-    return new Grader({ kind: 'key', byCode: new Map(key.variants.map((v) => [v.code, v])), digits: key.digits, generator: key.generator ?? 1 }, options);
+    return new Grader({ kind: 'key', byCode: new Map(key.variants.map((v) => [v.code, v])), digits: key.digits, generator: key.generator ?? 1, bindsStudents: key.variants.some((v) => v.student !== '') }, options);
   }
 
   /**
@@ -84,9 +88,19 @@ export class Grader {
     return new Grader({ kind: 'bank', bank, secret }, options);
   }
 
-  /** The same variants, graded with other options (their rebuilt parts are cached anew). */
+  /** The same variants, graded with other options (the options not given stay as they are; rebuilt parts are cached anew). */
   withOptions(options: GraderOptions): Grader {
-    return new Grader(this.#source, { cacheBytes: this.#options.cacheBytes, ...options });
+    return new Grader(this.#source, { cacheBytes: this.#options.cacheBytes, reveal: this.#reveal, hints: this.#hints, ...options });
+  }
+
+  /** Whether worksheet codes are issued to students (a bank's always are; a key's when its variants name them), so a submission must name its student. */
+  get bindsStudents(): boolean {
+    return this.#source.kind === 'bank' || this.#source.bindsStudents;
+  }
+
+  /** Whether feedback hints beyond right or wrong (the sign hint). */
+  get hints(): boolean {
+    return this.#hints;
   }
 
   /** Whether feedback states the right answers. */
@@ -165,7 +179,9 @@ export class Grader {
     }
     const code = normaliseCode(s.worksheet);
     result.worksheet = code;
-    if (this.#source.kind === 'bank' && result.student === null) {
+    // a code is checked against its student wherever codes are issued to students (a bank always,
+    // a key whose variants name them), before the code is looked up: no student, no answer about the code
+    if (result.student === null && this.bindsStudents) {
       result.worksheet = clip(code);
       result.errors.push('The submission names no student, so its worksheet code cannot be checked.');
       result.reason = 'no-student';
@@ -207,7 +223,7 @@ export class Grader {
         if (Array.isArray(raw) && (raw.length > MAX_ENTRIES || entries(raw).length > MAX_ENTRIES)) raw = { tooLarge: true };
         const marked: MarkedPart = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
           ? { id: part.id, max: part.points, status: 'invalid' as const, score: 0, feedback: Object.hasOwn(raw, 'tooLarge') ? `The answer has more than ${MAX_ENTRIES} entries.` : 'The answer should be a number, a list of numbers or a list of rows, not an object.' }
-          : markPart(part, raw, { spec, earlier, correct, generator, reveal: this.#reveal, digits: this.digits });
+          : markPart(part, raw, { spec, earlier, correct, generator, reveal: this.#reveal, hints: this.#hints, digits: this.digits });
         const { key } = splitPartId(part.id);
         if (marked.read !== undefined) earlier[key] = marked.read;
         if (marked.status === 'correct') correct.add(key);

@@ -149,6 +149,8 @@ export interface MarkContext {
   generator?: number;
   /** feedback may state the right answer */
   reveal: boolean;
+  /** feedback may hint (the sign hint); absent: it does */
+  hints?: boolean;
   digits: number;
 }
 
@@ -280,7 +282,7 @@ function diagnose(best: MarkedPart, part: KeyPart, value: ReadValue, ctx: MarkCo
     best.feedback = `${MISTAKES[match].explanation}${copiedNote}${best.score > 0 ? ` (${best.feedback})` : ''}`;
     return;
   }
-  if (best.status === 'incorrect' && typeof part.answer === 'number' && typeof value === 'number' && withinTolerance(-part.answer, value, tol)) {
+  if (ctx.hints !== false && best.status === 'incorrect' && typeof part.answer === 'number' && typeof value === 'number' && withinTolerance(-part.answer, value, tol)) {
     best.feedback = 'The magnitude is right but the sign is wrong.';
   }
   const deps = ctx.spec?.dependsOn ?? [];

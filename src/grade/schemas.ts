@@ -63,6 +63,7 @@ export const keySchema = z.object({
   generator: z.number().int().min(1).max(LATEST_GENERATOR, { message: `is a generator version this gradsheet does not know (it draws 1 to ${LATEST_GENERATOR}): the key was written by a newer gradsheet` }),
   bank: z.object({ id: z.string(), hash: z.string(), title: z.string() }),
   digits: z.number().int(),
+  practice: z.boolean().optional().describe('true when the secret was made from a --seed (practice sheets): anyone with the seed can rebuild the answers'),
   variants: z.array(z.object({
     code: z.string(),
     student: z.string(),

@@ -21,6 +21,11 @@ export const assignmentSchema = z.object({
   revealAnswers: z.enum(['never', 'after-due', 'after-last-attempt']).default('never'),
   /** whether the page's "Check" (not an attempt) is recorded too */
   recordChecks: z.boolean().default(false),
+  /**
+   * whether feedback gives hints beyond right or wrong ("the magnitude is right but the sign is
+   * wrong"); absent: the rule of `givesHints`
+   */
+  hints: z.enum(['on', 'off']).optional(),
 }).strict();
 
 export type AssignmentPolicy = z.output<typeof assignmentSchema>;
@@ -44,11 +49,21 @@ export function revealsAnswers(policy: AssignmentPolicy, at: Date, used: number)
   return policy.revealAnswers === 'after-last-attempt' && policy.maxAttempts !== undefined && used >= policy.maxAttempts;
 }
 
+/**
+ * Whether feedback gives hints (the sign hint). A hint answers a question about the key the student
+ * did not ask ("is −x right?"), so it makes the grader a better oracle: off by default for an
+ * assignment that counts (one with attempts limited or a due time), on for a self-check server.
+ */
+export function givesHints(policy: AssignmentPolicy): boolean {
+  if (policy.hints !== undefined) return policy.hints === 'on';
+  return policy.maxAttempts === undefined && policy.due === undefined;
+}
+
 /** The policy in one line, for `serve`'s start-up message. */
 export function describePolicy(policy: AssignmentPolicy): string {
   const attempts = policy.maxAttempts === undefined ? 'unlimited attempts' : `${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'}`;
   const due = policy.due === undefined ? 'no due time' : `due ${policy.due} (late submissions ${policy.late === 'flag' ? 'flagged' : 'refused'})`;
   const feedback = policy.feedbackBeforeDue === 'mistakes' ? 'feedback names mistakes' : 'feedback gives scores only before the due time';
   const reveal = { never: 'answers never shown', 'after-due': 'answers shown after the due time', 'after-last-attempt': 'answers shown after the last attempt' }[policy.revealAnswers];
-  return `${attempts}, the ${policy.counts} counts, ${due}, ${feedback}, ${reveal}${policy.recordChecks ? ', checks recorded' : ''}`;
+  return `${attempts}, the ${policy.counts} counts, ${due}, ${feedback}, ${reveal}${givesHints(policy) ? ', sign hints given' : ', no hints'}${policy.recordChecks ? ', checks recorded' : ''}`;
 }

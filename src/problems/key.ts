@@ -57,6 +57,8 @@ export interface AnswerKey {
   generator: number;
   bank: { id: string; hash: string; title: string };
   digits: number;
+  /** true when the secret was made from a --seed (practice sheets): anyone with the seed rebuilds the answers */
+  practice?: boolean;
   variants: KeyVariant[];
 }
 
@@ -103,12 +105,14 @@ export function keyVariant(v: Variant): KeyVariant {
   };
 }
 
-export function answerKey(bank: Bank, variants: readonly KeyVariant[]): AnswerKey {
+/** The key of a class set; `practice` when its secret came from a --seed (its answers are public). */
+export function answerKey(bank: Bank, variants: readonly KeyVariant[], options: { practice?: boolean } = {}): AnswerKey {
   return {
     format: 'gradsheet.key/1',
     generator: bank.generator,
     bank: { id: bank.id, hash: bank.hash, title: bank.title },
     digits: bank.digits,
+    ...(options.practice ? { practice: true } : {}),
     variants: variants.slice(),
   };
 }

@@ -33,9 +33,10 @@ import { parseWith } from '../validation.js';
 import { clip, withoutMistakes, type Grader, type GradeResult } from '../grade/grade.js';
 import { LruCache } from '../lru.js';
 import { BodyBudget, clientIp, guard, hashedName, prepareAsset, sendAsset, type Asset, type AuditLog } from './hardening.js';
-import { DEFAULT_POLICY, isLate, namesMistakes, revealsAnswers, type AssignmentPolicy } from '../problems/assignment.js';
+import { DEFAULT_POLICY, givesHints, isLate, namesMistakes, revealsAnswers, type AssignmentPolicy } from '../problems/assignment.js';
 import { gradebookCsv, storedJson } from '../store/export.js';
 import type { Store, StoredSubmission } from '../store/store.js';
+import type { Throttle } from './throttle.js';
 import { jsonSchema, submissionSchema } from '../grade/schemas.js';
 import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { numericTolerances } from '../problems/key.js';
@@ -57,6 +58,8 @@ export interface AppOptions {
   reload?: () => Promise<{ grader: Grader; against: string }>;
   /** the clock (tests set it) */
   now?: () => Date;
+  /** grading limits (per code, per client, unknown codes); without one, grading is not limited */
+  throttle?: Throttle;
   /** the teacher's bearer token; without one, teacher routes answer 403 */
   token?: string;
   /** static assets: the page's script and style */
@@ -106,15 +109,50 @@ type Env = { Bindings: HttpBindings };
 /** Why the grader could not grade a submission, as the error code the server answers with. */
 const REASON_CODE: Record<NonNullable<GradeResult['reason']>, ErrorCode> = {
   'not-an-object': 'invalid-input', 'no-code': 'invalid-input', 'no-student': 'invalid-input', 'no-answers': 'invalid-input',
-  'unknown-code': 'not-found', 'wrong-student': 'forbidden',
+  'unknown-code': 'not-found', 'wrong-student': 'not-found',
   // bulk grading's own reasons (the server parses bodies itself, so it never meets them)
   'not-json': 'bad-json', unreadable: 'invalid-input', 'internal-error': 'internal',
 };
+
+/**
+ * The one answer for a code that is unknown and for a code not issued to the student named: the
+ * same status and sentence, so neither tells whether the code exists (no oracle for valid codes).
+ */
+function noSuchWorksheet(code: string, student: string | null): GradsheetError {
+  return new GradsheetError('not-found', student === null ? `There is no worksheet with the code ${code.slice(0, 20)}.` : `There is no worksheet with this code for student "${student.slice(0, 60)}".`);
+}
+
+/**
+ * The grading limits of one request (throttle.ts), keyed by its client's address; none for the
+ * teacher (a valid token). `open` before anything is read, `graded` once a code was graded,
+ * `missed` when a code was not found (or not issued to the student named).
+ */
+function gradingLimits(throttle: Throttle | undefined, client: string, teacher: boolean) {
+  const off = !throttle || teacher;
+  // each step synchronous unless a window must first be read from the database
+  const then = (first: void | Promise<void>, next: () => void | Promise<void>): void | Promise<void> => (first instanceof Promise ? first.then(next) : next());
+  return {
+    open(at: Date, counted: boolean): void | Promise<void> {
+      if (off) return;
+      return then(throttle.check('miss', client, at), () => (counted ? then(throttle.check('client', client, at), () => throttle.count('client', client, at)) : undefined));
+    },
+    beforeGrading(code: string, at: Date): void | Promise<void> {
+      if (!off) return throttle.check('code', code, at);
+    },
+    graded(code: string, at: Date): void | Promise<void> {
+      if (!off) return throttle.count('code', code, at);
+    },
+    missed(at: Date): void | Promise<void> {
+      if (!off) return throttle.count('miss', client, at);
+    },
+  };
+}
 
 /** The one way an error is answered: problem+json with the code's status and a plain sentence. */
 function problem(c: Context, e: GradsheetError): Response {
   const status = HTTP_STATUS[e.code];
   if (status === 401) c.header('www-authenticate', e.details.error === 'invalid_token' ? 'Bearer realm="gradsheet", error="invalid_token"' : 'Bearer realm="gradsheet"');
+  if (status === 429) c.header('retry-after', String(e.details.retryAfter ?? 60));
   // the rest of a body over the limit (or too slow) is not read: the connection ends with this answer
   if (status === 413 || status === 408) c.header('connection', 'close');
   const body = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail: e.message, ...(e.issues.length ? { errors: e.issues } : {}), ...e.details };
@@ -214,7 +252,9 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   const now = o.now ?? (() => new Date());
   // the grader, and the same variants graded with the right answers stated (for the policy's
   // revealAnswers); both replaced after a regrade
-  let grader = o.grader;
+  // hints (the sign hint) as the policy says
+  const withPolicy = (g: Grader): Grader => (g.hints === givesHints(policy) ? g : g.withOptions({ hints: givesHints(policy) }));
+  let grader = withPolicy(o.grader);
   let revealing = grader.reveals ? grader : grader.withOptions({ reveal: true });
   const needStore = (): Store => {
     if (!o.store) throw new GradsheetError('unavailable', 'This server keeps no submissions (it was started without a database).');
@@ -229,7 +269,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     const code = normaliseCode(raw);
     if (!CODE_SHAPE.test(code)) throw new GradsheetError('not-found', `There is no worksheet with the code "${raw.slice(0, 20)}".`);
     const found = grader.variant(code, null);
-    if ('error' in found) throw new GradsheetError('not-found', `There is no worksheet with the code ${code}.`);
+    if ('error' in found) throw noSuchWorksheet(code, null);
     return found.variant;
   };
   // request headers as Node parsed them (cheaper than a fetch Headers object, built only if asked for)
@@ -264,8 +304,47 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     parseWith(submissionSchema, body, 'submission');
     const at = now();
     const result = grader.grade(body);
+    if (result.reason === 'unknown-code' || result.reason === 'wrong-student') throw noSuchWorksheet(result.worksheet!, result.student);
     if (result.reason) throw new GradsheetError(REASON_CODE[result.reason], result.errors[result.errors.length - 1]!, { details: { result } });
     return { result, at };
+  };
+  /** The request's grading limits: by its client's address, none for the teacher. */
+  const limitsOf = (c: Context<Env>) => {
+    let teacher = false;
+    try {
+      teacher = o.throttle !== undefined && header(c, 'authorization') !== undefined && isTeacher(c);
+    } catch {
+      teacher = false;
+    }
+    return gradingLimits(o.throttle, c.env.incoming.socket.remoteAddress ?? 'unknown', teacher);
+  };
+  /** One submission graded within the limits: 429 over them; a code not found counts against the client. */
+  const gradeLimited = async (limits: ReturnType<typeof limitsOf>, body: unknown): Promise<{ result: GradeResult; at: Date }> => {
+    const worksheet = (body as { worksheet?: unknown } | null)?.worksheet;
+    const at = now();
+    const before = typeof worksheet === 'string' ? limits.beforeGrading(normaliseCode(worksheet), at) : undefined;
+    if (before) await before;
+    let graded;
+    try {
+      graded = gradeOne(body);
+    } catch (e) {
+      if (isGradsheetError(e) && e.code === 'not-found') await limits.missed(at);
+      throw e;
+    }
+    const counted = limits.graded(graded.result.worksheet!, at);
+    if (counted) await counted;
+    return graded;
+  };
+  /** A route that looks a code up: a client over its unknown codes is refused, and a 404 counts. */
+  const lookingUp = (handler: (c: Context<Env>) => Response | Promise<Response>) => async (c: Context<Env>): Promise<Response> => {
+    const limits = limitsOf(c);
+    await limits.open(now(), false);
+    try {
+      return await handler(c);
+    } catch (e) {
+      if (isGradsheetError(e) && e.code === 'not-found') await limits.missed(now());
+      throw e;
+    }
   };
   // the body is kept as compact JSON (one line: the JSON Lines export splices it in as it is)
   const newRecord = (c: Context<Env>, kind: 'submission' | 'check', body: unknown, result: GradeResult, at: Date) => ({
@@ -313,7 +392,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       await o.store?.ping();
       return json(c, JSON.stringify({ status: 'ok', database: o.store ? o.store.dialect : null }));
     }],
-    ['GET', '/api/v1/worksheets/:code', (c) => {
+    ['GET', '/api/v1/worksheets/:code', lookingUp((c) => {
       const variant = findVariant(c.req.param('code')!);
       let body = worksheetCache.get(variant.code);
       if (!body) {
@@ -321,7 +400,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
         worksheetCache.set(variant.code, body);
       }
       return json(c, body);
-    }],
+    })],
     ['GET', '/api/v1/keys/:code', (c) => isTeacher(c) && json(c, JSON.stringify(findVariant(c.req.param('code')!)))],
     ['GET', '/api/v1/schema/:name', (c) => {
       const name = c.req.param('name')!;
@@ -329,13 +408,16 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       return json(c, JSON.stringify(jsonSchema(name)));
     }],
     ['POST', '/api/v1/grade', jsonOnly, async (c) => {
+      const limits = limitsOf(c);
+      const opened = limits.open(now(), true);
+      if (opened) await opened;
       const body = parseJsonText(await bodyText(c), 'The body');
       if (Array.isArray(body)) {
         isTeacher(c);
         if (body.length > MAX_BATCH) throw new GradsheetError('too-large', `A batch holds at most ${MAX_BATCH} submissions, not ${body.length}.`);
         return json(c, JSON.stringify(body.map((s) => grader.grade(s))));
       }
-      const { result, at } = gradeOne(body);
+      const { result, at } = await gradeLimited(limits, body);
       if (!policy.recordChecks) return json(c, JSON.stringify(forClient(c, shown(body, result, at, 0))));
       // the teacher records checks too: a check is not an attempt, and uses none
       const recorded = await needStore().record(newRecord(c, 'check', body, result, at), null);
@@ -346,9 +428,12 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       const at = now();
       const late = isLate(policy, at);
       if (late && policy.late === 'refuse') throw new GradsheetError('refused', `This assignment was due ${policy.due} and takes no late submissions; nothing was recorded.`);
+      const limits = limitsOf(c);
+      const opened = limits.open(at, true);
+      if (opened) await opened;
       const body = parseJsonText(await bodyText(c), 'The body');
       if (Array.isArray(body)) throw new GradsheetError('invalid-input', 'Submit one worksheet at a time: the body should be one submission, not an array (bulk grading is POST /api/v1/grade).');
-      const { result } = gradeOne(body);
+      const { result } = await gradeLimited(limits, body);
       const recorded = await needStore().record(newRecord(c, 'submission', body, result, at), policy.maxAttempts ?? null);
       if ('refused' in recorded) {
         throw new GradsheetError('refused', `You have used all ${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'} for worksheet ${result.worksheet}; nothing was recorded.`, { details: { attempts: recorded.used, maxAttempts: policy.maxAttempts } });
@@ -361,20 +446,20 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       c.env.outgoing.writeHead(201, { ...JSON_HEADERS, location: `/api/v1/submissions/${recorded.id}`, 'content-length': Buffer.byteLength(answer) }).end(answer);
       return RESPONSE_ALREADY_SENT;
     }],
-    ['GET', '/api/v1/worksheets/:code/submissions', async (c) => {
+    ['GET', '/api/v1/worksheets/:code/submissions', lookingUp(async (c) => {
       // a student's own attempts: the code and the student it was issued to, nothing of anyone else's
       const student = c.req.query('student');
       if (!student) throw new GradsheetError('invalid-input', 'Say whose attempts to list: ?student=<your student id>.');
-      const code = findVariant(c.req.param('code')!).code;
-      const checked = grader.variant(code, student);
-      if ('error' in checked) throw new GradsheetError('forbidden', checked.error);
+      const code = normaliseCode(c.req.param('code')!);
+      const checked = CODE_SHAPE.test(code) ? grader.variant(code, student) : { error: '' };
+      if ('error' in checked) throw noSuchWorksheet(code, student);
       const attempts = await needStore().attempts(code, student);
       return json(c, JSON.stringify({
         worksheet: code, student, assignment: assignmentView(),
         attemptsLeft: policy.maxAttempts === undefined ? null : Math.max(0, policy.maxAttempts - attempts.length),
         attempts: attempts.map((s) => ({ id: s.id, attempt: s.attempt, receivedAt: s.receivedAt, late: s.late, score: s.score, max: s.max })),
       }));
-    }],
+    })],
     ['GET', '/api/v1/submissions', async (c) => {
       isTeacher(c);
       const q = listQuery((name) => c.req.query(name));
@@ -418,7 +503,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       const report = await store.regrade((s) => remark(fresh.grader, s), fresh.against, { dryRun: dry === '' || dry === 'true' || dry === '1' });
       if (!report.dryRun) {
         // new submissions are marked as the stored ones now are
-        grader = fresh.grader;
+        grader = withPolicy(fresh.grader);
         revealing = grader.reveals ? grader : grader.withOptions({ reveal: true });
         worksheetCache.clear();
       }

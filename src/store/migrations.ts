@@ -70,6 +70,20 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         )`.execute(db);
       },
     },
+    '0003-throttle': {
+      // grading requests counted per kind (code, client, miss), key and fixed window (throttle.ts):
+      // kept here so a limit survives a restart and holds across servers on one database
+      async up(db: Kysely<unknown>) {
+        await sql`create table throttle (
+          kind text not null,
+          key text not null,
+          window_start text not null,
+          hits integer not null,
+          primary key (kind, key, window_start)
+        )`.execute(db);
+        await sql`create index throttle_window on throttle (window_start)`.execute(db);
+      },
+    },
   };
 }
 

@@ -66,7 +66,18 @@ export interface PinnedBankTable {
   pinned_at: string;
 }
 
+/** Grading requests counted in one fixed window (server/throttle.ts). */
+export interface ThrottleTable {
+  /** `code` (per worksheet code), `client` (per address) or `miss` (unknown codes, per address) */
+  kind: string;
+  key: string;
+  /** the window's start, ISO 8601 */
+  window_start: string;
+  hits: number;
+}
+
 export interface StoreTables {
+  throttle: ThrottleTable;
   pinned_banks: PinnedBankTable;
   submissions: SubmissionTable;
   result_history: ResultHistoryTable;

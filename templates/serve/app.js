@@ -360,7 +360,8 @@
     if (!current || current.code !== code || $('student').value.trim() !== student) return;
     if (!res.ok) {
       const detail = await problemText(res);
-      attemptsState = { code, student, error: detail, forbidden: res.status === 403 };
+      // 404: the code was not issued to this student (the server says so as for an unknown code)
+      attemptsState = { code, student, error: detail, forbidden: res.status === 403 || res.status === 404 };
       say($('attempts-status'), detail, true);
     } else {
       const r = await res.json();
