@@ -39,11 +39,11 @@ afterEach(async () => {
 });
 
 /** A server on the key, its limits counted in a store in `data` (when given), with a clock the test moves. */
-async function start(o: { limits?: Limits | null; data?: string; policy?: Partial<AssignmentPolicy>; clock?: { now: Date } } = {}): Promise<Running> {
+async function start(o: { limits?: Limits | null; data?: string; policy?: Partial<AssignmentPolicy>; clock?: { now: Date }; behindProxy?: boolean } = {}): Promise<Running> {
   const store = o.data ? await Store.open({ data: o.data }) : undefined;
   const throttle = o.limits === null ? undefined : new Throttle(o.limits ?? DEFAULT_LIMITS, store);
   const clock = o.clock ?? { now: new Date('2026-12-10T12:00:00Z') };
-  const server: Server = createServer(createHandler({ grader: Grader.fromKey(key), token: TOKEN, assets, store, throttle, policy: assignmentSchema.parse(o.policy ?? {}), now: () => clock.now }));
+  const server: Server = createServer(createHandler({ grader: Grader.fromKey(key), token: TOKEN, assets, store, throttle, policy: assignmentSchema.parse(o.policy ?? {}), now: () => clock.now, ...(o.behindProxy ? { bounds: { behindProxy: true } } : {}) }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const r: Running = {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, clock,
@@ -168,6 +168,22 @@ describe('the answer oracle', () => {
     const teacher = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
     expect((await fetch(`${r.base}/api/v1/grade`, { method: 'POST', headers: teacher, body: batch })).status).toBe(200);
     expect((await fetch(`${r.base}/api/v1/grade`, { method: 'POST', headers: teacher, body: JSON.parse(batch).map(JSON.stringify)[0] })).status).toBe(200);
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  it('limits each student\'s address as X-Forwarded-For gives it, not the proxy\'s, and ignores the header otherwise', async () => {
+    const limits = { checksPerHour: null, requestsPerMinute: 2, missesPerHour: null };
+    const from = (r: Running, ip: string) => fetch(`${r.base}/api/v1/grade`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `${ip}, 10.0.0.1` }, body: JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: {} }) });
+    const proxied = await start({ limits, behindProxy: true });
+    const statuses = [];
+    for (const ip of ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.2', '203.0.113.1']) statuses.push((await from(proxied, ip)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    // not behind a proxy: the header is anyone's to send, so the socket's address counts
+    const direct = await start({ limits });
+    const plain = [];
+    for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) plain.push((await from(direct, ip)).status);
+    expect(plain).toEqual([200, 200, 429]);
   });
 });
 

@@ -308,7 +308,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     if (result.reason) throw new GradsheetError(REASON_CODE[result.reason], result.errors[result.errors.length - 1]!, { details: { result } });
     return { result, at };
   };
-  /** The request's grading limits: by its client's address, none for the teacher. */
+  /** The request's grading limits: by its client's address (clientIp), none for the teacher. */
   const limitsOf = (c: Context<Env>) => {
     let teacher = false;
     try {
@@ -316,7 +316,8 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     } catch {
       teacher = false;
     }
-    return gradingLimits(o.throttle, c.env.incoming.socket.remoteAddress ?? 'unknown', teacher);
+    // behind a trusted proxy (--behind-proxy) the client is X-Forwarded-For's first address, not the proxy's
+    return gradingLimits(o.throttle, clientIp(c.env.incoming, bounds.behindProxy ?? false) || 'unknown', teacher);
   };
   /** One submission graded within the limits: 429 over them; a code not found counts against the client. */
   const gradeLimited = async (limits: ReturnType<typeof limitsOf>, body: unknown): Promise<{ result: GradeResult; at: Date }> => {
