@@ -231,6 +231,22 @@ describe('worksheet codes and students', () => {
     expect([listWrong.status, listUnknown.status]).toEqual([404, 404]);
   });
 
+  it('opens a worksheet only with the student it was issued to: a wrong student and an unknown code are the same 404, no student a 400; the teacher opens any', async () => {
+    const r = await start();
+    const get = (path: string, headers: Record<string, string> = {}) => fetch(`${r.base}/api/v1/worksheets/${path}`, { headers });
+    const mine = await get(`${v.code}?student=${encodeURIComponent(v.student)}`);
+    expect(mine.status).toBe(200);
+    expect((await mine.json()).code).toBe(v.code);
+    const wrong = await get(`${v.code}?student=practice-2`), unknown = await get('ZZZZ-ZZZZ?student=practice-2'), malformed = await get('nonsense?student=practice-2');
+    expect([wrong.status, unknown.status, malformed.status]).toEqual([404, 404, 404]);
+    const bodies = [await wrong.text(), await unknown.text()];
+    expect(bodies[0]).toBe(bodies[1]);
+    const none = await get(v.code);
+    expect(none.status).toBe(400);
+    expect((await none.json()).detail).toBe('Say whose worksheet to open: ?student=<your student id> (each code was issued to one student).');
+    expect((await get(v.code, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  });
+
   it('refuses to grade a submission that names no student', async () => {
     const r = await start();
     for (const student of [OMIT, '', '   ']) {

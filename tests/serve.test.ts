@@ -124,13 +124,13 @@ describe('the grading API', () => {
     expect(res.status).toBe(404);
     const text = await res.text();
     expect(text).not.toMatch(/\bat .*\.(ts|js):\d+/);
-    expect((await fetch(`${base}/api/v1/worksheets/ZZZZ-ZZZZ`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/worksheets/ZZZZ-ZZZZ?student=nobody`)).status).toBe(404);
     expect((await fetch(`${base}/api/v1/nothing`)).status).toBe(404);
     expect((await fetch(`${base}/api/v1/grade`)).status).toBe(405);
   });
 
   it('shows a worksheet without any answer, and the key only to the teacher', async () => {
-    const res = await fetch(`${base}/api/v1/worksheets/${v.code.toLowerCase()}`);
+    const res = await fetch(`${base}/api/v1/worksheets/${v.code.toLowerCase()}?student=${encodeURIComponent(v.student)}`);
     expect(res.status).toBe(200);
     const text = await res.text();
     for (const a of JSON.parse(allAnswers) as unknown[]) {
@@ -155,8 +155,8 @@ describe('the grading API', () => {
   it('keeps the small body limit for a made-up Authorization header, and answers a bad escape with 404', async () => {
     const big = JSON.stringify({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: {}, pad: 'x'.repeat(3 << 20) });
     expect((await post(big, { 'content-type': 'application/json', authorization: 'x' })).status).toBe(413);
-    expect((await fetch(`${base}/api/v1/worksheets/%E0%A4%A`)).status).toBe(404);
-    expect((await fetch(`${base}/api/v1/worksheets/UUUU-UUUU`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/worksheets/%E0%A4%A?student=s`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/worksheets/UUUU-UUUU?student=s`)).status).toBe(404);
     const wrongMethod = await fetch(`${base}/api/v1/grade`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');

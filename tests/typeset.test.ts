@@ -200,7 +200,7 @@ describe('the self-check page: typeset titles and choices, plain values', () => 
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('sends titleHtml with KaTeX for q7, and choicesHtml beside the unchanged choices', async () => {
-    const w = await (await fetch(`${base}/api/v1/worksheets/${v.code}`)).json();
+    const w = await (await fetch(`${base}/api/v1/worksheets/${v.code}?student=${encodeURIComponent(v.student)}`)).json();
     const q7 = w.questions.find((q: { id: string }) => q.id === 'q7');
     expect(q7.title).toBe('∂L₃/∂W_hf');
     // the page's math carries MathML for screen readers (the PDF's stays lean HTML)

@@ -272,6 +272,27 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     if ('error' in found) throw noSuchWorksheet(code, null);
     return found.variant;
   };
+  /**
+   * The variant a worksheet request asks for. Where codes are issued to students, the student is
+   * needed too, and a wrong one answers as an unknown code does: the route confirms no code to
+   * someone who does not hold it with its student id (the teacher's token opens any).
+   */
+  const openVariant = (c: Context<Env>): KeyVariant => {
+    const raw = c.req.param('code')!;
+    let teacher = false;
+    try {
+      teacher = header(c, 'authorization') !== undefined && isTeacher(c);
+    } catch {
+      teacher = false;
+    }
+    if (!grader.bindsStudents || teacher) return findVariant(raw);
+    const student = c.req.query('student');
+    if (!student) throw new GradsheetError('invalid-input', 'Say whose worksheet to open: ?student=<your student id> (each code was issued to one student).');
+    const code = normaliseCode(raw);
+    const found = CODE_SHAPE.test(code) ? grader.variant(code, student) : { error: '' };
+    if ('error' in found) throw noSuchWorksheet(code, student);
+    return found.variant;
+  };
   // request headers as Node parsed them (cheaper than a fetch Headers object, built only if asked for)
   const header = (c: Context<Env>, name: string): string | undefined => c.env.incoming.headers[name] as string | undefined;
   const isTeacher = (c: Context<Env>) => audited(c, bounds, () => checkTeacher(header(c, 'authorization'), o.token));
@@ -394,7 +415,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       return json(c, JSON.stringify({ status: 'ok', database: o.store ? o.store.dialect : null }));
     }],
     ['GET', '/api/v1/worksheets/:code', lookingUp((c) => {
-      const variant = findVariant(c.req.param('code')!);
+      const variant = openVariant(c);
       let body = worksheetCache.get(variant.code);
       if (!body) {
         body = JSON.stringify({ ...(worksheetView(variant, grader.style) as object), assignment: assignmentView() });

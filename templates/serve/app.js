@@ -172,9 +172,11 @@
    */
   async function openWorksheet(code, quiet) {
     if (!code) return say($('open-status'), 'Type your worksheet code first.', true);
+    const student = $('student').value.trim();
+    if (!student) return say($('open-status'), 'Type your student id too: the code opens only with the id it was issued to.', true);
     say($('open-status'), 'Opening…');
     let res;
-    try { res = await fetch(`/api/v1/worksheets/${encodeURIComponent(code)}`); } catch { return say($('open-status'), 'The server cannot be reached; your answers are kept on this device.', true); }
+    try { res = await fetch(`/api/v1/worksheets/${encodeURIComponent(code)}?student=${encodeURIComponent(student)}`); } catch { return say($('open-status'), 'The server cannot be reached; your answers are kept on this device.', true); }
     if (!res.ok) return say($('open-status'), await problemText(res), true);
     const w = await res.json();
     if (current && current.code === w.code) {
