@@ -1,6 +1,6 @@
 /**
  * The layering of STYLE.md, checked by `npm test` (scripts/test.sh): data flows one way,
- *   base (errors, validation, json, html, trace, version) → engine → models → contract
+ *   base (errors, validation, json, html, text, trace, version) → engine → models → contract
  *   → problems → { grade, render } → store → server → commands (cli, index)
  * and nothing lower imports anything higher; no import circles; the pure core (engine, models,
  * contract, problems, grade) touches no file system and starts no process.

@@ -14,6 +14,7 @@ import { rebaseProblem, rebaseVariant } from '../problems/rebase.js';
 import { GradsheetError } from '../errors.js';
 import { LruCache } from '../lru.js';
 import { entries, markPart, preview, round, type MarkedPart, type PartResult, type ReadValue } from './mark.js';
+import { clip } from '../text.js';
 
 export interface GradeResult {
   format: 'gradsheet.result/1';
@@ -44,10 +45,6 @@ export interface GraderOptions {
 
 export const DEFAULT_GRADER_CACHE_BYTES = 64 << 20;
 
-/** At most `max` characters of what a submission said, with … when cut: input echoed in a message or result stays small. */
-export function clip(text: string, max = 64): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /** Largest number of entries read from one answer (a 4×4 matrix has 16). */
 const MAX_ENTRIES = 1000;

@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
+import { clip } from '../text.js';
 
 export interface Templates {
   worksheet: Handlebars.TemplateDelegate;
@@ -47,11 +48,6 @@ export function loadTemplates(dir: string): Templates {
   };
 }
 
-/** `text` cut to at most `n` characters (code points), ending in "…" when cut. */
-export function clip(text: string, n: number): string {
-  const chars = Array.from(text);
-  return chars.length <= n ? text : `${chars.slice(0, n - 1).join('').trimEnd()}…`;
-}
 
 /**
  * A CSS string literal of any text: letters, digits, spaces and harmless punctuation as they are,
