@@ -280,15 +280,13 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
    */
   const openVariant = (c: Context<Env>): KeyVariant => {
     const raw = c.req.param('code')!;
-    let teacher = false;
-    try {
-      teacher = header(c, 'authorization') !== undefined && isTeacher(c);
-    } catch {
-      teacher = false;
-    }
-    if (!grader.bindsStudents || teacher) return findVariant(raw);
+    if (!grader.bindsStudents || carriesTeacherToken(c)) return findVariant(raw);
     const student = c.req.query('student');
     if (!student) throw new GradsheetError('invalid-input', 'Say whose worksheet to open: ?student=<your student id> (each code was issued to one student).');
+    return studentVariant(raw, student);
+  };
+  /** The variant of a code issued to `student`; a wrong student and an unknown or malformed code are the same 404. */
+  const studentVariant = (raw: string, student: string): KeyVariant => {
     const code = normaliseCode(raw);
     const found = CODE_SHAPE.test(code) ? grader.variant(code, student) : { error: '' };
     if ('error' in found) throw noSuchWorksheet(code, student);
@@ -296,20 +294,39 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   };
   // request headers as Node parsed them (cheaper than a fetch Headers object, built only if asked for)
   const header = (c: Context<Env>, name: string): string | undefined => c.env.incoming.headers[name] as string | undefined;
-  const isTeacher = (c: Context<Env>) => audited(c, bounds, () => checkTeacher(header(c, 'authorization'), o.token));
+  // each request's teacher check, made (and audited) once however many of its steps ask
+  const teacherChecks = new WeakMap<IncomingMessage, { error?: unknown }>();
+  /** Throws unless the request carries the teacher token (403 closed, 401 none or wrong). */
+  const isTeacher = (c: Context<Env>): true => {
+    let seen = teacherChecks.get(c.env.incoming);
+    if (!seen) {
+      try {
+        audited(c, bounds, () => checkTeacher(header(c, 'authorization'), o.token));
+        seen = {};
+      } catch (e) {
+        seen = { error: e };
+      }
+      teacherChecks.set(c.env.incoming, seen);
+    }
+    if (seen.error !== undefined) throw seen.error;
+    return true;
+  };
+  /** Whether the request carries the teacher token (no token, a wrong one or closed teacher routes: false). */
+  const carriesTeacherToken = (c: Context<Env>): boolean => {
+    if (header(c, 'authorization') === undefined) return false;
+    try {
+      return isTeacher(c);
+    } catch {
+      return false;
+    }
+  };
   /**
    * The body as text, read from Node's own stream (hono's Request wrapper would build a web stream
    * first: ~10% of a grade request). The larger limit only for a caller whose token checks out; a
    * declared length over the limit is refused unread, a streamed body is counted as it comes.
    */
   const bodyText = (c: Context<Env>): Promise<string> => {
-    let teacher = false;
-    try {
-      teacher = header(c, 'authorization') !== undefined && isTeacher(c);
-    } catch {
-      teacher = false;
-    }
-    const limit = teacher ? MAX_BATCH_BODY : MAX_BODY, declared = Number(header(c, 'content-length') ?? NaN);
+    const limit = carriesTeacherToken(c) ? MAX_BATCH_BODY : MAX_BODY, declared = Number(header(c, 'content-length') ?? NaN);
     if (declared > limit) throw new GradsheetError('too-large', `The body is ${declared} bytes; the limit is ${limit} bytes.`);
     return readBody(c, limit, budget, bounds.bodyTimeoutMs ?? BODY_TIMEOUT_MS);
   };
@@ -332,12 +349,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   };
   /** The request's grading limits: by its client's address (clientIp), none for the teacher. */
   const limitsOf = (c: Context<Env>) => {
-    let teacher = false;
-    try {
-      teacher = o.throttle !== undefined && header(c, 'authorization') !== undefined && isTeacher(c);
-    } catch {
-      teacher = false;
-    }
+    const teacher = o.throttle !== undefined && carriesTeacherToken(c);
     // behind a trusted proxy (--behind-proxy) the client is X-Forwarded-For's first address, not the proxy's
     return gradingLimits(o.throttle, clientIp(c.env.incoming, bounds.behindProxy ?? false) || 'unknown', teacher);
   };
@@ -473,9 +485,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       // a student's own attempts: the code and the student it was issued to, nothing of anyone else's
       const student = c.req.query('student');
       if (!student) throw new GradsheetError('invalid-input', 'Say whose attempts to list: ?student=<your student id>.');
-      const code = normaliseCode(c.req.param('code')!);
-      const checked = CODE_SHAPE.test(code) ? grader.variant(code, student) : { error: '' };
-      if ('error' in checked) throw noSuchWorksheet(code, student);
+      const code = studentVariant(c.req.param('code')!, student).code;
       const attempts = await needStore().attempts(code, student);
       return json(c, JSON.stringify({
         worksheet: code, student, assignment: assignmentView(),
