@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyVariants, parseBank, practiceSecret, practiceStudents } from '../src/index.js';
-import { loadGrader } from '../src/commands/key-source.js';
+import { loadGrader, withPinnedBank } from '../src/commands/key-source.js';
 import { assignmentSchema, type AssignmentPolicy } from '../src/problems/assignment.js';
 import type { KeyVariant } from '../src/problems/key.js';
 import { createHandler } from '../src/server/app.js';
@@ -37,7 +37,7 @@ async function start(policy: Partial<AssignmentPolicy> = {}, bankOverride: Recor
   writeFileSync(bankFile, JSON.stringify({ ...bankJson, ...bankOverride }));
   const store = await Store.open({ data: join(dir, name) });
   // as serve does: the store keeps the bank the worksheets were drawn from
-  const load = () => loadGrader({ bank: bankFile, seed: 'assignments' }, 'serve', store);
+  const load = async () => withPinnedBank(await loadGrader({ bank: bankFile, seed: 'assignments' }, 'serve'), store);
   const { grader, bank } = await load();
   const variants = generateKeyVariants(bank!, SECRET, practiceStudents(3).map((id) => ({ id, name: id })));
   const clock = { now: new Date('2026-12-10T12:00:00Z') };

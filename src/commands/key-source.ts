@@ -22,11 +22,24 @@ export const KEY_OPTIONS = {
   reveal: { type: 'boolean', default: false },
 } as const;
 
-/**
- * The grader for a command's options; `bank` when the variants come from one (its assignment
- * policy), and `against`, what a regrade says it marked against.
- */
-export async function loadGrader(o: { key?: string; bank?: string; 'secret-file'?: string; seed?: string; reveal?: boolean }, command: string, store?: Store): Promise<{ grader: Grader; title: string; bank?: Bank; against: string; drawnWith?: { hash: string; pinnedAt: string }; practice: boolean }> {
+/** A command's grader, and what it was made from. */
+export interface LoadedGrader {
+  grader: Grader;
+  title: string;
+  /** the bank, when the variants come from one (its assignment policy) */
+  bank?: Bank;
+  /** what a regrade says it marked against */
+  against: string;
+  /** a practice set (a key so marked, or a bank with --seed): its answers are public */
+  practice: boolean;
+  /** bank mode: the tag of the secret (a store pins the bank per bank and secret), and the same grader for worksheets drawn from an earlier version of the bank */
+  pinning?: { secretTag: string; drawnFrom: (drawn: Bank) => Grader };
+  /** set by withPinnedBank when the worksheets were drawn from an earlier version of the bank */
+  drawnWith?: { hash: string; pinnedAt: string };
+}
+
+/** The grader for a command's options (--key, or --bank with --secret-file or --seed). */
+export async function loadGrader(o: { key?: string; bank?: string; 'secret-file'?: string; seed?: string; reveal?: boolean }, command: string): Promise<LoadedGrader> {
   const options = { reveal: o.reveal === true };
   if (o.key) {
     if (o.bank || o['secret-file'] || o.seed) throw new GradsheetError('usage', `${command} takes either --key or --bank with --secret-file (or --seed), not both.`);
@@ -37,13 +50,21 @@ export async function loadGrader(o: { key?: string; bank?: string; 'secret-file'
   if (!o['secret-file'] === !o.seed) throw new GradsheetError('usage', `${command} with --bank needs exactly one of --secret-file FILE and --seed S.`);
   const bank = await loadBank(o.bank);
   const secret = o.seed !== undefined ? practiceSecret(o.seed) : await readSecret(o['secret-file']!);
-  const against = `bank ${bank.id} (sha256 ${bank.hash.slice(0, 12)}…)`;
-  const practice = o.seed !== undefined;
-  if (!store) return { grader: Grader.fromBank(bank, secret, options), title: bank.title, bank, against, practice };
-  // with a store: the worksheets are drawn from the bank as it was when the store first saw it
-  // (rebase.ts), graded with the bank's tolerances and points as they are now
-  const pinned = await store.pinBank(bank, secretTag(secret));
-  if (pinned.hash === bank.hash) return { grader: Grader.fromBank(bank, secret, options), title: bank.title, bank, against, practice };
+  return {
+    grader: Grader.fromBank(bank, secret, options), title: bank.title, bank, against: `bank ${bank.id} (sha256 ${bank.hash.slice(0, 12)}…)`, practice: o.seed !== undefined,
+    pinning: { secretTag: secretTag(secret), drawnFrom: (drawn) => Grader.fromBank(bank, secret, options, drawn) },
+  };
+}
+
+/**
+ * With a store (serve, regrade), a bank's worksheets are drawn from the bank as it was when the
+ * store first saw it (rebase.ts), graded with the bank's tolerances and points as they are now.
+ * A key's variants are fixed already: it is returned as it is.
+ */
+export async function withPinnedBank(loaded: LoadedGrader, store: Store): Promise<LoadedGrader> {
+  if (!loaded.bank || !loaded.pinning) return loaded;
+  const pinned = await store.pinBank(loaded.bank, loaded.pinning.secretTag);
+  if (pinned.hash === loaded.bank.hash) return loaded;
   const drawn = parseBank(JSON.parse(pinned.canonical), `the bank pinned in the ${store.where}`);
-  return { grader: Grader.fromBank(bank, secret, options, drawn), title: bank.title, bank, against: `${against}, worksheets drawn from its version of ${pinned.pinnedAt} (sha256 ${pinned.hash.slice(0, 12)}…)`, drawnWith: pinned, practice };
+  return { ...loaded, grader: loaded.pinning.drawnFrom(drawn), against: `${loaded.against}, worksheets drawn from its version of ${pinned.pinnedAt} (sha256 ${pinned.hash.slice(0, 12)}…)`, drawnWith: pinned };
 }

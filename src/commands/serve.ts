@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, Throttle, type Limits } from '../server/throttle.js';
 import { issueSentence } from '../validation.js';
 import { packageDir } from './files.js';
 import { readText } from './io.js';
-import { KEY_OPTIONS, loadGrader } from './key-source.js';
+import { KEY_OPTIONS, loadGrader, withPinnedBank } from './key-source.js';
 import { STORE_OPTIONS, openStore } from './store-options.js';
 
 /** serve's flags that override the bank's assignment policy */
@@ -184,8 +184,9 @@ export async function runServe(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, ...HARDENING_OPTIONS, ...LIMIT_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GradsheetError('usage', `--port should be a port number from 0 to 65535, not "${values.port}".`);
-  // the grader first without the store, so a mistyped bank or key says so before a database is opened
-  const { bank, practice } = await loadGrader(values, 'serve');
+  // the grader before the store, so a mistyped bank or key says so before a database is opened
+  const unpinned = await loadGrader(values, 'serve');
+  const { bank, practice } = unpinned;
   const refusal = practiceRefusal(practice, values.practice, values.seed !== undefined ? `Bank ${bank?.id ?? values.bank} with --seed ${values.seed}` : `The answer key ${values.key ?? ''}`);
   if (refusal) throw new GradsheetError('usage', refusal);
   const policy = policyFrom(bank?.assignment, values);
@@ -199,7 +200,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const store = await openStore(values);
   let loaded;
   try {
-    loaded = await loadGrader(values, 'serve', store);
+    loaded = await withPinnedBank(unpinned, store);
   } catch (e) {
     await store.close();
     throw e;
@@ -207,7 +208,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const { grader, title } = loaded;
   // a regrade marks against the bank or key as it is on disk then
   const reload = async () => {
-    const fresh = await loadGrader(values, 'serve', store);
+    const fresh = await withPinnedBank(await loadGrader(values, 'serve'), store);
     return { grader: fresh.grader, against: fresh.against };
   };
   const throttle = new Throttle(limits, store);

@@ -14,7 +14,7 @@ import { normaliseCode } from '../problems/variants.js';
 import { remark } from '../server/app.js';
 import { gradebookCsv, storedJson } from '../store/export.js';
 import { DEFAULT_DATA_DIR, SQLITE_FILE, type RegradeReport, type Store } from '../store/store.js';
-import { KEY_OPTIONS, loadGrader } from './key-source.js';
+import { KEY_OPTIONS, loadGrader, withPinnedBank } from './key-source.js';
 import { OutputBuffer } from './output.js';
 import { STORE_OPTIONS, openStore } from './store-options.js';
 
@@ -86,9 +86,10 @@ export function regradeText(r: RegradeReport): string {
 
 export async function runRegrade(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, strict: true });
-  await loadGrader(values, 'regrade'); // a mistyped bank or key says so before the database is opened
+  // before the store, so a mistyped bank or key says so before the database is opened
+  const loaded = await loadGrader(values, 'regrade');
   const report = await withStore(values, async (store) => {
-    const { grader, against } = await loadGrader(values, 'regrade', store);
+    const { grader, against } = await withPinnedBank(loaded, store);
     return store.regrade((s) => remark(grader, s), against, { dryRun: values['dry-run'] });
   });
   await emit(values.json ? `${JSON.stringify(report)}\n` : regradeText(report), undefined);
