@@ -17,7 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { GradsheetError, isGradsheetError } from '../errors.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import type { StoreTables, SubmissionTable } from './schema.js';
@@ -111,6 +111,9 @@ export interface RegradeReport {
 /** Groups committed at once on PostgreSQL (its pool has 10 connections; reads use the others). */
 const FLUSHES_AT_ONCE = 4;
 
+/** One grading-limit window's key: its kind, key and start. */
+const windowId = (kind: string, key: string, windowStart: string): string => `${kind}\n${key}\n${windowStart}`;
+
 /** Most submissions in one transaction (group commit). */
 const MAX_GROUP = 256;
 
@@ -199,10 +202,13 @@ export class Store {
     return store;
   }
 
+  #migrator(): Migrator {
+    return new Migrator({ db: this.#db, provider: migrationProvider(this.dialect), migrationTableName: 'gradsheet_migrations', migrationLockTableName: 'gradsheet_migration_lock' });
+  }
+
   /** Brings the schema to the latest migration. */
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.#db, provider: migrationProvider(this.dialect), migrationTableName: 'gradsheet_migrations', migrationLockTableName: 'gradsheet_migration_lock' });
-    const { error, results } = await migrator.migrateToLatest();
+    const { error, results } = await this.#migrator().migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName;
       throw unavailable(error, this.where, failed ? `be migrated (migration ${failed})` : 'be migrated');
@@ -211,8 +217,7 @@ export class Store {
 
   /** The migrations applied, in order (for `gradsheet submissions` and the tests). */
   async migrations(): Promise<string[]> {
-    const migrator = new Migrator({ db: this.#db, provider: migrationProvider(this.dialect), migrationTableName: 'gradsheet_migrations', migrationLockTableName: 'gradsheet_migration_lock' });
-    return (await migrator.getMigrations()).filter((m) => m.executedAt).map((m) => m.name);
+    return (await this.#migrator().getMigrations()).filter((m) => m.executedAt).map((m) => m.name);
   }
 
   /**
@@ -270,7 +275,7 @@ export class Store {
     });
   }
 
-  async #insertGroup(trx: Kysely<StoreTables> | Transaction<StoreTables>, group: { item: NewSubmission; maxAttempts: number | null }[]): Promise<RecordOutcome[]> {
+  async #insertGroup(trx: Kysely<StoreTables>, group: { item: NewSubmission; maxAttempts: number | null }[]): Promise<RecordOutcome[]> {
     // the attempts used so far, per worksheet and student (of this group's submissions)
     const keys = [...new Set(group.filter((g) => g.item.kind === 'submission').map((g) => JSON.stringify([g.item.worksheet, g.item.student])))].sort();
     const used = new Map<string, number>();
@@ -426,8 +431,8 @@ export class Store {
     try {
       const rows = await this.#db.selectFrom('throttle').select(['kind', 'key', 'window_start', 'hits'])
         .where((eb) => eb.or(windows.map((w) => eb.and([eb('kind', '=', w.kind), eb('key', '=', w.key), eb('window_start', '=', w.windowStart)])))).execute();
-      const found = new Map(rows.map((r) => [`${r.kind}\n${r.key}\n${r.window_start}`, Number(r.hits)]));
-      return windows.map((w) => found.get(`${w.kind}\n${w.key}\n${w.windowStart}`) ?? 0);
+      const found = new Map(rows.map((r) => [windowId(r.kind, r.key, r.window_start), Number(r.hits)]));
+      return windows.map((w) => found.get(windowId(w.kind, w.key, w.windowStart)) ?? 0);
     } catch (e) {
       throw unavailable(e, this.where, 'read the grading limits');
     }
@@ -444,14 +449,14 @@ export class Store {
         if (forgetBefore !== undefined) await trx.deleteFrom('throttle').where('window_start', '<', forgetBefore).execute();
         const totals: number[] = [];
         // sorted, so two servers adding to the same windows take their row locks in one order
-        const order = adds.map((a, i) => ({ a, i })).sort((x, y) => (x.a.kind + x.a.key + x.a.windowStart < y.a.kind + y.a.key + y.a.windowStart ? -1 : 1));
+        const order = adds.map((a, i) => ({ a, i, id: windowId(a.kind, a.key, a.windowStart) })).sort((x, y) => (x.id < y.id ? -1 : 1));
         for (let from = 0; from < order.length; from += 200) {
           const chunk = order.slice(from, from + 200);
           const rows = await trx.insertInto('throttle').values(chunk.map(({ a }) => ({ kind: a.kind, key: a.key, window_start: a.windowStart, hits: a.hits })))
             .onConflict((oc) => oc.columns(['kind', 'key', 'window_start']).doUpdateSet({ hits: sql<number>`throttle.hits + excluded.hits` }))
             .returning(['kind', 'key', 'window_start', 'hits']).execute();
-          const got = new Map(rows.map((r) => [`${r.kind}\n${r.key}\n${r.window_start}`, Number(r.hits)]));
-          for (const { a, i } of chunk) totals[i] = got.get(`${a.kind}\n${a.key}\n${a.windowStart}`) ?? a.hits;
+          const got = new Map(rows.map((r) => [windowId(r.kind, r.key, r.window_start), Number(r.hits)]));
+          for (const { a, i } of chunk) totals[i] = got.get(windowId(a.kind, a.key, a.windowStart)) ?? a.hits;
         }
         return totals;
       });
