@@ -69,7 +69,7 @@ const commands: Record<string, Command> = {
   },
   serve: {
     summary: 'Serve the self-check page and online assignments (every submission recorded) for students, and the grading API for LMS integrations.',
-    usage: 'gradsheet serve (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--data DIR | --database URL] [--port P] [--host H] [--token-file T] [--reveal] [--practice] [policy options] [limits]',
+    usage: 'gradsheet serve (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--data DIR | --database URL] [--port P] [--host H] [--token-file T] [--reveal] [--practice] [policy options] [limits] [--lti-config FILE --public-url URL]',
     details: [
       '--seed S            practice worksheets drawn from the bank with seed S (instead of a class\'s --secret-file)',
       '--practice          serve a practice set (--seed, or a key generate --seed wrote): its answers are public',
@@ -91,6 +91,10 @@ const commands: Record<string, Command> = {
       '--checks-per-hour N|unlimited      graded requests per worksheet code (default 30)',
       '--requests-per-minute N|unlimited  grading requests per client address (default 120)',
       '--misses-per-hour N|unlimited      unknown codes per client address (default 20)',
+      'LTI 1.3 (launched from Canvas, Moodle, Blackboard, Brightspace; scores sent to their gradebooks):',
+      '--lti-config FILE   the platforms registered: {"platforms": [{"issuer", "clientId", "deploymentIds", "authLoginUrl", "accessTokenUrl", "jwksUrl"}]}',
+      '--public-url URL    this server\'s address as platforms reach it (default http://HOST:PORT)',
+      '--lti-banks A,B     the banks offered when an instructor adds the assignment (default: the --bank and every default bank)',
     ],
     run: async (args) => (await import('./serve.js')).runServe(args),
   },
@@ -103,6 +107,11 @@ const commands: Record<string, Command> = {
     summary: 'Re-mark every stored submission against the bank or key as it is now; report what changed, keeping the old results.',
     usage: 'gradsheet regrade (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--data DIR | --database URL] [--dry-run] [--json]',
     run: async (args) => (await import('./submissions.js')).runRegrade(args),
+  },
+  lti: {
+    summary: 'The LTI tool\'s keys and score outbox: rotate the signing key; list, and resend, the scores sent to platforms.',
+    usage: 'gradsheet lti rotate-key|outbox [--data DIR | --database URL] [--status pending|sent|failed|superseded] [--resend ID] [--json]',
+    run: async (args) => (await import('./lti.js')).runLti(args),
   },
   schema: {
     summary: 'Print the JSON Schema of a public format: submission, result or key.',

@@ -10,8 +10,14 @@ import { LOOPBACK_HOSTS, auditLog, isLoopback } from '../server/hardening.js';
 import { DEFAULT_LIMITS, Throttle, type Limits } from '../server/throttle.js';
 import { issueSentence } from '../validation.js';
 import { packageDir } from './files.js';
-import { readText } from './io.js';
-import { KEY_OPTIONS, loadGrader, withPinnedBank } from './key-source.js';
+import { readJson, readText } from './io.js';
+import { KEY_OPTIONS, loadGrader, withPinnedBank, type LoadedGrader } from './key-source.js';
+import { Registrations } from '../server/lti/config.js';
+import { LtiTool, type LtiBank } from '../server/lti/tool.js';
+import type { Store } from '../store/store.js';
+import type { Bank } from '../problems/bank.js';
+import { defaultBankNames } from './files.js';
+import { titleText } from '../render/typeset.js';
 import { STORE_OPTIONS, openStore } from './store-options.js';
 
 /** serve's flags that override the bank's assignment policy */
@@ -181,7 +187,7 @@ export function practiceRefusal(practice: boolean, acknowledged: boolean, source
 
 /** `gradsheet serve (--key key.json | --bank B --secret-file F | --bank B --seed S) [--data DIR | --database URL] [policy flags] [--port P] [--host H] [--token-file T] [--reveal]` */
 export async function runServe(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, ...HARDENING_OPTIONS, ...LIMIT_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, ...POLICY_OPTIONS, ...HARDENING_OPTIONS, ...LIMIT_OPTIONS, ...LTI_OPTIONS, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'token-file': { type: 'string' } }, strict: true });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GradsheetError('usage', `--port should be a port number from 0 to 65535, not "${values.port}".`);
   // the grader before the store, so a mistyped bank or key says so before a database is opened
@@ -190,6 +196,9 @@ export async function runServe(argv: string[]): Promise<number> {
   const refusal = practiceRefusal(practice, values.practice, values.seed !== undefined ? `Bank ${bank?.id ?? values.bank} with --seed ${values.seed}` : `The answer key ${values.key ?? ''}`);
   if (refusal) throw new GradsheetError('usage', refusal);
   const policy = policyFrom(bank?.assignment, values);
+  const registrations = values['lti-config'] ? Registrations.parse(await readJson(values['lti-config']), values['lti-config']) : undefined;
+  if (registrations && !bank) throw new GradsheetError('usage', 'serve --lti-config needs --bank with --secret-file: each launched student is issued their own worksheet code, which an answer key (--key) cannot do.');
+  if (values['public-url'] !== undefined && !registrations) throw new GradsheetError('usage', '--public-url is the address platforms reach this server at, for LTI: give it with --lti-config.');
   const limits = limitsFrom(values);
   const token = values['token-file'] ? (await readText(values['token-file'])).trim() : process.env.GRADSHEET_TOKEN?.trim();
   if (token !== undefined && token.length < 16) throw new GradsheetError('usage', 'The teacher token is too short; use at least 16 random characters (e.g. `openssl rand -hex 24`).');
@@ -212,7 +221,17 @@ export async function runServe(argv: string[]): Promise<number> {
     return { grader: fresh.grader, against: fresh.against };
   };
   const throttle = new Throttle(limits, store);
-  const server = boundedServer(createHandler({ grader, token, assets, store, policy, reload, throttle, bounds: hardening.bounds }), { ...hardening, bodyTimeoutMs: hardening.bounds.bodyTimeoutMs! });
+  let lti: LtiTool | undefined;
+  if (registrations) {
+    try {
+      lti = await ltiTool({ values, registrations, store, loaded, policyOf: (b) => policyFrom(b.assignment, values), port, bounds: hardening.bounds, tls: hardening.tls !== undefined });
+      await lti.start();
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+  const server = boundedServer(createHandler({ grader, token, assets, store, policy, reload, throttle, bounds: hardening.bounds, ...(lti ? { lti } : {}) }), { ...hardening, bodyTimeoutMs: hardening.bounds.bodyTimeoutMs! });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new GradsheetError('usage', e.code === 'EADDRINUSE' ? `Port ${port} is in use; choose another with --port.` : `Cannot listen on ${values.host}:${port}: ${e.message}.`)));
@@ -228,6 +247,7 @@ export async function runServe(argv: string[]): Promise<number> {
   process.stdout.write(`Serving ${title} at ${hardening.tls ? 'https' : 'http'}://${values.host.includes(':') ? `[${values.host}]` : values.host}:${actual}/ (teacher routes ${token ? 'need the token' : 'closed: no token'}; Ctrl-C stops)\n`);
   process.stdout.write(`Submissions are kept in the ${store.where}; ${describePolicy(policy)}.\n`);
   process.stdout.write(`Grading limits: ${describeLimits(limits)}.\n`);
+  if (lti) process.stdout.write(`LTI 1.3: ${registrations!.all.length} registration${registrations!.all.length === 1 ? '' : 's'}; login ${lti.publicUrl}/lti/login, launch ${lti.publicUrl}/lti/launch, keys ${lti.publicUrl}/.well-known/jwks.json; banks offered: ${[...lti.banks.keys()].join(', ')}.\n`);
   if (practice) process.stdout.write('Practice set: its answers are public (anyone with the seed can rebuild them); nothing graded here should count.\n');
   if (loaded.drawnWith) process.stdout.write(`The bank changed since its worksheets were drawn (${loaded.drawnWith.pinnedAt}): they are drawn as then, and graded with the bank's tolerances and points as they are now.\n`);
   await new Promise<void>((resolve) => {
@@ -235,9 +255,53 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await lti?.stop().catch(() => undefined);
   await throttle.close().catch(() => undefined);
   await store.close();
   return 0;
+}
+
+/** serve's LTI flags */
+const LTI_OPTIONS = {
+  'lti-config': { type: 'string' },
+  'public-url': { type: 'string' },
+  'lti-banks': { type: 'string' },
+} as const;
+
+/**
+ * The LTI tool of a serve: the banks it offers for Deep Linking (the served bank first, then
+ * --lti-banks or else every default bank), each drawn as the store pinned it, with the served
+ * secret and the policy flags over each bank's own policy.
+ */
+async function ltiTool(o: { values: { 'public-url'?: string; 'lti-banks'?: string; host: string; 'secret-file'?: string; seed?: string; reveal?: boolean }; registrations: Registrations; store: Store; loaded: LoadedGrader; policyOf: (b: Bank) => AssignmentPolicy; port: number; bounds: Bounds; tls: boolean }): Promise<LtiTool> {
+  const served = o.loaded.bank!;
+  let publicUrl = o.values['public-url'];
+  if (publicUrl === undefined) {
+    const host = o.values.host.includes(':') ? `[${o.values.host}]` : o.values.host;
+    publicUrl = `${o.tls ? 'https' : 'http'}://${host}:${o.port}`;
+  } else if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    throw new GradsheetError('usage', `--public-url should be the server's address as platforms reach it, like https://gradsheet.example.edu, not "${publicUrl.slice(0, 80)}".`);
+  }
+  publicUrl = publicUrl.replace(/\/+$/, '');
+  const names = o.values['lti-banks'] !== undefined ? o.values['lti-banks'].split(',').map((n) => n.trim()).filter(Boolean) : defaultBankNames();
+  const banks = new Map<string, LtiBank>();
+  const add = async (bank: Bank, loaded: LoadedGrader) => {
+    if (banks.has(bank.id)) return;
+    const pinned = await withPinnedBank(loaded, o.store);
+    const probe = pinned.grader.variant(pinned.grader.codeFor('gradsheet-probe'), 'gradsheet-probe');
+    const variant = 'error' in probe ? undefined : probe.variant;
+    banks.set(bank.id, {
+      id: bank.id, title: titleText(bank.title), grader: pinned.grader, policy: o.policyOf(bank),
+      points: variant ? variant.questions.reduce((sum, q) => sum + q.parts.reduce((t, p) => t + p.points, 0), 0) : 0,
+      questions: bank.questions.length,
+    });
+  };
+  await add(served, o.loaded);
+  for (const name of names) {
+    const loaded = await loadGrader({ ...o.values, bank: name }, 'serve');
+    await add(loaded.bank!, loaded);
+  }
+  return new LtiTool({ store: o.store, registrations: o.registrations, publicUrl, banks, defaultBank: served.id, ...(o.bounds.frameAncestors ? { frameAncestors: o.bounds.frameAncestors } : {}) });
 }
 
 /** The limits in one phrase, for the start-up message. */

@@ -18,7 +18,7 @@ import { KEY_OPTIONS, loadGrader, withPinnedBank } from './key-source.js';
 import { OutputBuffer } from './output.js';
 import { STORE_OPTIONS, openStore } from './store-options.js';
 
-async function withStore<T>(o: { data?: string; database?: string }, work: (store: Store) => Promise<T>): Promise<T> {
+export async function withStore<T>(o: { data?: string; database?: string }, work: (store: Store) => Promise<T>): Promise<T> {
   // reading a store that is not there is a mistyped folder, not a new, empty assignment
   if (o.database === undefined && !process.env.GRADSHEET_DATABASE) {
     const dir = o.data ?? DEFAULT_DATA_DIR;

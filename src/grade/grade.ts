@@ -114,6 +114,13 @@ export class Grader {
     return this.#source.kind === 'key' ? { digits: this.#source.digits, generator: this.#source.generator } : { digits: this.#source.bank.digits, generator: this.#source.bank.generator };
   }
 
+  /** The worksheet code a bank issues to `student` (the code its variant is drawn from); a key issues none. */
+  codeFor(student: string): string {
+    if (this.#source.kind !== 'bank') throw new GradsheetError('internal', 'An answer key issues no new worksheet codes; only a bank does.');
+    const { bank, secret } = this.#source;
+    return variantCode(secret, bank.id, student, bank.generator);
+  }
+
   /**
    * The variant behind a code, with its problem types' parts rebuilt (for follow-through); or why
    * not. With `student` null (showing a worksheet, not grading it) no student is checked.

@@ -32,12 +32,15 @@ import { GradsheetError, HTTP_STATUS, isGradsheetError, parseJsonText, type Erro
 import { parseWith } from '../validation.js';
 import { withoutMistakes, type Grader, type GradeResult } from '../grade/grade.js';
 import { clip } from '../text.js';
+import { escapeHtml } from '../html.js';
 import { LruCache } from '../lru.js';
 import { BodyBudget, clientIp, guard, hashedName, prepareAsset, sendAsset, type Asset, type AuditLog } from './hardening.js';
 import { DEFAULT_POLICY, givesHints, isLate, namesMistakes, revealsAnswers, type AssignmentPolicy } from '../problems/assignment.js';
 import { gradebookCsv, storedJson } from '../store/export.js';
 import type { Store, StoredSubmission } from '../store/store.js';
 import type { Throttle } from './throttle.js';
+import type { LtiSession, LtiTool } from './lti/tool.js';
+import type { Passback } from '../store/lti.js';
 import { jsonSchema, submissionSchema } from '../grade/schemas.js';
 import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { numericTolerances } from '../problems/key.js';
@@ -67,6 +70,15 @@ export interface AppOptions {
   assets: { appJs: string; appCss: string; pageHtml: string };
   /** bounds and transport rules (hardening.ts); each has a default */
   bounds?: Bounds;
+  /** the LTI 1.3 tool (lti/tool.ts): its routes, and session tokens on the session routes */
+  lti?: LtiTool;
+}
+
+/** What grading a worksheet needs: the grader, the same variants with the answers stated, and the assignment's policy. */
+interface Course {
+  grader: Grader;
+  revealing: Grader;
+  policy: AssignmentPolicy;
 }
 
 export interface Bounds {
@@ -254,17 +266,31 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   // the grader, and the same variants graded with the right answers stated (for the policy's
   // revealAnswers); both replaced after a regrade
   // hints (the sign hint) as the policy says
-  const withPolicy = (g: Grader): Grader => (g.hints === givesHints(policy) ? g : g.withOptions({ hints: givesHints(policy) }));
-  let grader = withPolicy(o.grader);
-  let revealing = grader.reveals ? grader : grader.withOptions({ reveal: true });
+  const course = (g: Grader, p: AssignmentPolicy): Course => {
+    const graded = g.hints === givesHints(p) ? g : g.withOptions({ hints: givesHints(p) });
+    return { grader: graded, revealing: graded.reveals ? graded : graded.withOptions({ reveal: true }), policy: p };
+  };
+  let main = course(o.grader, policy);
+  // the grader of the served bank or key (the routes without a session)
+  let grader = main.grader;
+  // an LTI session's bank (the served one is `main`)
+  const ltiCourses = new Map<string, Course>();
+  const courseOfBank = (bank: string): Course => {
+    const b = o.lti?.banks.get(bank);
+    if (!b) throw new GradsheetError('not-found', `This session's bank "${bank.slice(0, 40)}" is not offered by this server any more.`);
+    if (b.grader === o.grader) return main;
+    let found = ltiCourses.get(bank);
+    if (!found) ltiCourses.set(bank, (found = course(b.grader, b.policy)));
+    return found;
+  };
   const needStore = (): Store => {
     if (!o.store) throw new GradsheetError('unavailable', 'This server keeps no submissions (it was started without a database).');
     return o.store;
   };
   /** A result as the student may see it now: the mistakes named or not, the answers stated or not. */
-  const shown = (body: unknown, result: GradeResult, at: Date, used: number): GradeResult => {
-    const full = !grader.reveals && revealsAnswers(policy, at, used) ? revealing.grade(body) : result;
-    return namesMistakes(policy, at) ? full : withoutMistakes(full);
+  const shown = (k: Course, body: unknown, result: GradeResult, at: Date, used: number): GradeResult => {
+    const full = !k.grader.reveals && revealsAnswers(k.policy, at, used) ? k.revealing.grade(body) : result;
+    return namesMistakes(k.policy, at) ? full : withoutMistakes(full);
   };
   const findVariant = (raw: string): KeyVariant => {
     const code = normaliseCode(raw);
@@ -336,32 +362,33 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     return next();
   };
   /** One submission checked against the published schema and graded; one that cannot be graded is an error. */
-  const gradeOne = (body: unknown): { result: GradeResult; at: Date } => {
+  const gradeOne = (k: Course, body: unknown): { result: GradeResult; at: Date } => {
     // the parsed body itself is graded: zod's copy of the answers is an object V8 reads ~1.5×
     // slower, and the schema transforms nothing
-    precheck(grader, body);
+    precheck(k.grader, body);
     parseWith(submissionSchema, body, 'submission');
     const at = now();
-    const result = grader.grade(body);
+    const result = k.grader.grade(body);
     if (result.reason === 'unknown-code' || result.reason === 'wrong-student') throw noSuchWorksheet(result.worksheet!, result.student);
     if (result.reason) throw new GradsheetError(REASON_CODE[result.reason], result.errors[result.errors.length - 1]!, { details: { result } });
     return { result, at };
   };
   /** The request's grading limits: by its client's address (clientIp), none for the teacher. */
-  const limitsOf = (c: Context<Env>) => {
-    const teacher = o.throttle !== undefined && carriesTeacherToken(c);
+  const limitsOf = (c: Context<Env>, session?: LtiSession) => {
+    const teacher = o.throttle !== undefined && !session && carriesTeacherToken(c);
+    // a launched student is limited as who they are (a class behind one address is many students);
     // behind a trusted proxy (--behind-proxy) the client is X-Forwarded-For's first address, not the proxy's
-    return gradingLimits(o.throttle, clientIp(c.env.incoming, bounds.behindProxy ?? false) || 'unknown', teacher);
+    return gradingLimits(o.throttle, session ? `lti:${session.stu}` : clientIp(c.env.incoming, bounds.behindProxy ?? false) || 'unknown', teacher);
   };
   /** One submission graded within the limits: 429 over them; a code not found counts against the client. */
-  const gradeLimited = async (limits: ReturnType<typeof limitsOf>, body: unknown): Promise<{ result: GradeResult; at: Date }> => {
+  const gradeLimited = async (k: Course, limits: ReturnType<typeof limitsOf>, body: unknown): Promise<{ result: GradeResult; at: Date }> => {
     const worksheet = (body as { worksheet?: unknown } | null)?.worksheet;
     const at = now();
     const before = typeof worksheet === 'string' ? limits.beforeGrading(normaliseCode(worksheet), at) : undefined;
     if (before) await before;
     let graded;
     try {
-      graded = gradeOne(body);
+      graded = gradeOne(k, body);
     } catch (e) {
       if (isGradsheetError(e) && e.code === 'not-found') await limits.missed(at);
       throw e;
@@ -382,8 +409,8 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     }
   };
   // the body is kept as compact JSON (one line: the JSON Lines export splices it in as it is)
-  const newRecord = (c: Context<Env>, kind: 'submission' | 'check', body: unknown, result: GradeResult, at: Date) => ({
-    worksheet: result.worksheet!, student: result.student!, kind, receivedAt: at.toISOString(), late: isLate(policy, at),
+  const newRecord = (c: Context<Env>, k: Course, kind: 'submission' | 'check', body: unknown, result: GradeResult, at: Date) => ({
+    worksheet: result.worksheet!, student: result.student!, kind, receivedAt: at.toISOString(), late: isLate(k.policy, at),
     client: header(c, 'x-gradsheet-client') === 'page' ? 'page' as const : 'api' as const,
     body: JSON.stringify(body), result: JSON.stringify(result), score: result.score, max: result.max,
   });
@@ -395,7 +422,54 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   const forClient = (c: Context<Env>, result: GradeResult): GradeResult =>
     header(c, 'x-gradsheet-client') === 'page' ? { ...result, parts: result.parts.map((p) => ({ ...p, feedbackHtml: pageTitleHtml(p.feedback) })) } : result;
   /** What the page shows of the policy. */
-  const assignmentView = () => ({ maxAttempts: policy.maxAttempts ?? null, counts: policy.counts, due: policy.due ?? null, late: policy.late, recordsChecks: policy.recordChecks, stores: o.store !== undefined });
+  const assignmentView = (k: Course = main) => ({ maxAttempts: k.policy.maxAttempts ?? null, counts: k.policy.counts, due: k.policy.due ?? null, late: k.policy.late, recordsChecks: k.policy.recordChecks, stores: o.store !== undefined });
+  // each request's LTI session (a bearer token the launch gave the page), read once
+  const sessions = new WeakMap<IncomingMessage, Promise<LtiSession | null>>();
+  /** The request's LTI session, or null when it carries none (or the teacher token). */
+  const sessionOf = (c: Context<Env>): Promise<LtiSession | null> => {
+    let found = sessions.get(c.env.incoming);
+    if (!found) {
+      const bearer = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/.exec(header(c, 'authorization') ?? '')?.[1];
+      found = o.lti && bearer ? o.lti.session(bearer) : Promise.resolve(null);
+      sessions.set(c.env.incoming, found);
+    }
+    return found;
+  };
+  /** The session a session route needs: 401 without one. */
+  const needSession = async (c: Context<Env>): Promise<LtiSession> => {
+    if (!o.lti) throw new GradsheetError('not-found', 'This server was started without --lti-config: it has no LTI sessions.');
+    const s = await sessionOf(c);
+    if (!s) throw new GradsheetError('unauthenticated', 'This route needs the session of an LTI launch: send "Authorization: Bearer <the page\'s gradsheet-session>" (sessions last 8 hours; open the assignment again from the course).', { details: { error: 'invalid_token' } });
+    return s;
+  };
+  /**
+   * A submission for credit: graded within the limits, recorded (with its score queued for the
+   * platform, for an LTI launch), 201 once committed; 409 when the policy takes no more.
+   */
+  const submit = async (c: Context<Env>, k: Course, body: unknown, session?: LtiSession): Promise<Response> => {
+    const at = now();
+    const p = k.policy;
+    const late = isLate(p, at);
+    if (late && p.late === 'refuse') throw new GradsheetError('refused', `This assignment was due ${p.due} and takes no late submissions; nothing was recorded.`);
+    const limits = limitsOf(c, session);
+    const opened = limits.open(at, true);
+    if (opened) await opened;
+    const { result } = await gradeLimited(k, limits, body);
+    const passback: Passback | undefined = session ? await o.lti!.passbackFor(session) : undefined;
+    const recorded = await needStore().record({ ...newRecord(c, k, 'submission', body, result, at), ...(passback ? { passback } : {}) }, p.maxAttempts ?? null);
+    if ('refused' in recorded) {
+      throw new GradsheetError('refused', `You have used all ${p.maxAttempts} attempt${p.maxAttempts === 1 ? '' : 's'} for worksheet ${result.worksheet}; nothing was recorded.`, { details: { attempts: recorded.used, maxAttempts: p.maxAttempts } });
+    }
+    if (passback) o.lti!.queued();
+    const attempt = recorded.attempt!;
+    const answer = JSON.stringify({
+      id: recorded.id, attempt, maxAttempts: p.maxAttempts ?? null, attemptsLeft: p.maxAttempts === undefined ? null : p.maxAttempts - attempt,
+      late, receivedAt: at.toISOString(), counts: p.counts, result: forClient(c, shown(k, body, result, at, attempt)),
+      ...(session ? { passback: passback ? 'queued' : 'none' } : {}),
+    });
+    c.env.outgoing.writeHead(201, { ...JSON_HEADERS, location: `/api/v1/submissions/${recorded.id}`, 'content-length': Buffer.byteLength(answer) }).end(answer);
+    return RESPONSE_ALREADY_SENT;
+  };
   /**
    * A JSON answer (status 200), written straight to Node's response: building a fetch Response and
    * its Headers for hono to copy back costs ~5% of a grade request. Hono's own escape hatch.
@@ -443,44 +517,68 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       return json(c, JSON.stringify(jsonSchema(name)));
     }],
     ['POST', '/api/v1/grade', jsonOnly, async (c) => {
-      const limits = limitsOf(c);
+      // an LTI session checks its own worksheet, in its own bank
+      const session = await sessionOf(c);
+      const k = session ? courseOfBank(session.bank) : main;
+      const limits = limitsOf(c, session ?? undefined);
       const opened = limits.open(now(), true);
       if (opened) await opened;
-      const body = parseJsonText(await bodyText(c), 'The body');
+      let body = parseJsonText(await bodyText(c), 'The body');
       if (Array.isArray(body)) {
         isTeacher(c);
         if (body.length > MAX_BATCH) throw new GradsheetError('too-large', `A batch holds at most ${MAX_BATCH} submissions, not ${body.length}.`);
         return json(c, JSON.stringify(body.map((s) => grader.grade(s))));
       }
-      const { result, at } = await gradeLimited(limits, body);
-      if (!policy.recordChecks) return json(c, JSON.stringify(forClient(c, shown(body, result, at, 0))));
+      if (session) body = sessionSubmission(session, body);
+      const { result, at } = await gradeLimited(k, limits, body);
+      if (!k.policy.recordChecks) return json(c, JSON.stringify(forClient(c, shown(k, body, result, at, 0))));
       // the teacher records checks too: a check is not an attempt, and uses none
-      const recorded = await needStore().record(newRecord(c, 'check', body, result, at), null);
+      const recorded = await needStore().record(newRecord(c, k, 'check', body, result, at), null);
       if ('refused' in recorded) throw new GradsheetError('internal', 'A check was refused as if it were an attempt.');
-      return json(c, JSON.stringify(forClient(c, shown(body, result, at, 0))));
+      return json(c, JSON.stringify(forClient(c, shown(k, body, result, at, 0))));
     }],
     ['POST', '/api/v1/submissions', jsonOnly, async (c) => {
-      const at = now();
-      const late = isLate(policy, at);
-      if (late && policy.late === 'refuse') throw new GradsheetError('refused', `This assignment was due ${policy.due} and takes no late submissions; nothing was recorded.`);
-      const limits = limitsOf(c);
-      const opened = limits.open(at, true);
-      if (opened) await opened;
-      const body = parseJsonText(await bodyText(c), 'The body');
+      const session = await sessionOf(c);
+      let body = parseJsonText(await bodyText(c), 'The body');
       if (Array.isArray(body)) throw new GradsheetError('invalid-input', 'Submit one worksheet at a time: the body should be one submission, not an array (bulk grading is POST /api/v1/grade).');
-      const { result } = await gradeLimited(limits, body);
-      const recorded = await needStore().record(newRecord(c, 'submission', body, result, at), policy.maxAttempts ?? null);
-      if ('refused' in recorded) {
-        throw new GradsheetError('refused', `You have used all ${policy.maxAttempts} attempt${policy.maxAttempts === 1 ? '' : 's'} for worksheet ${result.worksheet}; nothing was recorded.`, { details: { attempts: recorded.used, maxAttempts: policy.maxAttempts } });
-      }
-      const attempt = recorded.attempt!;
-      const answer = JSON.stringify({
-        id: recorded.id, attempt, maxAttempts: policy.maxAttempts ?? null, attemptsLeft: policy.maxAttempts === undefined ? null : policy.maxAttempts - attempt,
-        late, receivedAt: at.toISOString(), counts: policy.counts, result: forClient(c, shown(body, result, at, attempt)),
-      });
-      c.env.outgoing.writeHead(201, { ...JSON_HEADERS, location: `/api/v1/submissions/${recorded.id}`, 'content-length': Buffer.byteLength(answer) }).end(answer);
-      return RESPONSE_ALREADY_SENT;
+      if (session) body = sessionSubmission(session, body);
+      return submit(c, session ? courseOfBank(session.bank) : main, body, session ?? undefined);
     }],
+    ['GET', '/api/v1/session', async (c) => {
+      const s = await needSession(c);
+      const k = courseOfBank(s.bank);
+      const bank = o.lti!.banks.get(s.bank)!;
+      const attempts = s.role === 'learner' ? await needStore().attempts(s.ws, s.stu) : [];
+      const found = k.grader.variant(s.ws, s.stu);
+      if ('error' in found) throw new GradsheetError('not-found', 'This session\'s worksheet is not one its bank issues any more.');
+      const p = k.policy;
+      return json(c, JSON.stringify({
+        worksheet: s.ws, student: s.stu, bank: s.bank, title: bank.title, role: s.role, points: bank.points,
+        attemptsUsed: attempts.length, maxAttempts: p.maxAttempts ?? null, attemptsLeft: p.maxAttempts === undefined ? null : Math.max(0, p.maxAttempts - attempts.length),
+        due: p.due ?? null, counts: p.counts, late: p.late, assignment: assignmentView(k),
+        attempts: attempts.map((a) => ({ id: a.id, attempt: a.attempt, receivedAt: a.receivedAt, late: a.late, score: a.score, max: a.max })),
+        view: worksheetView(found.variant, k.grader.style),
+      }));
+    }],
+    ['POST', '/api/v1/submit', jsonOnly, async (c) => {
+      const s = await needSession(c);
+      if (s.role !== 'learner') throw new GradsheetError('forbidden', 'An instructor\'s session submits nothing for credit: launch the assignment as a student to try it.');
+      const body = parseJsonText(await bodyText(c), 'The body');
+      return submit(c, courseOfBank(s.bank), sessionSubmission(s, body), s);
+    }],
+    ...(o.lti ? o.lti.routes({
+      readForm: async (c) => {
+        const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+        if (c.req.method === 'POST' && type !== 'application/x-www-form-urlencoded') throw new GradsheetError('unsupported-type', `Send this form as application/x-www-form-urlencoded, not ${type || 'no content type'}.`);
+        return new URLSearchParams(await bodyText(c as Context<Env>));
+      },
+      json: (c, body) => json(c as Context<Env>, body),
+      isTeacher: (c) => isTeacher(c as Context<Env>),
+      studentPage: (session, frameAncestors) => ({
+        status: 200, csp: csp(frameAncestors),
+        html: assets.pageHtml.replace('</head>', `<meta name="gradsheet-session" content="${escapeHtml(session)}">\n</head>`),
+      }),
+    }) as [string, string, (c: Context<Env>) => Response | Promise<Response>][] : []),
     ['GET', '/api/v1/worksheets/:code/submissions', lookingUp(async (c) => {
       // a student's own attempts: the code and the student it was issued to, nothing of anyone else's
       const student = c.req.query('student');
@@ -536,8 +634,8 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       const report = await store.regrade((s) => remark(fresh.grader, s), fresh.against, { dryRun: dry === '' || dry === 'true' || dry === '1' });
       if (!report.dryRun) {
         // new submissions are marked as the stored ones now are
-        grader = withPolicy(fresh.grader);
-        revealing = grader.reveals ? grader : grader.withOptions({ reveal: true });
+        main = course(fresh.grader, policy);
+        grader = main.grader;
         worksheetCache.clear();
       }
       return json(c, JSON.stringify(report));
@@ -566,7 +664,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
 }
 
 /** The page and its assets, hashed and compressed once; the page links the hashed names. */
-function pageAssets(o: AppOptions['assets']): { page: Asset; files: Record<string, Asset> } {
+function pageAssets(o: AppOptions['assets']): { page: Asset; pageHtml: string; files: Record<string, Asset> } {
   const files: Record<string, Asset> = {
     'app.js': prepareAsset(o.appJs, 'text/javascript; charset=utf-8'),
     'app.css': prepareAsset(o.appCss, 'text/css; charset=utf-8'),
@@ -574,7 +672,7 @@ function pageAssets(o: AppOptions['assets']): { page: Asset; files: Record<strin
   };
   let html = o.pageHtml;
   for (const [name, a] of Object.entries(files)) html = html.split(`/assets/${name}"`).join(`/assets/${hashedName(name, a)}"`);
-  return { page: prepareAsset(html, 'text/html; charset=utf-8'), files };
+  return { page: prepareAsset(html, 'text/html; charset=utf-8'), pageHtml: html, files };
 }
 
 /** The teacher check, with its outcome written to the audit log (route, client address, outcome: never a body). */
@@ -631,6 +729,16 @@ function readBody(c: Context<Env>, limit: number, budget: BodyBudget, timeoutMs:
     incoming.on('close', () => finish(new GradsheetError('invalid-input', 'The connection closed before the body arrived.')));
     incoming.on('error', (e) => finish(new GradsheetError('invalid-input', `The body could not be read: ${e.message}`)));
   });
+}
+
+/**
+ * A session's submission: its worksheet and student are the session's, whatever the body says
+ * (a launched student submits only their own worksheet); the body gives the answers.
+ */
+function sessionSubmission(s: LtiSession, body: unknown): unknown {
+  const answers = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { answers?: unknown }).answers : undefined;
+  if (answers === undefined) throw new GradsheetError('invalid-input', 'The body should be {"answers": {"<part id>": "<answer>", …}}: $.answers is missing.');
+  return { format: 'gradsheet.submission/1', worksheet: s.ws, student: s.stu, answers };
 }
 
 /** each variant's part ids, built once per variant object (the grader's cache holds the variants) */

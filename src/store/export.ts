@@ -29,11 +29,12 @@ const SERVED_COLUMNS = ['attempt', 'attempts', 'late', 'received_at'];
  * (student,worksheet,score,max,percent, the parts, counted, source — the submission's id) and then
  * attempt (its number), attempts (how many were made), late and received_at. Checks never count.
  */
-export async function gradebookCsv(store: Store, counts: 'last' | 'best'): Promise<string> {
+export async function gradebookCsv(store: Store, counts: 'last' | 'best', only?: (s: StoredSubmission) => boolean): Promise<string> {
   const chooser = new CountedChooser<StoredSubmission>(counts);
   const made = new Map<string, number>();
   let index = 0;
   for await (const s of store.each({ kind: 'submission' })) {
+    if (only && !only(s)) continue;
     const who = JSON.stringify([s.student, s.worksheet]);
     made.set(who, (made.get(who) ?? 0) + 1);
     chooser.offer(who, s.score, index++, () => s);

@@ -84,6 +84,79 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`create index throttle_window on throttle (window_start)`.execute(db);
       },
     },
+    '0004-lti': {
+      // LTI 1.3 (src/server/lti/): the tool's keys, the launches' nonces, the resource links and
+      // users launched, and the outbox every score passes through on its way to the platform
+      async up(db: Kysely<unknown>) {
+        await sql`create table lti_keys (
+          kid text primary key,
+          private_jwk text not null,
+          public_jwk text not null,
+          created_at text not null,
+          retired_at text
+        )`.execute(db);
+        await sql`create table lti_settings (
+          name text primary key,
+          value text not null
+        )`.execute(db);
+        await sql`create table lti_nonces (
+          nonce text primary key,
+          expires_at text not null
+        )`.execute(db);
+        await sql`create index lti_nonces_expiry on lti_nonces (expires_at)`.execute(db);
+        await sql`create table lti_links (
+          id text primary key,
+          issuer text not null,
+          client_id text not null,
+          deployment_id text not null,
+          resource_link_id text not null,
+          context_id text,
+          context_title text,
+          title text,
+          bank text not null,
+          lineitem text,
+          lineitems text,
+          scopes text not null,
+          updated_at text not null
+        )`.execute(db);
+        await sql`create table lti_users (
+          student text primary key,
+          issuer text not null,
+          deployment_id text not null,
+          sub text not null,
+          name text,
+          email text,
+          updated_at text not null
+        )`.execute(db);
+        await sql`create table lti_link_users (
+          link_id text not null,
+          student text not null,
+          worksheet text not null,
+          first_at text not null,
+          primary key (link_id, student)
+        )`.execute(db);
+        await sql`create table lti_outbox (
+          seq ${seq},
+          id text not null unique,
+          link_id text not null,
+          student text not null,
+          user_id text not null,
+          submission_id text not null,
+          score_given double precision not null,
+          score_maximum double precision not null,
+          timestamp text not null,
+          status text not null check (status in ('pending', 'sent', 'failed', 'superseded')),
+          tries integer not null default 0,
+          next_at text not null,
+          claimed_until text,
+          last_error text,
+          created_at text not null,
+          sent_at text
+        )`.execute(db);
+        await sql`create index lti_outbox_due on lti_outbox (status, next_at)`.execute(db);
+        await sql`create index lti_outbox_user on lti_outbox (link_id, student, seq)`.execute(db);
+      },
+    },
   };
 }
 

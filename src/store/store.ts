@@ -21,6 +21,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { GradsheetError, isGradsheetError } from '../errors.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import type { StoreTables, SubmissionTable } from './schema.js';
+import { LtiStore, queuePassback, type Passback } from './lti.js';
 
 /** Where the store is: a data folder (SQLite) or a PostgreSQL URL. */
 export interface StoreLocation {
@@ -43,6 +44,8 @@ export interface NewSubmission {
   result: string;
   score: number;
   max: number;
+  /** an LTI launch's submission: its counted score queued for the platform in the same transaction */
+  passback?: Passback;
 }
 
 /** What recording did: the stored id and attempt number, or why it was refused (no attempts left). */
@@ -206,6 +209,20 @@ export class Store {
     return new Migrator({ db: this.#db, provider: migrationProvider(this.dialect), migrationTableName: 'gradsheet_migrations', migrationLockTableName: 'gradsheet_migration_lock' });
   }
 
+  #lti: LtiStore | undefined;
+
+  /** The LTI tool's tables (keys, nonces, links, users, the score outbox). */
+  get lti(): LtiStore {
+    this.#lti ??= new LtiStore(this.#db, async (doing, work) => {
+      try {
+        return await work();
+      } catch (e) {
+        throw unavailable(e, this.where, doing);
+      }
+    }, (work) => this.#transaction(work));
+    return this.#lti;
+  }
+
   /** Brings the schema to the latest migration. */
   async migrate(): Promise<void> {
     const { error, results } = await this.#migrator().migrateToLatest();
@@ -314,6 +331,11 @@ export class Store {
       const inserted = await trx.insertInto('submissions').values(rows).returning(['id', 'seq']).execute();
       const seqOf = new Map(inserted.map((r) => [r.id, Number(r.seq)]));
       for (const o of outcomes) if ('id' in o) o.seq = seqOf.get(o.id)!;
+    }
+    // scores for LTI platforms, in the order the submissions were taken
+    for (const [i, { item }] of group.entries()) {
+      const o = outcomes[i]!;
+      if (item.passback && item.kind === 'submission' && 'id' in o) await queuePassback(trx, item.passback, { id: o.id, worksheet: item.worksheet, student: item.student, receivedAt: item.receivedAt, score: item.score, max: item.max });
     }
     return outcomes;
   }

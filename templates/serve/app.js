@@ -6,6 +6,15 @@
   const $ = (id) => document.getElementById(id);
   const openForm = $('open'), sheet = $('sheet'), questions = $('questions');
   let current = null;
+  // Launched from a course (LTI): the launch put a session in the page; every request carries it
+  // (no cookie: an LMS frame blocks third-party cookies), and the worksheet is the session's own.
+  const sessionMeta = document.querySelector('meta[name="gradsheet-session"]');
+  const SESSION = sessionMeta ? sessionMeta.getAttribute('content') : null;
+  const call = (url, options) => {
+    if (!SESSION) return fetch(url, options);
+    const o = options || {};
+    return fetch(url, { ...o, headers: { ...(o.headers || {}), authorization: `Bearer ${SESSION}` } });
+  };
 
   // Drafts: the answers typed are kept on this device (localStorage), per worksheet code, so a
   // reload, a closed tab or opening the same worksheet again loses nothing. Only "Clear my answers"
@@ -176,7 +185,7 @@
     if (!student) return say($('open-status'), 'Type your student id too: the code opens only with the id it was issued to.', true);
     say($('open-status'), 'Opening…');
     let res;
-    try { res = await fetch(`/api/v1/worksheets/${encodeURIComponent(code)}?student=${encodeURIComponent(student)}`); } catch { return say($('open-status'), 'The server cannot be reached; your answers are kept on this device.', true); }
+    try { res = await call(`/api/v1/worksheets/${encodeURIComponent(code)}?student=${encodeURIComponent(student)}`); } catch { return say($('open-status'), 'The server cannot be reached; your answers are kept on this device.', true); }
     if (!res.ok) return say($('open-status'), await problemText(res), true);
     const w = await res.json();
     if (current && current.code === w.code) {
@@ -271,7 +280,7 @@
     showScore([html('p', { text: 'Checking…' })]);
     const body = { format: 'gradsheet.submission/1', worksheet: current.code, student, answers: collect() };
     let res;
-    try { res = await fetch('/api/v1/grade', { method: 'POST', headers: POST_HEADERS, body: JSON.stringify(body) }); } catch { return showScore([html('p', { text: 'The server cannot be reached; your answers are kept on this device. Try again in a moment.' })], true); }
+    try { res = await call('/api/v1/grade', { method: 'POST', headers: POST_HEADERS, body: JSON.stringify(body) }); } catch { return showScore([html('p', { text: 'The server cannot be reached; your answers are kept on this device. Try again in a moment.' })], true); }
     if (!res.ok) return showScore([html('p', { text: await problemText(res) })], true);
     showScore(resultNodes(await res.json()));
   });
@@ -354,7 +363,8 @@
     const code = current.code, student = $('student').value.trim();
     if (!student) { attemptsState = null; say($('attempts-status'), 'Type your student id to see your attempts.'); return updateSubmit(); }
     let res;
-    try { res = await fetch(`/api/v1/worksheets/${encodeURIComponent(code)}/submissions?student=${encodeURIComponent(student)}`); } catch {
+    const url = SESSION ? '/api/v1/session' : `/api/v1/worksheets/${encodeURIComponent(code)}/submissions?student=${encodeURIComponent(student)}`;
+    try { res = await call(url); } catch {
       say($('attempts-status'), 'Your attempts cannot be loaded: the server cannot be reached.', true);
       return updateSubmit();
     }
@@ -456,7 +466,7 @@
     showScore([html('p', { text: 'Submitting…' })]);
     let res;
     try {
-      res = await fetch('/api/v1/submissions', { method: 'POST', headers: POST_HEADERS, body: JSON.stringify(body) });
+      res = await call('/api/v1/submissions', { method: 'POST', headers: POST_HEADERS, body: JSON.stringify(body) });
     } catch {
       submitting = false;
       updateSubmit();
@@ -475,6 +485,29 @@
     showReceipt(r);
     loadAttempts();
   });
+
+  /** a launched page: the session's worksheet opens by itself, with the draft this device keeps */
+  async function openSession() {
+    openForm.hidden = true;
+    let res;
+    try { res = await call('/api/v1/session'); } catch { res = null; }
+    if (!res || !res.ok) {
+      openForm.hidden = false;
+      for (const el of openForm.querySelectorAll('input, button')) el.disabled = true;
+      return say($('open-status'), res ? `${await problemText(res)}` : 'The server cannot be reached; open the assignment again from your course.', true);
+    }
+    const s = await res.json();
+    $('student').value = s.student;
+    $('code').value = s.worksheet;
+    document.title = `${s.title} — gradsheet`;
+    document.querySelector('h1').textContent = s.title;
+    showWorksheet({ ...s.view, assignment: s.assignment });
+    restoreDraft(s.worksheet);
+    assignmentOpened();
+    say($('attempts-status'), `Worksheet ${s.worksheet}. Your score for credit is sent to your course's gradebook.`);
+  }
+
+  if (SESSION) { openSession(); return; }
 
   // back where the student left off: the student id and the last worksheet, with its answers
   const savedStudent = get('gradsheet.student'), savedCode = get('gradsheet.last');

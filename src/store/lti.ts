@@ -1,0 +1,207 @@
+/**
+ * What the LTI tool keeps (src/server/lti/): its signing keys and secrets, the nonces of launches
+ * already accepted, the resource links and users launched, and the outbox every score passes
+ * through on its way to a platform. The outbox row of a submission is written in the same
+ * transaction as the submission (Store.record), so a score acknowledged is a score that will be
+ * sent, whatever happens to the process after the 201.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { LtiLinkTable, LtiOutboxTable, StoreTables } from './schema.js';
+
+/** The score of a submission for credit to pass back to a platform, recorded with it. */
+export interface Passback {
+  /** the resource link (lti_links.id) */
+  linkId: string;
+  /** the platform's user id (the launch's sub) */
+  userId: string;
+  /** which attempt counts: the last one, or the best */
+  counts: 'last' | 'best';
+}
+
+export type OutboxEntry = Omit<LtiOutboxTable, 'seq'> & { seq: number };
+export type LtiLink = LtiLinkTable;
+
+const outboxRow = (r: Omit<LtiOutboxTable, 'seq'> & { seq: unknown }): OutboxEntry => ({
+  ...r, seq: Number(r.seq), score_given: Number(r.score_given), score_maximum: Number(r.score_maximum), tries: Number(r.tries),
+});
+
+/**
+ * The counted score of (worksheet, student) after a submission (in the transaction that recorded
+ * it) into the outbox, when it differs from the last score queued for that link and user: a score
+ * that did not change is not posted again (each post resets the submission time some platforms
+ * show, and can mark a student late). Earlier entries not yet sent are superseded: only the newest
+ * counted score is ever sent, with a timestamp later than any before it.
+ */
+export async function queuePassback(trx: Kysely<StoreTables>, p: Passback, s: { id: string; worksheet: string; student: string; receivedAt: string; score: number; max: number }): Promise<void> {
+  let score = s.score, submissionId = s.id;
+  if (p.counts === 'best') {
+    const best = await trx.selectFrom('submissions').select(['id', 'score']).where('worksheet', '=', s.worksheet).where('student', '=', s.student).where('kind', '=', 'submission')
+      .orderBy('score', 'desc').orderBy('seq', 'asc').limit(1).executeTakeFirst();
+    if (best) {
+      score = Number(best.score);
+      submissionId = best.id;
+    }
+  }
+  const last = await trx.selectFrom('lti_outbox').select(['score_given', 'score_maximum', 'timestamp', 'status']).where('link_id', '=', p.linkId).where('student', '=', s.student)
+    .where('status', '!=', 'superseded').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  if (last && Number(last.score_given) === score && Number(last.score_maximum) === s.max) return;
+  // strictly after the last timestamp queued for this user, so the platform never takes this for an older score
+  let timestamp = s.receivedAt;
+  if (last && Date.parse(last.timestamp) >= Date.parse(timestamp)) timestamp = new Date(Date.parse(last.timestamp) + 1).toISOString();
+  await trx.updateTable('lti_outbox').set({ status: 'superseded' }).where('link_id', '=', p.linkId).where('student', '=', s.student).where('status', 'in', ['pending', 'failed']).execute();
+  await trx.insertInto('lti_outbox').values({
+    id: randomUUID(), link_id: p.linkId, student: s.student, user_id: p.userId, submission_id: submissionId, score_given: score, score_maximum: s.max,
+    timestamp, status: 'pending', tries: 0, next_at: s.receivedAt, claimed_until: null, last_error: null, created_at: s.receivedAt, sent_at: null,
+  }).execute();
+}
+
+/** The LTI tables, through the store's connection (`store.lti`); each method's failure is the store's one sentence. */
+export class LtiStore {
+  readonly #db: Kysely<StoreTables>;
+  readonly #guard: <T>(doing: string, work: () => Promise<T>) => Promise<T>;
+  readonly #transaction: <T>(work: (trx: Kysely<StoreTables>) => Promise<T>) => Promise<T>;
+
+  constructor(db: Kysely<StoreTables>, guard: <T>(doing: string, work: () => Promise<T>) => Promise<T>, transaction: <T>(work: (trx: Kysely<StoreTables>) => Promise<T>) => Promise<T>) {
+    this.#db = db;
+    this.#guard = guard;
+    this.#transaction = transaction;
+  }
+
+  /** The tool's keys, newest first. */
+  keys(): Promise<{ kid: string; privateJwk: string; publicJwk: string; createdAt: string; retiredAt: string | null }[]> {
+    return this.#guard('read the LTI keys', async () => (await this.#db.selectFrom('lti_keys').selectAll().orderBy('created_at', 'desc').orderBy('kid', 'desc').execute())
+      .map((r) => ({ kid: r.kid, privateJwk: r.private_jwk, publicJwk: r.public_jwk, createdAt: r.created_at, retiredAt: r.retired_at })));
+  }
+
+  /** Adds a key; with `retireOthers`, every other unretired key is retired at `at` (a rotation), in one transaction. */
+  addKey(k: { kid: string; privateJwk: string; publicJwk: string }, at: string, retireOthers: boolean): Promise<void> {
+    return this.#guard('keep the LTI key', () => this.#transaction(async (trx) => {
+      if (retireOthers) await trx.updateTable('lti_keys').set({ retired_at: at }).where('retired_at', 'is', null).execute();
+      await trx.insertInto('lti_keys').values({ kid: k.kid, private_jwk: k.privateJwk, public_jwk: k.publicJwk, created_at: at, retired_at: null }).execute();
+    }));
+  }
+
+  /** A named secret, created with `make` the first time (the first of several servers to ask wins). */
+  setting(name: string, make: () => string): Promise<string> {
+    return this.#guard('read the LTI settings', async () => {
+      await this.#db.insertInto('lti_settings').values({ name, value: make() }).onConflict((oc) => oc.column('name').doNothing()).execute();
+      return (await this.#db.selectFrom('lti_settings').select('value').where('name', '=', name).executeTakeFirstOrThrow()).value;
+    });
+  }
+
+  /**
+   * Records a launch in one transaction: its nonce (false, and nothing else recorded, when the nonce
+   * was seen before), the resource link, the user and that the user opened the link.
+   */
+  launch(l: { nonce: string; nonceExpires: string; now: string; link: LtiLinkTable; user?: { student: string; issuer: string; deploymentId: string; sub: string; name: string | null; email: string | null; worksheet: string } }): Promise<boolean> {
+    return this.#guard('record the launch', () => this.#transaction(async (trx) => {
+      const fresh = await trx.insertInto('lti_nonces').values({ nonce: l.nonce, expires_at: l.nonceExpires }).onConflict((oc) => oc.column('nonce').doNothing()).returning('nonce').execute();
+      if (fresh.length === 0) return false;
+      const { id: _id, ...link } = l.link;
+      // the line item the tool created is kept when a later launch names none
+      await trx.insertInto('lti_links').values(l.link).onConflict((oc) => oc.column('id').doUpdateSet({
+        ...link, lineitem: sql`coalesce(excluded.lineitem, lti_links.lineitem)`,
+      })).execute();
+      const u = l.user;
+      if (u) {
+        await trx.insertInto('lti_users').values({ student: u.student, issuer: u.issuer, deployment_id: u.deploymentId, sub: u.sub, name: u.name, email: u.email, updated_at: l.now })
+          .onConflict((oc) => oc.column('student').doUpdateSet({ name: u.name, email: u.email, updated_at: l.now })).execute();
+        await trx.insertInto('lti_link_users').values({ link_id: l.link.id, student: u.student, worksheet: u.worksheet, first_at: l.now }).onConflict((oc) => oc.columns(['link_id', 'student']).doNothing()).execute();
+      }
+      return true;
+    }));
+  }
+
+  /** Forgets nonces whose launches have expired. */
+  forgetNonces(before: string): Promise<void> {
+    return this.#guard('forget old launch nonces', async () => {
+      await this.#db.deleteFrom('lti_nonces').where('expires_at', '<', before).execute();
+    });
+  }
+
+  link(id: string): Promise<LtiLinkTable | undefined> {
+    return this.#guard('read the resource link', () => this.#db.selectFrom('lti_links').selectAll().where('id', '=', id).executeTakeFirst());
+  }
+
+  setLineitem(linkId: string, lineitem: string): Promise<void> {
+    return this.#guard('keep the line item', async () => {
+      await this.#db.updateTable('lti_links').set({ lineitem }).where('id', '=', linkId).execute();
+    });
+  }
+
+  /** The students who launched a link, with their names and worksheets. */
+  linkUsers(linkId: string): Promise<{ student: string; worksheet: string; name: string | null; email: string | null; sub: string; firstAt: string }[]> {
+    return this.#guard('read the class list', async () => (await this.#db.selectFrom('lti_link_users').innerJoin('lti_users', 'lti_users.student', 'lti_link_users.student')
+      .select(['lti_link_users.student', 'lti_link_users.worksheet', 'lti_users.name', 'lti_users.email', 'lti_users.sub', 'lti_link_users.first_at'])
+      .where('lti_link_users.link_id', '=', linkId).orderBy('lti_link_users.first_at').execute())
+      .map((r) => ({ student: r.student, worksheet: r.worksheet, name: r.name, email: r.email, sub: r.sub, firstAt: r.first_at })));
+  }
+
+  /**
+   * Claims the outbox entries due at `now` (pending, next_at passed, not held by another sender) for
+   * `leaseMs`, oldest first; none of a user whose earlier entry another sender holds.
+   */
+  claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxEntry[]> {
+    return this.#guard('read the LTI outbox', () => this.#transaction(async (trx) => {
+      const due = await trx.selectFrom('lti_outbox').selectAll().where('status', '=', 'pending').where('next_at', '<=', now)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)])).orderBy('seq').limit(limit).execute();
+      if (due.length === 0) return [];
+      await trx.updateTable('lti_outbox').set({ claimed_until: leaseUntil }).where('id', 'in', due.map((d) => d.id)).execute();
+      return due.map((d) => outboxRow({ ...d, claimed_until: leaseUntil }));
+    }));
+  }
+
+  /** The outcome of one try: sent, failed for good (with the platform's answer), or retried at `nextAt`. */
+  settle(id: string, outcome: { status: 'sent'; at: string } | { status: 'failed'; error: string } | { status: 'pending'; error: string; nextAt: string }): Promise<void> {
+    return this.#guard('record the passback', async () => {
+      const base = this.#db.updateTable('lti_outbox').where('id', '=', id).where('status', '=', 'pending');
+      const tries = sql<number>`tries + 1`;
+      if (outcome.status === 'sent') await base.set({ status: 'sent', sent_at: outcome.at, claimed_until: null, last_error: null, tries }).execute();
+      else if (outcome.status === 'failed') await base.set({ status: 'failed', last_error: outcome.error, claimed_until: null, tries }).execute();
+      else await base.set({ next_at: outcome.nextAt, last_error: outcome.error, claimed_until: null, tries }).execute();
+    });
+  }
+
+  /** The outbox, newest first, optionally one status. */
+  outbox(filter: { status?: string; limit?: number } = {}): Promise<OutboxEntry[]> {
+    return this.#guard('read the LTI outbox', async () => {
+      let q = this.#db.selectFrom('lti_outbox').selectAll();
+      if (filter.status) q = q.where('status', '=', filter.status as OutboxEntry['status']);
+      return (await q.orderBy('seq', 'desc').limit(filter.limit ?? 1000).execute()).map(outboxRow);
+    });
+  }
+
+  /** The newest outbox entry of each student of a link (what reached the platform, or why not). */
+  latestOf(linkId: string): Promise<Map<string, OutboxEntry>> {
+    return this.#guard('read the LTI outbox', async () => {
+      const rows = (await this.#db.selectFrom('lti_outbox').selectAll().where('link_id', '=', linkId).where('status', '!=', 'superseded').orderBy('seq').execute()).map(outboxRow);
+      return new Map(rows.map((r) => [r.student, r]));
+    });
+  }
+
+  /** The earliest time an entry is due (for the sender's timer), or null. */
+  nextDue(): Promise<string | null> {
+    return this.#guard('read the LTI outbox', async () => {
+      const row = await this.#db.selectFrom('lti_outbox').select((eb) => eb.fn.min('next_at').as('at')).where('status', '=', 'pending').executeTakeFirst();
+      return (row?.at as string | null | undefined) ?? null;
+    });
+  }
+
+  /**
+   * Sends a failed entry again (pending, due now). Refused, with the reason, when a newer score for
+   * the same link and user was queued since: a resend never replaces a newer score with an older one.
+   */
+  resend(id: string, now: string): Promise<{ ok: true } | { ok: false; why: string }> {
+    return this.#guard('resend the score', () => this.#transaction(async (trx) => {
+      const row = await trx.selectFrom('lti_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return { ok: false, why: `There is no outbox entry with the id "${id.slice(0, 40)}".` };
+      if (row.status === 'pending') return { ok: false, why: `Entry ${id} is waiting to be sent already.` };
+      if (row.status === 'sent') return { ok: false, why: `Entry ${id} was sent at ${row.sent_at}; there is nothing to resend.` };
+      const newer = await trx.selectFrom('lti_outbox').select('id').where('link_id', '=', row.link_id).where('student', '=', row.student).where('seq', '>', row.seq).where('status', '!=', 'superseded').executeTakeFirst();
+      if (row.status === 'superseded' || newer) return { ok: false, why: `A newer score for this student and link was queued after entry ${id}; resending it would replace the newer score with an older one.` };
+      await trx.updateTable('lti_outbox').set({ status: 'pending', next_at: now, claimed_until: null }).where('id', '=', id).execute();
+      return { ok: true };
+    }));
+  }
+}
