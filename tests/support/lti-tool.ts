@@ -97,7 +97,9 @@ export class Tool {
     const c = this.child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
-      c.once('exit', () => resolve());
+      // a graceful stop that hangs (open keep-alive connections) ends with SIGKILL after 10 s
+      const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+      c.once('exit', () => { clearTimeout(timer); resolve(); });
       c.kill(signal);
     });
   }
