@@ -157,8 +157,8 @@ export interface OutboxEntry { id: string | number; status: string; userId: stri
 
 /**
  * Answers for a worksheet with exactly `right` scalar or choice parts answered right (the first ones
- * found) and every other part answered wrong: the score is strictly between 0 and the maximum when
- * 0 < right < the number of parts.
+ * found), every other scalar or choice part answered wrong, vector and matrix parts left blank: the
+ * score is strictly between 0 and the maximum when right > 0.
  */
 export function answersFor(parts: KeyPart[], right: number): Record<string, string> {
   const answers: Record<string, string> = {};
@@ -170,8 +170,10 @@ export function answersFor(parts: KeyPart[], right: number): Record<string, stri
       n += 1;
     } else if (Array.isArray(p.choices) && p.choices.length > 1) {
       answers[p.id] = p.choices.find((c) => c !== p.answer)!;
-    } else {
+    } else if (typeof p.answer === 'number') {
       answers[p.id] = '987654.321';
+    } else {
+      answers[p.id] = ''; // a vector or matrix part left blank
     }
   }
   if (n < right) throw new Error(`only ${n} parts with a scalar or choice answer`);
