@@ -69,6 +69,7 @@ export class LaunchValidator {
   readonly #redirectUri: string;
   // one remote key set per platform JWKS URL: cached, fetched again for a kid it does not hold
   readonly #jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  readonly #reloaded = new Map<string, number>();
 
   constructor(registrations: Registrations, keys: ToolKeys, redirectUri: string, now: () => Date) {
     this.#registrations = registrations;
@@ -88,7 +89,7 @@ export class LaunchValidator {
     if ('error' in found) throw forbidden(found.error);
     if (p.lti_deployment_id && !found.deploymentIds.includes(p.lti_deployment_id)) throw forbidden(`The deployment ${short(p.lti_deployment_id, 80)} is not registered for client ${short(found.clientId, 80)} of ${short(found.issuer)}.`);
     const nonce = randomBytes(18).toString('base64url');
-    const state = await this.#keys.own('state', { iss: found.issuer, cid: found.clientId, non: nonce, tlu: p.target_link_uri }, STATE_LIFETIME_S);
+    const state = await this.#keys.own('state', { pis: found.issuer, cid: found.clientId, non: nonce, tlu: p.target_link_uri }, STATE_LIFETIME_S);
     const auth = new URL(found.authLoginUrl);
     const params: Record<string, string> = {
       scope: 'openid', response_type: 'id_token', response_mode: 'form_post', prompt: 'none', client_id: found.clientId,
@@ -109,7 +110,7 @@ export class LaunchValidator {
   async validate(form: { id_token?: string; state?: string }): Promise<Launch> {
     if (!form.id_token) throw unauth('The launch has no id_token: the platform should post id_token and state.');
     if (!form.state) throw unauth('The launch has no state: start it again from the course (the login sets one).');
-    const state = await this.#keys.verifyOwn<{ iss: string; cid: string; non: string; tlu: string } & Record<string, unknown>>('state', form.state);
+    const state = await this.#keys.verifyOwn<{ pis: string; cid: string; non: string; tlu: string } & Record<string, unknown>>('state', form.state);
     if (!state) throw unauth('The launch\'s state was not issued by this tool, was altered, or is older than 10 minutes: start it again from the course.');
     let header, unverified: JWTPayload;
     try {
@@ -129,12 +130,24 @@ export class LaunchValidator {
     const clientId = azp ?? audiences[0]!;
     const found = this.#registrations.find(iss, clientId);
     if ('error' in found) throw unauth(`The id_token's audience is not a client id of this tool: ${found.error}`);
-    if (iss !== state.iss || clientId !== state.cid) throw unauth(`The id_token is from ${short(iss)} for client ${short(clientId, 80)}, but the login was for ${short(state.iss)}, client ${short(state.cid, 80)}.`);
+    if (iss !== state.pis || clientId !== state.cid) throw unauth(`The id_token is from ${short(iss)} for client ${short(clientId, 80)}, but the login (its state) was for ${short(String(state.pis))}, client ${short(String(state.cid), 80)}.`);
     let payload: JWTPayload;
+    const verify = () => jwtVerify(form.id_token!, this.#keySet(found.jwksUrl), { issuer: found.issuer, audience: found.clientId, algorithms: ['RS256'], clockTolerance: SKEW_S, currentDate: this.#now(), requiredClaims: ['exp', 'iat', 'nonce'] });
     try {
-      ({ payload } = await jwtVerify(form.id_token, this.#keySet(found.jwksUrl), { issuer: found.issuer, audience: found.clientId, algorithms: ['RS256'], clockTolerance: SKEW_S, currentDate: this.#now(), requiredClaims: ['exp', 'iat', 'nonce'] }));
+      ({ payload } = await verify());
     } catch (e) {
-      throw this.#why(e, found);
+      // a kid the cached key set does not hold, inside its cool-down: the platform rotated its key;
+      // the set is read again (at most once a second per platform), and the token checked once more
+      const set = this.#keySet(found.jwksUrl);
+      const last = this.#reloaded.get(found.jwksUrl) ?? 0;
+      if (!(e instanceof errors.JWKSNoMatchingKey) || Date.now() - last < 1000) throw this.#why(e, found);
+      this.#reloaded.set(found.jwksUrl, Date.now());
+      try {
+        await set.reload();
+        ({ payload } = await verify());
+      } catch (again) {
+        throw this.#why(again, found);
+      }
     }
     const now = this.#now().getTime() / 1000;
     if (payload.iat! > now + SKEW_S) throw unauth('The id_token was issued in the future (its iat is ahead of this server\'s clock by more than a minute).');

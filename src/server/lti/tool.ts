@@ -184,12 +184,12 @@ export class LtiTool {
       })],
       ['POST', '/lti/deep-link', asPage(async (c) => {
         const form = await host.readForm(c);
-        const ctx = await this.keys.verifyOwn<{ iss: string; cid: string; dep: string; ret: string; data: string | null } & Record<string, unknown>>('deep-link', form.get('context') ?? '');
+        const ctx = await this.keys.verifyOwn<{ pis: string; cid: string; dep: string; ret: string; data: string | null } & Record<string, unknown>>('deep-link', form.get('context') ?? '');
         if (!ctx) throw new GradsheetError('unauthenticated', 'The bank choice does not come from a Deep Linking request of this tool, or is older than an hour: start again from the course.');
         const bank = this.#o.banks.get(form.get('bank') ?? '');
         if (!bank) throw new GradsheetError('invalid-input', `Choose one of the banks offered (${[...this.#o.banks.keys()].join(', ')}), not "${(form.get('bank') ?? '').slice(0, 40)}".`);
         const jwt = await this.keys.sign({
-          iss: ctx.cid, aud: ctx.iss, nonce: randomUUID(),
+          iss: ctx.cid, aud: ctx.pis, nonce: randomUUID(),
           [`${CLAIM}message_type`]: 'LtiDeepLinkingResponse', [`${CLAIM}version`]: '1.3.0', [`${CLAIM}deployment_id`]: ctx.dep,
           ...(ctx.data !== null ? { [`${DL_CLAIM}data`]: ctx.data } : {}),
           [`${DL_CLAIM}content_items`]: [{
@@ -268,7 +268,7 @@ export class LtiTool {
       if (!l.instructor) throw new GradsheetError('forbidden', 'Only an instructor can choose what this assignment is (Deep Linking); your roles do not include one.');
       const fresh = await this.#o.store.lti.launch({ nonce: l.nonce, nonceExpires, now: now.toISOString(), link: this.#linkRow(l, this.#o.defaultBank, 'deep-linking') });
       if (!fresh) throw replayed();
-      const context = await this.keys.own('deep-link', { iss: r.issuer, cid: r.clientId, dep: l.deploymentId, ret: l.deepLinking!.returnUrl, data: l.deepLinking!.data }, 3600);
+      const context = await this.keys.own('deep-link', { pis: r.issuer, cid: r.clientId, dep: l.deploymentId, ret: l.deepLinking!.returnUrl, data: l.deepLinking!.data }, 3600);
       const banks = [...this.#o.banks.values()].map((b) => ({ id: b.id, title: b.title, points: b.points, questions: b.questions }));
       return deepLinkPage(banks, context, this.#o.defaultBank, this.frameAncestors);
     }
