@@ -43,13 +43,13 @@ function sub(student: string, score: number, extra: Partial<NewSubmission> = {})
 describe.each(['sqlite', 'postgres'] as const)('the %s store', (kind) => {
   it('creates and migrates its database on open, and opens it again as it is', async () => {
     const { store, data } = await fresh(kind);
-    expect(await store.migrations()).toEqual(['0001-submissions', '0002-pinned-banks', '0003-throttle']);
+    expect(await store.migrations()).toEqual(['0001-submissions', '0002-pinned-banks', '0003-throttle', '0004-lti']);
     await store.record(sub('alice', 1), null);
     await store.close();
     open.pop();
     const again = await Store.open(data);
     open.push(again);
-    expect(await again.migrations()).toEqual(['0001-submissions', '0002-pinned-banks', '0003-throttle']);
+    expect(await again.migrations()).toEqual(['0001-submissions', '0002-pinned-banks', '0003-throttle', '0004-lti']);
     expect((await again.list({ limit: 10 })).map((s) => s.student)).toEqual(['alice']);
     if (kind === 'postgres') return;
     // a real SQLite file in WAL mode

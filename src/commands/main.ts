@@ -105,7 +105,7 @@ const commands: Record<string, Command> = {
   },
   regrade: {
     summary: 'Re-mark every stored submission against the bank or key as it is now; report what changed, keeping the old results.',
-    usage: 'gradsheet regrade (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--data DIR | --database URL] [--dry-run] [--json]',
+    usage: 'gradsheet regrade (--key key.json | --bank NAME|PATH --secret-file FILE | --bank NAME|PATH --seed S) [--data DIR | --database URL] [--dry-run] [--json] [--counts last|best]',
     run: async (args) => (await import('./submissions.js')).runRegrade(args),
   },
   lti: {

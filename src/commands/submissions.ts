@@ -76,7 +76,7 @@ export async function runSubmissions(argv: string[]): Promise<number> {
 
 /** The regrade report in lines a teacher reads: a summary, then each changed submission. */
 export function regradeText(r: RegradeReport): string {
-  const lines = [`${r.dryRun ? 'Would regrade' : 'Regraded'} ${r.checked} stored submission${r.checked === 1 ? '' : 's'} against ${r.against}: ${r.changed.length} ${r.dryRun ? 'would change' : 'changed'}${r.regrade ? ` (regrade ${r.regrade}; the old results are kept)` : ''}.`];
+  const lines = [`${r.dryRun ? 'Would regrade' : 'Regraded'} ${r.checked} stored submission${r.checked === 1 ? '' : 's'} against ${r.against}: ${r.changed.length} ${r.dryRun ? 'would change' : 'changed'}${r.regrade ? ` (regrade ${r.regrade}; the old results are kept)` : ''}.${r.skipped ? ` ${r.skipped} of other worksheets (not issued by this ${/^answer key/.test(r.against) ? 'key' : 'bank'}) were left as they were.` : ''}`];
   for (const c of r.changed) {
     const what = c.kind === 'check' ? 'check' : `attempt ${c.attempt}`;
     lines.push(`  ${c.student} ${c.worksheet} ${what}: ${c.before.score}/${c.before.max} → ${c.after.score}/${c.after.max}${c.parts.length ? ` (${c.parts.map((p) => `${p.id} ${p.before} → ${p.after}`).join('; ')})` : ''}`);
@@ -85,12 +85,15 @@ export function regradeText(r: RegradeReport): string {
 }
 
 export async function runRegrade(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, ...STORE_OPTIONS, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, counts: { type: 'string' } }, strict: true });
   // before the store, so a mistyped bank or key says so before the database is opened
   const loaded = await loadGrader(values, 'regrade');
+  // which attempt counts, for the scores sent again to LTI platforms: as serve's --counts, else the bank's
+  const counts = values.counts ?? loaded.bank?.assignment?.counts ?? 'last';
+  if (counts !== 'last' && counts !== 'best') throw new GradsheetError('usage', `--counts should be last or best, not "${counts}".`);
   const report = await withStore(values, async (store) => {
     const { grader, against } = await withPinnedBank(loaded, store);
-    return store.regrade((s) => remark(grader, s), against, { dryRun: values['dry-run'] });
+    return store.regrade((s) => remark(grader, s), against, { dryRun: values['dry-run'], counts });
   });
   await emit(values.json ? `${JSON.stringify(report)}\n` : regradeText(report), undefined);
   return 0;

@@ -216,8 +216,13 @@ export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
   };
 }
 
-/** A stored submission marked again by `grader` (a regrade). A body that no longer grades keeps its reason in the result. */
-export function remark(grader: Grader, s: StoredSubmission): { result: string; score: number; max: number } {
+/**
+ * A stored submission marked again by `grader` (a regrade); null when its worksheet is not one the
+ * grader issues (another bank's, in a store an LTI tool shares between banks, or a code missing
+ * from the key): it is left as it was. A body that no longer grades keeps its reason in the result.
+ */
+export function remark(grader: Grader, s: StoredSubmission): { result: string; score: number; max: number } | null {
+  if ('error' in grader.variant(s.worksheet, grader.bindsStudents ? s.student : null)) return null;
   const result = grader.grade(JSON.parse(s.body));
   return { result: JSON.stringify(result), score: result.score, max: result.max };
 }
@@ -631,7 +636,9 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       if (!o.reload) throw new GradsheetError('unavailable', 'This server cannot reload its bank or key, so it cannot regrade.');
       const store = needStore();
       const fresh = await o.reload();
-      const report = await store.regrade((s) => remark(fresh.grader, s), fresh.against, { dryRun: dry === '' || dry === 'true' || dry === '1' });
+      const report = await store.regrade((s) => remark(fresh.grader, s), fresh.against, { dryRun: dry === '' || dry === 'true' || dry === '1', counts: policy.counts });
+      // scores a regrade changed go to the platforms students launched from
+      if (!report.dryRun && report.changed.length > 0) o.lti?.queued();
       if (!report.dryRun) {
         // new submissions are marked as the stored ones now are
         main = course(fresh.grader, policy);

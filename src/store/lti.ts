@@ -33,27 +33,34 @@ const outboxRow = (r: Omit<LtiOutboxTable, 'seq'> & { seq: unknown }): OutboxEnt
  * show, and can mark a student late). Earlier entries not yet sent are superseded: only the newest
  * counted score is ever sent, with a timestamp later than any before it.
  */
-export async function queuePassback(trx: Kysely<StoreTables>, p: Passback, s: { id: string; worksheet: string; student: string; receivedAt: string; score: number; max: number }): Promise<void> {
-  let score = s.score, submissionId = s.id;
-  if (p.counts === 'best') {
-    const best = await trx.selectFrom('submissions').select(['id', 'score']).where('worksheet', '=', s.worksheet).where('student', '=', s.student).where('kind', '=', 'submission')
-      .orderBy('score', 'desc').orderBy('seq', 'asc').limit(1).executeTakeFirst();
-    if (best) {
-      score = Number(best.score);
-      submissionId = best.id;
-    }
-  }
+export async function queuePassback(trx: Kysely<StoreTables>, p: Passback, s: { worksheet: string; student: string; receivedAt: string }): Promise<void> {
+  // the counted attempt as the store holds it now (this transaction's submission included)
+  let q = trx.selectFrom('submissions').select(['id', 'score', 'max']).where('worksheet', '=', s.worksheet).where('student', '=', s.student).where('kind', '=', 'submission');
+  q = p.counts === 'best' ? q.orderBy('score', 'desc').orderBy('seq', 'asc') : q.orderBy('seq', 'desc');
+  const counted = await q.limit(1).executeTakeFirst();
+  if (!counted) return;
+  const score = Number(counted.score), max = Number(counted.max), submissionId = counted.id;
   const last = await trx.selectFrom('lti_outbox').select(['score_given', 'score_maximum', 'timestamp', 'status']).where('link_id', '=', p.linkId).where('student', '=', s.student)
     .where('status', '!=', 'superseded').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  if (last && Number(last.score_given) === score && Number(last.score_maximum) === s.max) return;
+  if (last && Number(last.score_given) === score && Number(last.score_maximum) === max) return;
   // strictly after the last timestamp queued for this user, so the platform never takes this for an older score
   let timestamp = s.receivedAt;
   if (last && Date.parse(last.timestamp) >= Date.parse(timestamp)) timestamp = new Date(Date.parse(last.timestamp) + 1).toISOString();
   await trx.updateTable('lti_outbox').set({ status: 'superseded' }).where('link_id', '=', p.linkId).where('student', '=', s.student).where('status', 'in', ['pending', 'failed']).execute();
   await trx.insertInto('lti_outbox').values({
-    id: randomUUID(), link_id: p.linkId, student: s.student, user_id: p.userId, submission_id: submissionId, score_given: score, score_maximum: s.max,
+    id: randomUUID(), link_id: p.linkId, student: s.student, user_id: p.userId, submission_id: submissionId, score_given: score, score_maximum: max,
     timestamp, status: 'pending', tries: 0, next_at: s.receivedAt, claimed_until: null, last_error: null, created_at: s.receivedAt, sent_at: null,
   }).execute();
+}
+
+/**
+ * After a regrade changed a student's submissions: the counted score queued again for every
+ * resource link the student launched this worksheet from (none for a student who never launched).
+ */
+export async function requeueAfterRegrade(trx: Kysely<StoreTables>, c: { worksheet: string; student: string; at: string; counts: 'last' | 'best' }): Promise<void> {
+  const links = await trx.selectFrom('lti_link_users').innerJoin('lti_users', 'lti_users.student', 'lti_link_users.student').innerJoin('lti_links', 'lti_links.id', 'lti_link_users.link_id')
+    .select(['lti_link_users.link_id', 'lti_users.sub']).where('lti_link_users.student', '=', c.student).where('lti_link_users.worksheet', '=', c.worksheet).execute();
+  for (const l of links) await queuePassback(trx, { linkId: l.link_id, userId: l.sub, counts: c.counts }, { worksheet: c.worksheet, student: c.student, receivedAt: c.at });
 }
 
 /** The LTI tables, through the store's connection (`store.lti`); each method's failure is the store's one sentence. */
@@ -62,8 +69,11 @@ export class LtiStore {
   readonly #guard: <T>(doing: string, work: () => Promise<T>) => Promise<T>;
   readonly #transaction: <T>(work: (trx: Kysely<StoreTables>) => Promise<T>) => Promise<T>;
 
-  constructor(db: Kysely<StoreTables>, guard: <T>(doing: string, work: () => Promise<T>) => Promise<T>, transaction: <T>(work: (trx: Kysely<StoreTables>) => Promise<T>) => Promise<T>) {
+  readonly #postgres: boolean;
+
+  constructor(db: Kysely<StoreTables>, postgres: boolean, guard: <T>(doing: string, work: () => Promise<T>) => Promise<T>, transaction: <T>(work: (trx: Kysely<StoreTables>) => Promise<T>) => Promise<T>) {
     this.#db = db;
+    this.#postgres = postgres;
     this.#guard = guard;
     this.#transaction = transaction;
   }
@@ -144,8 +154,12 @@ export class LtiStore {
    */
   claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxEntry[]> {
     return this.#guard('read the LTI outbox', () => this.#transaction(async (trx) => {
-      const due = await trx.selectFrom('lti_outbox').selectAll().where('status', '=', 'pending').where('next_at', '<=', now)
-        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)])).orderBy('seq').limit(limit).execute();
+      let q = trx.selectFrom('lti_outbox').selectAll().where('status', '=', 'pending').where('next_at', '<=', now)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)])).orderBy('seq').limit(limit);
+      // PostgreSQL: rows another server is claiming at this moment are passed over, not claimed twice
+      // (SQLite's write transaction already has the database to itself)
+      if (this.#postgres) q = q.forUpdate().skipLocked();
+      const due = await q.execute();
       if (due.length === 0) return [];
       await trx.updateTable('lti_outbox').set({ claimed_until: leaseUntil }).where('id', 'in', due.map((d) => d.id)).execute();
       return due.map((d) => outboxRow({ ...d, claimed_until: leaseUntil }));

@@ -21,7 +21,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { GradsheetError, isGradsheetError } from '../errors.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import type { StoreTables, SubmissionTable } from './schema.js';
-import { LtiStore, queuePassback, type Passback } from './lti.js';
+import { LtiStore, queuePassback, requeueAfterRegrade, type Passback } from './lti.js';
 
 /** Where the store is: a data folder (SQLite) or a PostgreSQL URL. */
 export interface StoreLocation {
@@ -106,7 +106,10 @@ export interface RegradeReport {
   /** the regrade's id (null for a dry run, which records nothing) */
   regrade: string | null;
   against: string;
+  /** the submissions re-marked */
   checked: number;
+  /** the submissions of worksheets the grader does not issue (another bank's), left as they were */
+  skipped: number;
   changed: RegradeChange[];
   dryRun: boolean;
 }
@@ -213,7 +216,7 @@ export class Store {
 
   /** The LTI tool's tables (keys, nonces, links, users, the score outbox). */
   get lti(): LtiStore {
-    this.#lti ??= new LtiStore(this.#db, async (doing, work) => {
+    this.#lti ??= new LtiStore(this.#db, this.dialect === 'postgres', async (doing, work) => {
       try {
         return await work();
       } catch (e) {
@@ -335,7 +338,7 @@ export class Store {
     // scores for LTI platforms, in the order the submissions were taken
     for (const [i, { item }] of group.entries()) {
       const o = outcomes[i]!;
-      if (item.passback && item.kind === 'submission' && 'id' in o) await queuePassback(trx, item.passback, { id: o.id, worksheet: item.worksheet, student: item.student, receivedAt: item.receivedAt, score: item.score, max: item.max });
+      if (item.passback && item.kind === 'submission' && 'id' in o) await queuePassback(trx, item.passback, { worksheet: item.worksheet, student: item.student, receivedAt: item.receivedAt });
     }
     return outcomes;
   }
@@ -412,22 +415,26 @@ export class Store {
    * changed result replaces the stored one and the old one is kept in result_history, under a
    * recorded regrade; a submission whose result did not change is left as it was.
    */
-  async regrade(remark: (s: StoredSubmission) => Remark, against: string, options: { dryRun?: boolean; now?: () => string } = {}): Promise<RegradeReport> {
+  async regrade(remark: (s: StoredSubmission) => Remark | null, against: string, options: { dryRun?: boolean; now?: () => string; counts?: 'last' | 'best' } = {}): Promise<RegradeReport> {
     const now = options.now ?? (() => new Date().toISOString());
     const startedAt = now();
     const changes: { row: StoredSubmission; next: Remark; change: RegradeChange }[] = [];
-    let checked = 0;
+    let checked = 0, skipped = 0;
     try {
       for await (const row of this.each()) {
-        checked++;
         const next = remark(row);
+        if (next === null) {
+          skipped++;
+          continue;
+        }
+        checked++;
         if (next.result === row.result) continue;
         changes.push({ row, next, change: describeChange(row, next) });
       }
     } catch (e) {
       throw unavailable(e, this.where, 'read the submissions to regrade');
     }
-    const report: RegradeReport = { regrade: null, against, checked, changed: changes.map((c) => c.change), dryRun: options.dryRun === true };
+    const report: RegradeReport = { regrade: null, against, checked, skipped, changed: changes.map((c) => c.change), dryRun: options.dryRun === true };
     if (options.dryRun) return report;
     const id = randomUUID();
     try {
@@ -439,6 +446,9 @@ export class Store {
           // only if it is still the result this regrade read (another regrade may have run since)
           await trx.updateTable('submissions').set({ result: next.result, score: next.score, max: next.max, graded_at: finishedAt, regrade_id: id }).where('id', '=', row.id).where('graded_at', '=', row.gradedAt).execute();
         }
+        // a launched student's counted score that changed goes to their platform, as a new score
+        const pairs = new Map(changes.filter((c) => c.row.kind === 'submission').map((c) => [JSON.stringify([c.row.worksheet, c.row.student]), c.row]));
+        for (const row of pairs.values()) await requeueAfterRegrade(trx, { worksheet: row.worksheet, student: row.student, at: finishedAt, counts: options.counts ?? 'last' });
       });
     } catch (e) {
       throw unavailable(e, this.where, 'record the regrade');

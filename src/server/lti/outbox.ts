@@ -16,7 +16,7 @@ import { AGS_SCOPE } from './launch.js';
 export interface SenderOptions {
   /** the first retry's delay (default 1 s); each next one doubles, up to `retryCapMs` */
   retryBaseMs?: number;
-  /** the longest wait between tries (default 60 s) */
+  /** the longest wait between tries (default 30 s) */
   retryCapMs?: number;
   /** how often the outbox is looked at for rows another server (or a resend from the CLI) queued (default 5 s) */
   pollMs?: number;
@@ -48,7 +48,7 @@ export class OutboxSender {
     this.#registrations = registrations;
     this.#ags = ags;
     this.#now = now;
-    this.#o = { retryBaseMs: o.retryBaseMs ?? 1000, retryCapMs: o.retryCapMs ?? 60_000, pollMs: o.pollMs ?? 5000, label: o.label };
+    this.#o = { retryBaseMs: o.retryBaseMs ?? 1000, retryCapMs: o.retryCapMs ?? 30_000, pollMs: o.pollMs ?? 5000, label: o.label };
   }
 
   start(): void {
