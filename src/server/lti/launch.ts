@@ -59,7 +59,7 @@ const forbidden = (sentence: string) => new GradsheetError('forbidden', sentence
 const short = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** Roles that open the teacher view and may pick a bank (LIS context roles, and administrators). */
-const TEACHING = /(?:membership#(?:Instructor|ContentDeveloper|Administrator|Mentor)|membership\/Instructor#TeachingAssistant|(?:institution|system)\/person#Administrator)$/;
+const TEACHING = /(?:membership#(?:Instructor|ContentDeveloper|Administrator)|membership\/Instructor#TeachingAssistant|(?:institution|system)\/person#Administrator)$/;
 export const isInstructor = (roles: readonly string[]): boolean => roles.some((r) => TEACHING.test(r) || r === 'Instructor' || r === 'Administrator');
 
 export class LaunchValidator {
