@@ -5,26 +5,12 @@
  * taken once; the outbox leased to one sender at a time (two stores on one PostgreSQL); a resend
  * that would put an older score over a newer one refused; a regrade's changed score queued again.
  */
-import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freshDatabase } from './support/postgres.js';
+import { describe, expect, it } from 'vitest';
 import { Store, type NewSubmission } from '../src/store/store.js';
 import type { Passback } from '../src/store/lti.js';
-import { tempDir } from './support/tmp.js';
+import { freshStores } from './support/stores.js';
 
-const dir = tempDir('gradsheet-store-lti-');
-let n = 0;
-const open: Store[] = [];
-type Kind = 'sqlite' | 'postgres';
-async function fresh(kind: Kind): Promise<{ store: Store; data: { data?: string; database?: string } }> {
-  const data = kind === 'sqlite' ? { data: join(dir, `s${n++}`) } : { database: await freshDatabase(inject('postgresUrl')) };
-  const store = await Store.open(data);
-  open.push(store);
-  return { store, data };
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => undefined);
-});
+const { fresh, open } = freshStores('gradsheet-store-lti-');
 
 const T0 = Date.parse('2026-12-08T10:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();

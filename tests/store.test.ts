@@ -8,26 +8,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freshDatabase } from './support/postgres.js';
+import { describe, expect, inject, it } from 'vitest';
 import { gradebookCsv, storedJson } from '../src/store/export.js';
 import { Store, type NewSubmission } from '../src/store/store.js';
+import { freshStores } from './support/stores.js';
 import { tempDir } from './support/tmp.js';
 
-const dir = tempDir('gradsheet-store-');
-let n = 0;
-const open: Store[] = [];
-type Kind = 'sqlite' | 'postgres';
-/** A new, empty store of the kind; `data` opens it again (a folder, or the database's URL). */
-async function fresh(kind: Kind): Promise<{ store: Store; data: { data?: string; database?: string } }> {
-  const data = kind === 'sqlite' ? { data: join(dir, `s${n++}`) } : { database: await freshDatabase(inject('postgresUrl')) };
-  const store = await Store.open(data);
-  open.push(store);
-  return { store, data };
-}
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close().catch(() => undefined);
-});
+const { fresh, open } = freshStores('gradsheet-store-');
+const dir = tempDir('gradsheet-store-files-');
 
 function result(student: string, worksheet: string, score: number, max = 4) {
   return JSON.stringify({ format: 'gradsheet.result/1', worksheet, student, score, max, parts: [{ id: 'q1.a', status: score === max ? 'correct' : 'incorrect', score, max, feedback: '' }], errors: [] });
