@@ -117,6 +117,11 @@ describe('a learner launch, a submission, the score passed back', () => {
     expect(post.query).toBe('');
     expect(post.body!.userId).toBe('learner-flow');
     expect((await tool.session(token)).attemptsUsed).toBe(1);
+    // a session is a student's, not a failed teacher token: the audit log (stderr here) has no line for it
+    expect(tool.stderr).not.toMatch(/invalid-token/);
+    // and it opens no teacher route
+    const teacherRoute = await fetch(`${tool.base}/api/v1/gradebook.csv`, { headers: { authorization: `Bearer ${token}` } });
+    expect(teacherRoute.status).toBe(401);
   }, 60_000);
 
   it('the client assertion: RS256 with a kid of the tool JWKS, iss = sub = client id, aud = the token URL, a jti, exp ahead; the token asked with the score scope', async () => {

@@ -227,6 +227,9 @@ export function remark(grader: Grader, s: StoredSubmission): { result: string; s
   return { result: JSON.stringify(result), score: result.score, max: result.max };
 }
 
+/** A bearer token shaped as a JWT: what an LTI session is (a teacher token is any other text). */
+const SESSION_SHAPE = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/;
+
 /** Crockford base 32, as codes are written (no I, L, O, U) */
 const CODE_SHAPE = /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
 
@@ -344,7 +347,10 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   };
   /** Whether the request carries the teacher token (no token, a wrong one or closed teacher routes: false). */
   const carriesTeacherToken = (c: Context<Env>): boolean => {
-    if (header(c, 'authorization') === undefined) return false;
+    const authorization = header(c, 'authorization');
+    if (authorization === undefined) return false;
+    // an LTI session (a JWT) is a student's, not a failed teacher token: not checked, not audited
+    if (o.lti && SESSION_SHAPE.test(authorization) && authorization.replace(/^Bearer\s+/i, '') !== o.token) return false;
     try {
       return isTeacher(c);
     } catch {
@@ -434,7 +440,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
   const sessionOf = (c: Context<Env>): Promise<LtiSession | null> => {
     let found = sessions.get(c.env.incoming);
     if (!found) {
-      const bearer = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/.exec(header(c, 'authorization') ?? '')?.[1];
+      const bearer = SESSION_SHAPE.exec(header(c, 'authorization') ?? '')?.[1];
       found = o.lti && bearer ? o.lti.session(bearer) : Promise.resolve(null);
       sessions.set(c.env.incoming, found);
     }
