@@ -504,7 +504,8 @@
     showWorksheet({ ...s.view, assignment: s.assignment });
     restoreDraft(s.worksheet);
     assignmentOpened();
-    say($('attempts-status'), `Worksheet ${s.worksheet}. Your score for credit is sent to your course's gradebook.`);
+    // said once and kept: the status line below it is the attempts' own (loadAttempts rewrites it)
+    $('attempts-summary').after(html('p', { id: 'session-note', class: 'note', text: `Worksheet ${s.worksheet}. Your score for credit is sent to your course's gradebook.` }));
   }
 
   if (SESSION) { openSession(); return; }

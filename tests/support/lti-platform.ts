@@ -6,6 +6,8 @@
  * does), switches that make the token or score endpoints fail for a while (5xx, 429 with
  * Retry-After, 400 with a message, a dropped connection), and the browser's part of a launch:
  * login initiation → redirect → id_token → form post to the tool's /lti/launch.
+ * For a real browser: a course page framing the tool (framePage), the OIDC auth endpoint answering
+ * with an auto-submitting form_post, and a Deep Linking return URL that keeps what is posted to it.
  *
  * Nothing here knows how the tool is built: only the LTI 1.3 / AGS / Deep Linking wire format and
  * gradsheet's documented routes (/lti/login, /lti/launch, /.well-known/jwks.json).
@@ -84,6 +86,22 @@ export interface ScorePost {
 export interface LineItemPost { at: number; path: string; query: string; contentType: string; authorization: string; body: Record<string, unknown> | undefined; problems: string[]; status: number; id?: string }
 
 export interface HeldScore { scoreGiven: number; scoreMaximum: number; timestamp: string; activityProgress: string; gradingProgress: string; userId: string; body: Record<string, unknown> }
+
+/** A launch a browser makes from a course page of the platform (see framePage). */
+export interface BrowserLaunch {
+  toolBase: string;
+  options: LaunchOptions;
+  /** the login_hint that names this launch */
+  hint: string;
+  /** the query the tool's login redirect brought to the platform's auth endpoint */
+  authorize?: URLSearchParams;
+  idToken?: string;
+  /** what the platform found wrong with the auth request (it answers 400 then) */
+  problems: string[];
+}
+
+/** A form posted to the platform's Deep Linking return URL (by the tool's auto-submitting page). */
+export interface DeepLinkReturn { at: number; path: string; query: string; form: Record<string, string> }
 
 export interface Client { clientId: string; deploymentIds: string[]; assertionAudience?: string | string[] }
 
@@ -229,6 +247,9 @@ export class LtiPlatform {
   /** line item URL (without query) → user → the score held */
   readonly scores = new Map<string, Map<string, HeldScore>>();
   readonly lineItems = new Map<string, Record<string, unknown>>();
+  /** login_hint → the launches browsers make from the platform's pages */
+  readonly browserLaunches = new Map<string, BrowserLaunch>();
+  readonly deepLinkReturns: DeepLinkReturn[] = [];
   private readonly tokens = new Map<string, { clientId: string; scope: string; expires: number }>();
   private readonly jtis = new Set<string>();
   private readonly failures: { token?: Failure; scores?: Failure; lineitems?: Failure } = {};
@@ -311,6 +332,22 @@ export class LtiPlatform {
     return { keys: [{ ...jwk, kid: this.signer.kid, alg: 'RS256', use: 'sig' }] };
   }
 
+  /**
+   * A course page of the platform's own origin that frames the tool as an LMS does: its iframe opens
+   * the tool's login initiation (GET /lti/login, login_hint naming this launch), the tool redirects
+   * the frame to the platform's auth endpoint, which answers an auto-submitting form posting
+   * id_token and state to the tool's /lti/launch. The browser does every step itself.
+   * `top`: the page sends the whole window to the login instead (a launch in a new window).
+   */
+  framePage(toolBase: string, o: LaunchOptions = {}, view: { height?: number; top?: boolean } = {}): string {
+    const hint = `browser-${randomUUID()}`;
+    this.browserLaunches.set(hint, { toolBase: toolBase.replace(/\/$/, ''), options: o, hint, problems: [] });
+    return `${this.base}/lms/course-page?hint=${encodeURIComponent(hint)}&height=${view.height ?? 900}${view.top ? '&top=1' : ''}`;
+  }
+
+  /** the Deep Linking return URL a browser's Deep Linking launch names (its posts are kept in deepLinkReturns) */
+  get deepLinkReturnUrl(): string { return `${this.base}/lms/deep_linking_response`; }
+
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -347,6 +384,14 @@ export class LtiPlatform {
       return;
     }
     if (req.method === 'POST' && path === new URL(this.tokenUrl).pathname) return this.token(req, res);
+    if (req.method === 'GET' && path === '/lms/course-page') return this.coursePage(res, url);
+    if (req.method === 'GET' && path === new URL(this.authLoginUrl).pathname) return this.authorize(res, url);
+    if (req.method === 'POST' && path === new URL(this.deepLinkReturnUrl).pathname) {
+      const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+      this.deepLinkReturns.push({ at: Date.now(), path, query: url.search.replace(/^\?/, ''), form });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Item added</title><link rel="icon" href="data:,"></head><body><main><h1>The course received the item</h1></main></body></html>');
+      return;
+    }
     const items = /^\/api\/lti\/courses\/([^/]+)\/line_items$/.exec(path);
     if (items && req.method === 'POST') return this.createLineItem(req, res, url, items[1]!);
     const scores = /^(\/api\/lti\/courses\/[^/]+\/line_items\/[^/]+)\/scores$/.exec(path);
@@ -482,6 +527,53 @@ export class LtiPlatform {
     }
     record.status = 200;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ resultUrl: `${this.base}${lineItemPath}/results/${encodeURIComponent(b.userId as string)}` }));
+  }
+
+  // ---- the platform's pages, for a browser ------------------------------------------------
+
+  private coursePage(res: http.ServerResponse, url: URL): void {
+    const launch = this.browserLaunches.get(url.searchParams.get('hint') ?? '');
+    if (!launch) { res.writeHead(404, { 'content-type': 'text/plain' }).end('no such launch'); return; }
+    const o = launch.options;
+    const clientId = o.clientId ?? this.clientId;
+    const client = this.clients.find((c) => c.clientId === clientId) ?? this.clients[0]!;
+    const params = new URLSearchParams({
+      iss: o.iss ?? this.issuer, login_hint: launch.hint, target_link_uri: `${launch.toolBase}/lti/launch`,
+      lti_message_hint: o.messageHint ?? `msg-${randomUUID()}`, client_id: clientId, lti_deployment_id: o.loginDeploymentId ?? client.deploymentIds[0]!,
+    });
+    const login = `${launch.toolBase}/lti/login?${params}`;
+    const height = Math.max(100, Number(url.searchParams.get('height')) || 900);
+    const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    const body = url.searchParams.get('top')
+      ? `<p>Opening the tool…</p><script>location.href = ${JSON.stringify(login)};</script>`
+      : `<iframe id="tool" name="tool" title="gradsheet assignment" src="${attr(login)}" style="width:100%;height:${height}px;border:0" allow="clipboard-write"></iframe>`;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Deep Learning — Course</title><link rel="icon" href="data:,">
+<style>body{margin:0;font:14px system-ui,sans-serif}header{background:#2d3b45;color:#fff;padding:.6rem 1rem}main{padding:0}</style></head>
+<body><header>Test LMS · Deep Learning</header><main>${body}</main></body></html>`);
+  }
+
+  /** The OIDC auth endpoint (response_mode form_post): an auto-submitting form with the id_token. */
+  private async authorize(res: http.ServerResponse, url: URL): Promise<void> {
+    const q = url.searchParams;
+    const launch = this.browserLaunches.get(q.get('login_hint') ?? '');
+    if (!launch) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`unknown login_hint ${q.get('login_hint')}`); return; }
+    launch.authorize = q;
+    const o = launch.options;
+    const clientId = q.get('client_id') ?? '';
+    const want: Record<string, string> = { scope: 'openid', response_type: 'id_token', response_mode: 'form_post', prompt: 'none', redirect_uri: `${launch.toolBase}/lti/launch` };
+    for (const [k, v] of Object.entries(want)) if (q.get(k) !== v) launch.problems.push(`${k} ${q.get(k)}, not ${v}`);
+    if (!this.clients.some((c) => c.clientId === clientId)) launch.problems.push(`client_id ${clientId}`);
+    for (const k of ['nonce', 'state']) if (!q.get(k)) launch.problems.push(`no ${k}`);
+    if (launch.problems.length > 0) { res.writeHead(400, { 'content-type': 'text/plain' }).end(launch.problems.join('; ')); return; }
+    const claims = this.claimsFor(o, q.get('nonce')!, clientId);
+    claims[`${LTI}target_link_uri`] = `${launch.toolBase}/lti/launch`;
+    launch.idToken = await this.sign(claims, o.signer);
+    const attr = (v: string) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Launching…</title><link rel="icon" href="data:,"></head>
+<body><form method="post" action="${attr(q.get('redirect_uri')!)}"><input type="hidden" name="id_token" value="${attr(launch.idToken)}"><input type="hidden" name="state" value="${attr(q.get('state')!)}"><noscript><button type="submit">Continue</button></noscript></form>
+<script>document.forms[0].submit();</script></body></html>`);
   }
 
   // ---- the browser's part of a launch -------------------------------------------------------

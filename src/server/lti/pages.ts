@@ -11,7 +11,7 @@ const STYLE = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;ba
 h1{font-size:1.5rem;margin:.2rem 0 1rem}.card{background:#fff;border:1px solid #d0d0d0;border-radius:6px;padding:1rem 1.2rem;margin:0 0 1rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d0d0d0;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f0f0f0}
 td.num{text-align:right;font-variant-numeric:tabular-nums}button{font:inherit;padding:.45rem 1rem;border-radius:4px;border:1px solid #1a4f8b;background:#1a5fb4;color:#fff;cursor:pointer}
-label{display:block;padding:.3rem 0}.error{color:#a51d2d}.muted{color:#555}.actions{display:flex;gap:.6rem;flex-wrap:wrap;margin:.6rem 0}form{margin:0}code{font-size:.95em}`;
+label{display:block;padding:.3rem 0}fieldset{border:0;margin:0;padding:0;min-width:0}legend{padding:0;margin:0 0 .4rem}.card>:first-child{margin-top:0}.error{color:#a51d2d}.muted{color:#555}.actions{display:flex;gap:.6rem;flex-wrap:wrap;margin:.6rem 0}form{margin:0}code{font-size:.95em}`;
 
 export interface HtmlPage {
   status: number;
