@@ -309,7 +309,7 @@ export class LtiTool {
       let counted = attempts[attempts.length - 1];
       if (bank.policy.counts === 'best') for (const a of attempts) if (counted && a.score > counted.score) counted = a;
       const sent = latest.get(u.student);
-      const passback = !sent ? (attempts.length ? 'not sent (no change to send)' : '—') : sent.status === 'sent' ? `sent ${sent.score_given} / ${sent.score_maximum} at ${sent.sent_at}` : sent.status === 'pending' ? `waiting (${sent.tries} tries${sent.last_error ? `; last: ${sent.last_error}` : ''})` : `failed: ${sent.last_error ?? ''}`;
+      const passback = !sent ? (attempts.length ? 'not sent (no change to send)' : '—') : sent.status === 'sent' ? `sent ${sent.score_given} / ${sent.score_maximum}, ${utc(sent.sent_at)}` : sent.status === 'pending' ? `waiting (${sent.tries} tries${sent.last_error ? `; last: ${sent.last_error}` : ''})` : `failed: ${sent.last_error ?? ''}`;
       rows.push({ name: u.name, student: u.student, worksheet: u.worksheet, attempts: attempts.length, counted: counted?.score ?? null, max: counted?.max ?? null, late: counted?.late ?? false, passback });
     }
     return rows;
@@ -325,6 +325,9 @@ export class LtiTool {
     return { linkId: link.id, userId: s.sub, counts: this.#bank(s.bank).policy.counts };
   }
 }
+
+/** A time as a teacher reads it: 2026-12-08 09:14 UTC. */
+const utc = (iso: string | null): string => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '');
 
 const replayed = () => new GradsheetError('unauthenticated', 'This launch was used already (its nonce was seen before): open the assignment again from the course.');
 
