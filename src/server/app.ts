@@ -739,7 +739,8 @@ function readBody(c: Context<Env>, limit: number, budget: BodyBudget, timeoutMs:
       chunks.push(chunk);
     });
     incoming.on('end', () => finish());
-    incoming.on('close', () => finish(new GradsheetError('invalid-input', 'The connection closed before the body arrived.')));
+    // (the error is built only when it is one: every request's connection closes at some point)
+    incoming.on('close', () => done || finish(new GradsheetError('invalid-input', 'The connection closed before the body arrived.')));
     incoming.on('error', (e) => finish(new GradsheetError('invalid-input', `The body could not be read: ${e.message}`)));
   });
 }

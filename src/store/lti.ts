@@ -63,6 +63,33 @@ export async function requeueAfterRegrade(trx: Kysely<StoreTables>, c: { workshe
   for (const l of links) await queuePassback(trx, { linkId: l.link_id, userId: l.sub, counts: c.counts }, { worksheet: c.worksheet, student: c.student, receivedAt: c.at });
 }
 
+/** A launch to record (LtiStore.launch). */
+export interface LaunchRecord {
+  nonce: string;
+  nonceExpires: string;
+  now: string;
+  link: LtiLinkTable;
+  user?: { student: string; issuer: string; deploymentId: string; sub: string; name: string | null; email: string | null; worksheet: string };
+}
+
+/** One launch in a transaction: false (and nothing written) when its nonce was seen before. */
+async function recordLaunch(trx: Kysely<StoreTables>, l: LaunchRecord): Promise<boolean> {
+  const fresh = await trx.insertInto('lti_nonces').values({ nonce: l.nonce, expires_at: l.nonceExpires }).onConflict((oc) => oc.column('nonce').doNothing()).returning('nonce').execute();
+  if (fresh.length === 0) return false;
+  const { id: _id, ...link } = l.link;
+  // the line item the tool created is kept when a later launch names none
+  await trx.insertInto('lti_links').values(l.link).onConflict((oc) => oc.column('id').doUpdateSet({
+    ...link, lineitem: sql`coalesce(excluded.lineitem, lti_links.lineitem)`,
+  })).execute();
+  const u = l.user;
+  if (u) {
+    await trx.insertInto('lti_users').values({ student: u.student, issuer: u.issuer, deployment_id: u.deploymentId, sub: u.sub, name: u.name, email: u.email, updated_at: l.now })
+      .onConflict((oc) => oc.column('student').doUpdateSet({ name: u.name, email: u.email, updated_at: l.now })).execute();
+    await trx.insertInto('lti_link_users').values({ link_id: l.link.id, student: u.student, worksheet: u.worksheet, first_at: l.now }).onConflict((oc) => oc.columns(['link_id', 'student']).doNothing()).execute();
+  }
+  return true;
+}
+
 /** The LTI tables, through the store's connection (`store.lti`); each method's failure is the store's one sentence. */
 export class LtiStore {
   readonly #db: Kysely<StoreTables>;
@@ -101,26 +128,47 @@ export class LtiStore {
   }
 
   /**
-   * Records a launch in one transaction: its nonce (false, and nothing else recorded, when the nonce
-   * was seen before), the resource link, the user and that the user opened the link.
+   * Records a launch: its nonce (false, and nothing else recorded, when the nonce was seen before),
+   * the resource link, the user and that the user opened the link. Launches arriving together are
+   * committed together (one transaction, one fsync), as submissions are; each nonce is still taken
+   * once, also within one group.
    */
-  launch(l: { nonce: string; nonceExpires: string; now: string; link: LtiLinkTable; user?: { student: string; issuer: string; deploymentId: string; sub: string; name: string | null; email: string | null; worksheet: string } }): Promise<boolean> {
-    return this.#guard('record the launch', () => this.#transaction(async (trx) => {
-      const fresh = await trx.insertInto('lti_nonces').values({ nonce: l.nonce, expires_at: l.nonceExpires }).onConflict((oc) => oc.column('nonce').doNothing()).returning('nonce').execute();
-      if (fresh.length === 0) return false;
-      const { id: _id, ...link } = l.link;
-      // the line item the tool created is kept when a later launch names none
-      await trx.insertInto('lti_links').values(l.link).onConflict((oc) => oc.column('id').doUpdateSet({
-        ...link, lineitem: sql`coalesce(excluded.lineitem, lti_links.lineitem)`,
-      })).execute();
-      const u = l.user;
-      if (u) {
-        await trx.insertInto('lti_users').values({ student: u.student, issuer: u.issuer, deployment_id: u.deploymentId, sub: u.sub, name: u.name, email: u.email, updated_at: l.now })
-          .onConflict((oc) => oc.column('student').doUpdateSet({ name: u.name, email: u.email, updated_at: l.now })).execute();
-        await trx.insertInto('lti_link_users').values({ link_id: l.link.id, student: u.student, worksheet: u.worksheet, first_at: l.now }).onConflict((oc) => oc.columns(['link_id', 'student']).doNothing()).execute();
-      }
-      return true;
-    }));
+  launch(l: LaunchRecord): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#launches.push({ l, resolve, reject });
+      this.#scheduleLaunches();
+    });
+  }
+
+  readonly #launches: { l: LaunchRecord; resolve: (fresh: boolean) => void; reject: (e: unknown) => void }[] = [];
+  #launching = false;
+  #launchScheduled = false;
+
+  #scheduleLaunches(): void {
+    if (this.#launching || this.#launchScheduled || this.#launches.length === 0) return;
+    this.#launchScheduled = true;
+    setImmediate(() => {
+      this.#launchScheduled = false;
+      void this.#flushLaunches();
+    });
+  }
+
+  async #flushLaunches(): Promise<void> {
+    this.#launching = true;
+    const group = this.#launches.splice(0, 256);
+    try {
+      const fresh = await this.#guard(group.length === 1 ? 'record the launch' : 'record these launches', () => this.#transaction(async (trx) => {
+        const out: boolean[] = [];
+        for (const { l } of group) out.push(await recordLaunch(trx, l));
+        return out;
+      }));
+      group.forEach((g, i) => g.resolve(fresh[i]!));
+    } catch (e) {
+      for (const g of group) g.reject(e);
+    } finally {
+      this.#launching = false;
+      this.#scheduleLaunches();
+    }
   }
 
   /** Forgets nonces whose launches have expired. */
