@@ -336,6 +336,74 @@ describe('the instructor\'s view', () => {
   });
 });
 
+describe('what a session may do', () => {
+  const sessionOfPage = (html: string) => /name="session" value="([^"]+)"/.exec(html)?.[1];
+
+  it('a launched student\'s worksheet opens, checks and submits only through their session (not by code and id); an instructor\'s session submits nothing', async () => {
+    const { token, session } = await learner(platform, { sub: 'guarded', lineitem: platform.lineItemUrl(21, 1) });
+    const body = JSON.stringify({ format: 'gradsheet.submission/1', worksheet: session.worksheet, student: session.student, answers: {} });
+    for (const path of ['/api/v1/submissions', '/api/v1/grade']) {
+      const res = await fetch(`${tool.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status, path).toBe(403);
+      expect((await res.json()).detail).toMatch(/launched from a course/);
+    }
+    const open = await fetch(`${tool.base}/api/v1/worksheets/${session.worksheet}?student=${session.student}`);
+    expect(open.status).toBe(403);
+    // the teacher's token still may (bulk grading, the key)
+    expect((await tool.teacher('/api/v1/grade', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status).toBe(200);
+    expect((await tool.session(token)).attemptsUsed).toBe(0);
+    const teacher = await platform.launch(tool.base, { sub: 'guard-teacher', roles: [ROLE.instructor], lineitem: platform.lineItemUrl(21, 1) });
+    const instructor = sessionOfPage(teacher.html)!;
+    expect(instructor).toBeTruthy();
+    const submitted = await fetch(`${tool.base}/api/v1/submissions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${instructor}` }, body: JSON.stringify({ answers: {} }) });
+    expect(submitted.status).toBe(403);
+  }, 60_000);
+
+  it('an instructor\'s session reads and resends only its own link\'s outbox; the teacher token reads all', async () => {
+    const a = await learner(platform, { sub: 'outbox-a', lineitem: platform.lineItemUrl(22, 1), resourceLink: { id: 'rl-outbox-a' } });
+    const b = await learner(platform, { sub: 'outbox-b', lineitem: platform.lineItemUrl(23, 1), resourceLink: { id: 'rl-outbox-b' } });
+    for (const l of [a, b]) expect((await tool.submit(l.token, answersFor(await tool.parts(l.session.worksheet), 1))).status).toBe(201);
+    const teacherA = sessionOfPage((await platform.launch(tool.base, { sub: 'outbox-teacher', roles: [ROLE.instructor], lineitem: platform.lineItemUrl(22, 1), resourceLink: { id: 'rl-outbox-a' } })).html)!;
+    const mine = await (await fetch(`${tool.base}/api/v1/lti/outbox`, { headers: { authorization: `Bearer ${teacherA}` } })).json() as { outbox: { id: string; userId: string; linkId: string }[] };
+    expect(mine.outbox.map((e) => e.userId)).toEqual(['outbox-a']);
+    const all = await (await tool.teacher('/api/v1/lti/outbox')).json() as { outbox: { id: string; userId: string }[] };
+    const other = all.outbox.find((e) => e.userId === 'outbox-b')!;
+    expect(other).toBeTruthy();
+    const resend = await fetch(`${tool.base}/api/v1/lti/outbox/${other.id}/resend`, { method: 'POST', headers: { authorization: `Bearer ${teacherA}` } });
+    expect(resend.status).toBe(404);
+    const learnerLook = await fetch(`${tool.base}/api/v1/lti/outbox`, { headers: { authorization: `Bearer ${a.token}` } });
+    expect(learnerLook.status).toBe(403);
+  }, 60_000);
+
+  it('the page may be framed by the origin the launch returns to (Canvas\'s issuer is not the school\'s site)', async () => {
+    const r = await learner(platform, { sub: 'framed', claims: { [`${LTI}launch_presentation`]: { return_url: 'https://school.example.edu/courses/7/assignments/3', document_target: 'iframe' } } });
+    const csp = r.r.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/frame-ancestors [^;]*https:\/\/school\.example\.edu/);
+    expect(csp).toMatch(new RegExp(`frame-ancestors [^;]*${new URL(platform.base).origin.replace(/[.]/g, '\\.')}`));
+  });
+
+  it('a platform whose key set cannot be read: 503 with a sentence, not a refused launch', async () => {
+    const down = await LtiPlatform.start({ issuer: 'https://keys-down.example' });
+    try {
+      const t = await Tool.start({ platforms: down.registrations() });
+      try {
+        down.useTool(t.base);
+        down.jwksStatus = 500;
+        const r = await down.launch(t.base, { sub: 'x' });
+        expect(r.status, r.html.slice(0, 300)).toBe(503);
+        expect(r.html).toMatch(/keys could not be read/);
+        down.jwksStatus = 200;
+        const ok = await down.launch(t.base, { sub: 'y' });
+        expect(ok.status).toBe(200);
+      } finally {
+        await t.stop('SIGTERM');
+      }
+    } finally {
+      await down.close();
+    }
+  }, 60_000);
+});
+
 describe('two registrations sharing one issuer', () => {
   it('each client launches with its own deployments; a deployment of the other client is refused; scores use the launch\'s client', async () => {
     const li = shared.lineItemUrl(5, 1);

@@ -203,6 +203,11 @@ export async function runServe(argv: string[]): Promise<number> {
   const token = values['token-file'] ? (await readText(values['token-file'])).trim() : process.env.GRADSHEET_TOKEN?.trim();
   if (token !== undefined && token.length < 16) throw new GradsheetError('usage', 'The teacher token is too short; use at least 16 random characters (e.g. `openssl rand -hex 24`).');
   const hardening = await hardeningFrom(values, values.host);
+  // the host platforms reach this server by is one it answers
+  if (values['public-url'] && URL.canParse(values['public-url']) && hardening.bounds.allowedHosts) {
+    const publicHost = new URL(values['public-url']).hostname;
+    if (!hardening.bounds.allowedHosts.includes(publicHost)) hardening.bounds.allowedHosts = [...hardening.bounds.allowedHosts, publicHost];
+  }
   if (values.reveal) hardening.warnings.push('Warning: --reveal states the right answer of every part to anyone who checks a worksheet, even an empty one: start it only for practice.');
   const dir = join(packageDir(), 'templates', 'serve');
   const assets = { pageHtml: readFileSync(join(dir, 'page.html'), 'utf8'), appJs: readFileSync(join(dir, 'app.js'), 'utf8'), appCss: readFileSync(join(dir, 'app.css'), 'utf8') };
@@ -279,8 +284,9 @@ async function ltiTool(o: { values: { 'public-url'?: string; 'lti-banks'?: strin
   if (publicUrl === undefined) {
     const host = o.values.host.includes(':') ? `[${o.values.host}]` : o.values.host;
     publicUrl = `${o.tls ? 'https' : 'http'}://${host}:${o.port}`;
-  } else if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
-    throw new GradsheetError('usage', `--public-url should be the server's address as platforms reach it, like https://gradsheet.example.edu, not "${publicUrl.slice(0, 80)}".`);
+  } else if (!/^https?:\/\/[^/?#\s]+\/?$/.test(publicUrl)) {
+    // the pages and the page's script name their routes from the root: a path would need every one prefixed
+    throw new GradsheetError('usage', `--public-url should be the server's address as platforms reach it, with no path, like https://gradsheet.example.edu, not "${publicUrl.slice(0, 80)}".`);
   }
   publicUrl = publicUrl.replace(/\/+$/, '');
   const names = o.values['lti-banks'] !== undefined ? o.values['lti-banks'].split(',').map((n) => n.trim()).filter(Boolean) : defaultBankNames();
@@ -289,10 +295,11 @@ async function ltiTool(o: { values: { 'public-url'?: string; 'lti-banks'?: strin
     if (banks.has(bank.id)) return;
     const pinned = await withPinnedBank(loaded, o.store);
     const probe = pinned.grader.variant(pinned.grader.codeFor('gradsheet-probe'), 'gradsheet-probe');
-    const variant = 'error' in probe ? undefined : probe.variant;
+    // a platform refuses a line item of 0 points: a bank whose points cannot be counted is not offered
+    if ('error' in probe) throw new GradsheetError('invalid-input', `Bank ${bank.id} cannot be offered over LTI: ${probe.error}`);
     banks.set(bank.id, {
       id: bank.id, title: titleText(bank.title), grader: pinned.grader, policy: o.policyOf(bank),
-      points: variant ? variant.questions.reduce((sum, q) => sum + q.parts.reduce((t, p) => t + p.points, 0), 0) : 0,
+      points: probe.variant.questions.reduce((sum, q) => sum + q.parts.reduce((t, p) => t + p.points, 0), 0),
       questions: bank.questions.length,
     });
   };

@@ -317,6 +317,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     if (!grader.bindsStudents || carriesTeacherToken(c)) return findVariant(raw);
     const student = c.req.query('student');
     if (!student) throw new GradsheetError('invalid-input', 'Say whose worksheet to open: ?student=<your student id> (each code was issued to one student).');
+    notLaunched(c, student);
     return studentVariant(raw, student);
   };
   /** The variant of a code issued to `student`; a wrong student and an unknown or malformed code are the same 404. */
@@ -446,6 +447,16 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     }
     return found;
   };
+  /**
+   * A launched student's worksheet is theirs through their session only: a route without one (or
+   * the teacher's token) may not open it, check it or submit for it, though its code and id are
+   * printed on their page.
+   */
+  const notLaunched = (c: Context<Env>, student: unknown): void => {
+    if (o.lti && typeof student === 'string' && student.startsWith('lti-') && !carriesTeacherToken(c)) {
+      throw new GradsheetError('forbidden', 'This worksheet belongs to a student launched from a course: open it from the course, whose page carries the session.');
+    }
+  };
   /** The session a session route needs: 401 without one. */
   const needSession = async (c: Context<Env>): Promise<LtiSession> => {
     if (!o.lti) throw new GradsheetError('not-found', 'This server was started without --lti-config: it has no LTI sessions.');
@@ -466,17 +477,20 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
     const opened = limits.open(at, true);
     if (opened) await opened;
     const { result } = await gradeLimited(k, limits, body);
-    const passback: Passback | undefined = session ? await o.lti!.passbackFor(session) : undefined;
+    if (session && session.role !== 'learner') throw new GradsheetError('forbidden', 'An instructor\'s session submits nothing for credit: launch the assignment as a student to try it.');
+    const passback: Passback | undefined = session ? o.lti!.passbackFor(session) : undefined;
     const recorded = await needStore().record({ ...newRecord(c, k, 'submission', body, result, at), ...(passback ? { passback } : {}) }, p.maxAttempts ?? null);
     if ('refused' in recorded) {
       throw new GradsheetError('refused', `You have used all ${p.maxAttempts} attempt${p.maxAttempts === 1 ? '' : 's'} for worksheet ${result.worksheet}; nothing was recorded.`, { details: { attempts: recorded.used, maxAttempts: p.maxAttempts } });
     }
-    if (passback) o.lti!.queued();
+    const queued = 'passback' in recorded ? recorded.passback : undefined;
+    if (queued?.queued) o.lti!.queued();
     const attempt = recorded.attempt!;
     const answer = JSON.stringify({
       id: recorded.id, attempt, maxAttempts: p.maxAttempts ?? null, attemptsLeft: p.maxAttempts === undefined ? null : p.maxAttempts - attempt,
       late, receivedAt: at.toISOString(), counts: p.counts, result: forClient(c, shown(k, body, result, at, attempt)),
-      ...(session ? { passback: passback ? 'queued' : 'none' } : {}),
+      // queued: on its way to the course; unchanged: the counted score is the one sent already; none: no link of this student takes scores
+      ...(session ? { passback: queued?.queued ? 'queued' : queued?.links ? 'unchanged' : 'none' } : {}),
     });
     c.env.outgoing.writeHead(201, { ...JSON_HEADERS, location: `/api/v1/submissions/${recorded.id}`, 'content-length': Buffer.byteLength(answer) }).end(answer);
     return RESPONSE_ALREADY_SENT;
@@ -541,6 +555,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
         return json(c, JSON.stringify(body.map((s) => grader.grade(s))));
       }
       if (session) body = sessionSubmission(session, body);
+      else notLaunched(c, (body as { student?: unknown } | null)?.student);
       const { result, at } = await gradeLimited(k, limits, body);
       if (!k.policy.recordChecks) return json(c, JSON.stringify(forClient(c, shown(k, body, result, at, 0))));
       // the teacher records checks too: a check is not an attempt, and uses none
@@ -553,6 +568,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       let body = parseJsonText(await bodyText(c), 'The body');
       if (Array.isArray(body)) throw new GradsheetError('invalid-input', 'Submit one worksheet at a time: the body should be one submission, not an array (bulk grading is POST /api/v1/grade).');
       if (session) body = sessionSubmission(session, body);
+      else notLaunched(c, (body as { student?: unknown } | null)?.student);
       return submit(c, session ? courseOfBank(session.bank) : main, body, session ?? undefined);
     }],
     ['GET', '/api/v1/session', async (c) => {
@@ -594,6 +610,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       // a student's own attempts: the code and the student it was issued to, nothing of anyone else's
       const student = c.req.query('student');
       if (!student) throw new GradsheetError('invalid-input', 'Say whose attempts to list: ?student=<your student id>.');
+      notLaunched(c, student);
       const code = studentVariant(c.req.param('code')!, student).code;
       const attempts = await needStore().attempts(code, student);
       return json(c, JSON.stringify({

@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { LtiLinkTable, LtiOutboxTable, StoreTables } from './schema.js';
 
-/** The score of a submission for credit to pass back to a platform, recorded with it. */
+/**
+ * A submission for credit by a launched student: its worksheet's counted score is queued, in the
+ * transaction that records it, for every resource link the student launched that worksheet from
+ * (attempts are the worksheet's, so every link's gradebook shows the same counted score).
+ */
 export interface Passback {
-  /** the resource link (lti_links.id) */
-  linkId: string;
-  /** the platform's user id (the launch's sub) */
-  userId: string;
   /** which attempt counts: the last one, or the best */
   counts: 'last' | 'best';
 }
@@ -26,41 +26,67 @@ const outboxRow = (r: Omit<LtiOutboxTable, 'seq'> & { seq: unknown }): OutboxEnt
   ...r, seq: Number(r.seq), score_given: Number(r.score_given), score_maximum: Number(r.score_maximum), tries: Number(r.tries),
 });
 
-/**
- * The counted score of (worksheet, student) after a submission (in the transaction that recorded
- * it) into the outbox, when it differs from the last score queued for that link and user: a score
- * that did not change is not posted again (each post resets the submission time some platforms
- * show, and can mark a student late). Earlier entries not yet sent are superseded: only the newest
- * counted score is ever sent, with a timestamp later than any before it.
- */
-export async function queuePassback(trx: Kysely<StoreTables>, p: Passback, s: { worksheet: string; student: string; receivedAt: string }): Promise<void> {
-  // the counted attempt as the store holds it now (this transaction's submission included)
-  let q = trx.selectFrom('submissions').select(['id', 'score', 'max']).where('worksheet', '=', s.worksheet).where('student', '=', s.student).where('kind', '=', 'submission');
-  q = p.counts === 'best' ? q.orderBy('score', 'desc').orderBy('seq', 'asc') : q.orderBy('seq', 'desc');
-  const counted = await q.limit(1).executeTakeFirst();
-  if (!counted) return;
-  const score = Number(counted.score), max = Number(counted.max), submissionId = counted.id;
-  const last = await trx.selectFrom('lti_outbox').select(['score_given', 'score_maximum', 'timestamp', 'status']).where('link_id', '=', p.linkId).where('student', '=', s.student)
-    .where('status', '!=', 'superseded').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-  if (last && Number(last.score_given) === score && Number(last.score_maximum) === max) return;
-  // strictly after the last timestamp queued for this user, so the platform never takes this for an older score
-  let timestamp = s.receivedAt;
-  if (last && Date.parse(last.timestamp) >= Date.parse(timestamp)) timestamp = new Date(Date.parse(last.timestamp) + 1).toISOString();
-  await trx.updateTable('lti_outbox').set({ status: 'superseded' }).where('link_id', '=', p.linkId).where('student', '=', s.student).where('status', 'in', ['pending', 'failed']).execute();
-  await trx.insertInto('lti_outbox').values({
-    id: randomUUID(), link_id: p.linkId, student: s.student, user_id: p.userId, submission_id: submissionId, score_given: score, score_maximum: max,
-    timestamp, status: 'pending', tries: 0, next_at: s.receivedAt, claimed_until: null, last_error: null, created_at: s.receivedAt, sent_at: null,
-  }).execute();
+const SCORE_SCOPE = 'https://purl.imsglobal.org/spec/lti-ags/scope/score';
+const LINEITEM_SCOPE = 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem';
+
+/** Whether a link can take scores: the score scope, and a line item or the right to create one. */
+export function takesScores(link: Pick<LtiLinkTable, 'scopes' | 'lineitem' | 'lineitems'>): boolean {
+  let scopes: unknown;
+  try {
+    scopes = JSON.parse(link.scopes);
+  } catch {
+    return false;
+  }
+  if (!Array.isArray(scopes) || !scopes.includes(SCORE_SCOPE)) return false;
+  return link.lineitem !== null || (link.lineitems !== null && scopes.includes(LINEITEM_SCOPE));
+}
+
+/** What queueing did: the links that take scores, and the entries queued (0 when the counted score did not change). */
+export interface Queued {
+  links: number;
+  queued: number;
 }
 
 /**
- * After a regrade changed a student's submissions: the counted score queued again for every
- * resource link the student launched this worksheet from (none for a student who never launched).
+ * The counted score of (worksheet, student), as the store holds it now (this transaction's
+ * submission or regrade included), into the outbox of every link the student launched this
+ * worksheet from that takes scores, where it differs from the last score sent or waiting there: a
+ * score that did not change is not posted again (each post resets the submission time some
+ * platforms show, and can mark a student late). Earlier entries not yet sent are superseded: only
+ * the newest counted score is sent, with a timestamp later than any queued before it. On
+ * PostgreSQL the per-(worksheet, student) lock recording takes is taken here too, so a regrade and
+ * a submission for one student queue one after the other.
  */
-export async function requeueAfterRegrade(trx: Kysely<StoreTables>, c: { worksheet: string; student: string; at: string; counts: 'last' | 'best' }): Promise<void> {
-  const links = await trx.selectFrom('lti_link_users').innerJoin('lti_users', 'lti_users.student', 'lti_link_users.student').innerJoin('lti_links', 'lti_links.id', 'lti_link_users.link_id')
-    .select(['lti_link_users.link_id', 'lti_users.sub']).where('lti_link_users.student', '=', c.student).where('lti_link_users.worksheet', '=', c.worksheet).execute();
-  for (const l of links) await queuePassback(trx, { linkId: l.link_id, userId: l.sub, counts: c.counts }, { worksheet: c.worksheet, student: c.student, receivedAt: c.at });
+export async function queueScores(trx: Kysely<StoreTables>, postgres: boolean, c: { worksheet: string; student: string; at: string; counts: 'last' | 'best' }): Promise<Queued> {
+  if (postgres) await sql`select pg_advisory_xact_lock(hashtextextended(${JSON.stringify([c.worksheet, c.student])}, 0))`.execute(trx);
+  const links = (await trx.selectFrom('lti_link_users').innerJoin('lti_users', 'lti_users.student', 'lti_link_users.student').innerJoin('lti_links', 'lti_links.id', 'lti_link_users.link_id')
+    .select(['lti_link_users.link_id', 'lti_users.sub', 'lti_links.scopes', 'lti_links.lineitem', 'lti_links.lineitems'])
+    .where('lti_link_users.student', '=', c.student).where('lti_link_users.worksheet', '=', c.worksheet).orderBy('lti_link_users.link_id').execute()).filter(takesScores);
+  if (links.length === 0) return { links: 0, queued: 0 };
+  let q = trx.selectFrom('submissions').select(['id', 'score', 'max']).where('worksheet', '=', c.worksheet).where('student', '=', c.student).where('kind', '=', 'submission');
+  // the same tie-break as the gradebook: the first of equal bests
+  q = c.counts === 'best' ? q.orderBy('score', 'desc').orderBy('seq', 'asc') : q.orderBy('seq', 'desc');
+  const counted = await q.limit(1).executeTakeFirst();
+  if (!counted) return { links: links.length, queued: 0 };
+  const score = Number(counted.score), max = Number(counted.max);
+  let queued = 0;
+  for (const link of links) {
+    const last = await trx.selectFrom('lti_outbox').select(['score_given', 'score_maximum']).where('link_id', '=', link.link_id).where('student', '=', c.student)
+      .where('status', 'in', ['pending', 'sent']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    if (last && Number(last.score_given) === score && Number(last.score_maximum) === max) continue;
+    // strictly after every timestamp queued for this user and link, so the platform never takes it for an older score
+    const newest = await trx.selectFrom('lti_outbox').select((eb) => eb.fn.max('timestamp').as('t')).where('link_id', '=', link.link_id).where('student', '=', c.student).executeTakeFirst();
+    let timestamp = c.at;
+    const before = newest?.t ? Date.parse(newest.t as string) : NaN;
+    if (before >= Date.parse(timestamp)) timestamp = new Date(before + 1).toISOString();
+    await trx.updateTable('lti_outbox').set({ status: 'superseded' }).where('link_id', '=', link.link_id).where('student', '=', c.student).where('status', 'in', ['pending', 'failed']).execute();
+    await trx.insertInto('lti_outbox').values({
+      id: randomUUID(), link_id: link.link_id, student: c.student, user_id: link.sub, submission_id: counted.id, score_given: score, score_maximum: max,
+      timestamp, status: 'pending', tries: 0, next_at: c.at, claimed_until: null, claimed_by: null, last_error: null, created_at: c.at, sent_at: null,
+    }).execute();
+    queued++;
+  }
+  return { links: links.length, queued };
 }
 
 /** A launch to record (LtiStore.launch). */
@@ -85,7 +111,8 @@ async function recordLaunch(trx: Kysely<StoreTables>, l: LaunchRecord): Promise<
   if (u) {
     await trx.insertInto('lti_users').values({ student: u.student, issuer: u.issuer, deployment_id: u.deploymentId, sub: u.sub, name: u.name, email: u.email, updated_at: l.now })
       .onConflict((oc) => oc.column('student').doUpdateSet({ name: u.name, email: u.email, updated_at: l.now })).execute();
-    await trx.insertInto('lti_link_users').values({ link_id: l.link.id, student: u.student, worksheet: u.worksheet, first_at: l.now }).onConflict((oc) => oc.columns(['link_id', 'student']).doNothing()).execute();
+    // the worksheet the link opens now (its bank may have been changed since the first launch)
+    await trx.insertInto('lti_link_users').values({ link_id: l.link.id, student: u.student, worksheet: u.worksheet, first_at: l.now }).onConflict((oc) => oc.columns(['link_id', 'student']).doUpdateSet({ worksheet: u.worksheet })).execute();
   }
   return true;
 }
@@ -197,39 +224,56 @@ export class LtiStore {
   }
 
   /**
-   * Claims the outbox entries due at `now` (pending, next_at passed, not held by another sender) for
-   * `leaseMs`, oldest first; none of a user whose earlier entry another sender holds.
+   * Claims the outbox entries due at `now` (pending, next_at passed, not held by a sender) for
+   * `owner` until `leaseUntil`, oldest first; none of a link and user another entry of which is held
+   * (an older score still on its way), so one user's scores leave in order.
    */
-  claimDue(now: string, leaseUntil: string, limit: number): Promise<OutboxEntry[]> {
+  claimDue(now: string, leaseUntil: string, owner: string, limit: number): Promise<OutboxEntry[]> {
     return this.#guard('read the LTI outbox', () => this.#transaction(async (trx) => {
-      let q = trx.selectFrom('lti_outbox').selectAll().where('status', '=', 'pending').where('next_at', '<=', now)
-        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)])).orderBy('seq').limit(limit);
+      let q = trx.selectFrom('lti_outbox as o').selectAll().where('o.status', '=', 'pending').where('o.next_at', '<=', now)
+        .where((eb) => eb.or([eb('o.claimed_until', 'is', null), eb('o.claimed_until', '<', now)]))
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('lti_outbox as h').select('h.id').whereRef('h.link_id', '=', 'o.link_id').whereRef('h.student', '=', 'o.student')
+          .whereRef('h.id', '!=', 'o.id').where('h.claimed_until', '>=', now))))
+        .orderBy('o.seq').limit(limit);
       // PostgreSQL: rows another server is claiming at this moment are passed over, not claimed twice
       // (SQLite's write transaction already has the database to itself)
-      if (this.#postgres) q = q.forUpdate().skipLocked();
+      if (this.#postgres) q = q.forUpdate('o').skipLocked();
       const due = await q.execute();
       if (due.length === 0) return [];
-      await trx.updateTable('lti_outbox').set({ claimed_until: leaseUntil }).where('id', 'in', due.map((d) => d.id)).execute();
-      return due.map((d) => outboxRow({ ...d, claimed_until: leaseUntil }));
+      await trx.updateTable('lti_outbox').set({ claimed_until: leaseUntil, claimed_by: owner }).where('id', 'in', due.map((d) => d.id)).execute();
+      return due.map((d) => outboxRow({ ...d, claimed_until: leaseUntil, claimed_by: owner }));
     }));
   }
 
+  /** Lets go of every lease (a server restarting on SQLite, the only sender on its file: a killed one's leases are stale). */
+  releaseLeases(): Promise<void> {
+    return this.#guard('read the LTI outbox', async () => {
+      await this.#db.updateTable('lti_outbox').set({ claimed_until: null, claimed_by: null }).where('claimed_until', 'is not', null).execute();
+    });
+  }
+
   /** The outcome of one try: sent, failed for good (with the platform's answer), or retried at `nextAt`. */
-  settle(id: string, outcome: { status: 'sent'; at: string } | { status: 'failed'; error: string } | { status: 'pending'; error: string; nextAt: string }): Promise<void> {
+  settle(id: string, owner: string, outcome: { status: 'sent'; at: string } | { status: 'failed'; error: string } | { status: 'pending'; error: string; nextAt: string }): Promise<void> {
     return this.#guard('record the passback', async () => {
-      const base = this.#db.updateTable('lti_outbox').where('id', '=', id).where('status', '=', 'pending');
+      // only by the sender holding it (a lease that ran out may be another sender's now); a score
+      // superseded while it was on its way is left superseded
+      const base = this.#db.updateTable('lti_outbox').where('id', '=', id).where('status', '=', 'pending').where('claimed_by', '=', owner);
       const tries = sql<number>`tries + 1`;
-      if (outcome.status === 'sent') await base.set({ status: 'sent', sent_at: outcome.at, claimed_until: null, last_error: null, tries }).execute();
-      else if (outcome.status === 'failed') await base.set({ status: 'failed', last_error: outcome.error, claimed_until: null, tries }).execute();
-      else await base.set({ next_at: outcome.nextAt, last_error: outcome.error, claimed_until: null, tries }).execute();
+      const released = { claimed_until: null, claimed_by: null };
+      // superseded on its way: let go of it all the same, so the newer score is not held back
+      await this.#db.updateTable('lti_outbox').set(released).where('id', '=', id).where('status', '!=', 'pending').where('claimed_by', '=', owner).execute();
+      if (outcome.status === 'sent') await base.set({ status: 'sent', sent_at: outcome.at, last_error: null, tries, ...released }).execute();
+      else if (outcome.status === 'failed') await base.set({ status: 'failed', last_error: outcome.error, tries, ...released }).execute();
+      else await base.set({ next_at: outcome.nextAt, last_error: outcome.error, tries, ...released }).execute();
     });
   }
 
   /** The outbox, newest first, optionally one status. */
-  outbox(filter: { status?: string; limit?: number } = {}): Promise<OutboxEntry[]> {
+  outbox(filter: { status?: string; linkId?: string; limit?: number } = {}): Promise<OutboxEntry[]> {
     return this.#guard('read the LTI outbox', async () => {
       let q = this.#db.selectFrom('lti_outbox').selectAll();
       if (filter.status) q = q.where('status', '=', filter.status as OutboxEntry['status']);
+      if (filter.linkId) q = q.where('link_id', '=', filter.linkId);
       return (await q.orderBy('seq', 'desc').limit(filter.limit ?? 1000).execute()).map(outboxRow);
     });
   }
@@ -237,7 +281,9 @@ export class LtiStore {
   /** The newest outbox entry of each student of a link (what reached the platform, or why not). */
   latestOf(linkId: string): Promise<Map<string, OutboxEntry>> {
     return this.#guard('read the LTI outbox', async () => {
-      const rows = (await this.#db.selectFrom('lti_outbox').selectAll().where('link_id', '=', linkId).where('status', '!=', 'superseded').orderBy('seq').execute()).map(outboxRow);
+      const rows = (await this.#db.selectFrom('lti_outbox as o').selectAll().where('o.link_id', '=', linkId).where('o.status', '!=', 'superseded')
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('lti_outbox as n').select('n.id').whereRef('n.link_id', '=', 'o.link_id').whereRef('n.student', '=', 'o.student')
+          .where('n.status', '!=', 'superseded').whereRef('n.seq', '>', 'o.seq')))).execute()).map(outboxRow);
       return new Map(rows.map((r) => [r.student, r]));
     });
   }
@@ -245,7 +291,9 @@ export class LtiStore {
   /** The earliest time an entry is due (for the sender's timer), or null. */
   nextDue(): Promise<string | null> {
     return this.#guard('read the LTI outbox', async () => {
-      const row = await this.#db.selectFrom('lti_outbox').select((eb) => eb.fn.min('next_at').as('at')).where('status', '=', 'pending').executeTakeFirst();
+      // a held entry is due when its lease ends, not before
+      const row = await this.#db.selectFrom('lti_outbox').select(sql<string | null>`min(case when claimed_until is not null and claimed_until > next_at then claimed_until else next_at end)`.as('at'))
+        .where('status', '=', 'pending').executeTakeFirst();
       return (row?.at as string | null | undefined) ?? null;
     });
   }
@@ -254,15 +302,17 @@ export class LtiStore {
    * Sends a failed entry again (pending, due now). Refused, with the reason, when a newer score for
    * the same link and user was queued since: a resend never replaces a newer score with an older one.
    */
-  resend(id: string, now: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  resend(id: string, now: string, linkId?: string): Promise<{ ok: true } | { ok: false; why: string }> {
     return this.#guard('resend the score', () => this.#transaction(async (trx) => {
       const row = await trx.selectFrom('lti_outbox').selectAll().where('id', '=', id).executeTakeFirst();
-      if (!row) return { ok: false, why: `There is no outbox entry with the id "${id.slice(0, 40)}".` };
+      if (!row || (linkId !== undefined && row.link_id !== linkId)) return { ok: false, why: `There is no outbox entry with the id "${id.slice(0, 40)}"${linkId !== undefined ? ' for this assignment' : ''}.` };
       if (row.status === 'pending') return { ok: false, why: `Entry ${id} is waiting to be sent already.` };
       if (row.status === 'sent') return { ok: false, why: `Entry ${id} was sent at ${row.sent_at}; there is nothing to resend.` };
       const newer = await trx.selectFrom('lti_outbox').select('id').where('link_id', '=', row.link_id).where('student', '=', row.student).where('seq', '>', row.seq).where('status', '!=', 'superseded').executeTakeFirst();
       if (row.status === 'superseded' || newer) return { ok: false, why: `A newer score for this student and link was queued after entry ${id}; resending it would replace the newer score with an older one.` };
-      await trx.updateTable('lti_outbox').set({ status: 'pending', next_at: now, claimed_until: null }).where('id', '=', id).execute();
+      // sent again as the newest score, with a timestamp of now (a platform that kept a later one would drop it)
+      const timestamp = new Date(Math.max(Date.parse(now), Date.parse(row.timestamp) + 1)).toISOString();
+      await trx.updateTable('lti_outbox').set({ status: 'pending', next_at: now, timestamp, tries: 0, claimed_until: null, claimed_by: null }).where('id', '=', id).execute();
       return { ok: true };
     }));
   }

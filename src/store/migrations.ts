@@ -149,6 +149,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           tries integer not null default 0,
           next_at text not null,
           claimed_until text,
+          claimed_by text,
           last_error text,
           created_at text not null,
           sent_at text

@@ -157,6 +157,8 @@ export interface LtiOutboxTable {
   next_at: string;
   /** a sender holds it until then (several servers on one database) */
   claimed_until: string | null;
+  /** the sender holding it (a server process) */
+  claimed_by: string | null;
   /** the platform's answer, or the network's error, from the last try */
   last_error: string | null;
   created_at: string;

@@ -21,7 +21,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { GradsheetError, isGradsheetError } from '../errors.js';
 import { migrationProvider, type Dialect } from './migrations.js';
 import type { StoreTables, SubmissionTable } from './schema.js';
-import { LtiStore, queuePassback, requeueAfterRegrade, type Passback } from './lti.js';
+import { LtiStore, queueScores, type Passback, type Queued } from './lti.js';
 
 /** Where the store is: a data folder (SQLite) or a PostgreSQL URL. */
 export interface StoreLocation {
@@ -49,7 +49,7 @@ export interface NewSubmission {
 }
 
 /** What recording did: the stored id and attempt number, or why it was refused (no attempts left). */
-export type RecordOutcome = { id: string; seq: number; attempt: number | null } | { refused: 'attempts'; used: number };
+export type RecordOutcome = { id: string; seq: number; attempt: number | null; passback?: Queued } | { refused: 'attempts'; used: number };
 
 /** A stored submission, as listed. */
 export interface StoredSubmission {
@@ -338,7 +338,7 @@ export class Store {
     // scores for LTI platforms, in the order the submissions were taken
     for (const [i, { item }] of group.entries()) {
       const o = outcomes[i]!;
-      if (item.passback && item.kind === 'submission' && 'id' in o) await queuePassback(trx, item.passback, { worksheet: item.worksheet, student: item.student, receivedAt: item.receivedAt });
+      if (item.passback && item.kind === 'submission' && 'id' in o) o.passback = await queueScores(trx, this.dialect === 'postgres', { worksheet: item.worksheet, student: item.student, at: item.receivedAt, counts: item.passback.counts });
     }
     return outcomes;
   }
@@ -448,7 +448,7 @@ export class Store {
         }
         // a launched student's counted score that changed goes to their platform, as a new score
         const pairs = new Map(changes.filter((c) => c.row.kind === 'submission').map((c) => [JSON.stringify([c.row.worksheet, c.row.student]), c.row]));
-        for (const row of pairs.values()) await requeueAfterRegrade(trx, { worksheet: row.worksheet, student: row.student, at: finishedAt, counts: options.counts ?? 'last' });
+        for (const row of pairs.values()) await queueScores(trx, this.dialect === 'postgres', { worksheet: row.worksheet, student: row.student, at: finishedAt, counts: options.counts ?? 'last' });
       });
     } catch (e) {
       throw unavailable(e, this.where, 'record the regrade');

@@ -307,6 +307,9 @@ export class LtiPlatform {
   useTool(toolBase: string): void { this.toolJwksUrl = `${toolBase.replace(/\/$/, '')}/.well-known/jwks.json`; }
 
   /** Make an endpoint fail (until cleared with null, or `times` times). */
+  /** the status the platform's JWKS answers with (200: its keys; else a plain-text error) */
+  jwksStatus = 200;
+
   fail(endpoint: 'token' | 'scores' | 'lineitems', failure: Failure | null): void {
     if (failure) this.failures[endpoint] = { ...failure }; else delete this.failures[endpoint];
   }
@@ -380,6 +383,7 @@ export class LtiPlatform {
     const url = new URL(req.url ?? '/', this.base);
     const path = url.pathname;
     if (req.method === 'GET' && path === new URL(this.jwksUrl).pathname) {
+      if (this.jwksStatus !== 200) return void res.writeHead(this.jwksStatus, { 'content-type': 'text/plain' }).end('the key service is down');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await this.jwks()));
       return;
     }

@@ -71,7 +71,7 @@ export class AgsClient {
     });
     let res: Response;
     try {
-      res = await fetch(r.accessTokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      res = await fetch(r.accessTokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
     } catch (e) {
       return networkFailure(e, 'The platform\'s token endpoint', r.accessTokenUrl);
     }
@@ -100,7 +100,7 @@ export class AgsClient {
     const body = JSON.stringify({ ...score, activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/vnd.ims.lis.v1.score+json', authorization: `Bearer ${token.value}` }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/vnd.ims.lis.v1.score+json', authorization: `Bearer ${token.value}` }, body, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
     } catch (e) {
       return networkFailure(e, 'The platform\'s score service', url);
     }
@@ -126,7 +126,7 @@ export class AgsClient {
     list.searchParams.set('resource_link_id', item.resourceLinkId);
     list.searchParams.set('tag', 'gradsheet');
     try {
-      const res = await fetch(list, { headers: { accept: 'application/vnd.ims.lis.v2.lineitemcontainer+json', authorization: `Bearer ${token.value}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      const res = await fetch(list, { headers: { accept: 'application/vnd.ims.lis.v2.lineitemcontainer+json', authorization: `Bearer ${token.value}` }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
       if (res.ok) {
         const found = (await res.json().catch(() => [])) as { id?: unknown; resourceLinkId?: unknown; tag?: unknown }[];
         const mine = Array.isArray(found) ? found.find((l) => typeof l.id === 'string' && l.resourceLinkId === item.resourceLinkId && l.tag === 'gradsheet') : undefined;
@@ -141,7 +141,7 @@ export class AgsClient {
     try {
       res = await fetch(lineitems, {
         method: 'POST', headers: { 'content-type': 'application/vnd.ims.lis.v2.lineitem+json', accept: 'application/vnd.ims.lis.v2.lineitem+json', authorization: `Bearer ${token.value}` },
-        body: JSON.stringify({ scoreMaximum: item.scoreMaximum, label: item.label, resourceLinkId: item.resourceLinkId, resourceId: item.resourceId, tag: 'gradsheet' }), signal: AbortSignal.timeout(TIMEOUT_MS),
+        body: JSON.stringify({ scoreMaximum: item.scoreMaximum, label: item.label, resourceLinkId: item.resourceLinkId, resourceId: item.resourceId, tag: 'gradsheet' }), signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual',
       });
     } catch (e) {
       return networkFailure(e, 'The platform\'s line item service', lineitems);

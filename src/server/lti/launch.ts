@@ -40,8 +40,10 @@ export interface Launch {
   targetLinkUri: string;
   ags: { lineitem: string | null; lineitems: string | null; scopes: string[] } | null;
   deepLinking: { returnUrl: string; data: string | null; acceptTypes: string[]; title: string | null } | null;
-  /** when the id_token expires (seconds): the nonce is remembered until then */
+  /** when the id_token expires (seconds) */
   exp: number;
+  /** the origins the launch names (its return URLs), which may frame the tool's page */
+  origins: string[];
 }
 
 /** What a login initiation may carry (GET query or POST form). */
@@ -89,7 +91,7 @@ export class LaunchValidator {
     if ('error' in found) throw forbidden(found.error);
     if (p.lti_deployment_id && !found.deploymentIds.includes(p.lti_deployment_id)) throw forbidden(`The deployment ${short(p.lti_deployment_id, 80)} is not registered for client ${short(found.clientId, 80)} of ${short(found.issuer)}.`);
     const nonce = randomBytes(18).toString('base64url');
-    const state = await this.#keys.own('state', { pis: found.issuer, cid: found.clientId, non: nonce, tlu: p.target_link_uri }, STATE_LIFETIME_S);
+    const state = await this.#keys.own('state', { pis: found.issuer, cid: found.clientId, non: nonce, tlu: p.target_link_uri, ...(p.lti_deployment_id ? { dep: p.lti_deployment_id } : {}) }, STATE_LIFETIME_S);
     const auth = new URL(found.authLoginUrl);
     const params: Record<string, string> = {
       scope: 'openid', response_type: 'id_token', response_mode: 'form_post', prompt: 'none', client_id: found.clientId,
@@ -153,7 +155,9 @@ export class LaunchValidator {
     if (payload.iat! > now + SKEW_S) throw unauth('The id_token was issued in the future (its iat is ahead of this server\'s clock by more than a minute).');
     if (payload.iat! < now - MAX_ID_TOKEN_AGE_S) throw unauth('The id_token was issued more than an hour ago.');
     if (payload.nonce !== state.non) throw unauth('The id_token\'s nonce is not the one this tool sent at login: the launch does not belong to this login.');
-    return this.#claims(payload, found);
+    const launch = this.#claims(payload, found);
+    if (typeof state.dep === 'string' && state.dep !== launch.deploymentId) throw unauth(`The launch's deployment ${short(launch.deploymentId, 80)} is not the one its login named (${short(state.dep, 80)}).`);
+    return launch;
   }
 
   /** One sentence for what jose found wrong. */
@@ -168,11 +172,12 @@ export class LaunchValidator {
     if (e instanceof errors.JWSSignatureVerificationFailed) return unauth('The id_token\'s signature does not verify against the platform\'s keys.');
     if (e instanceof errors.JWKSNoMatchingKey) return unauth(`The platform's key set (${short(r.jwksUrl)}) has no key for the id_token's kid.`);
     if (e instanceof errors.JWKSMultipleMatchingKeys) return unauth('The platform\'s key set has several keys that match the id_token\'s header, and none verifies it.');
-    if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid || (e instanceof Error && /fetch|ECONNREFUSED|network/i.test(e.message))) {
+    // the key set could not be fetched or read: a timeout, a network error, an answer other than 200
+    // with a JSON key set (jose's generic error), which is the platform's trouble, not the launch's
+    if (e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid || (e instanceof errors.JOSEError && e.code === 'ERR_JOSE_GENERIC') || !(e instanceof errors.JOSEError)) {
       return new GradsheetError('unavailable', `The platform's keys could not be read from ${short(r.jwksUrl)}; try the launch again in a moment.`);
     }
-    if (e instanceof errors.JOSEError) return unauth(`The id_token is not valid (${e.code}).`);
-    return unauth('The id_token is not valid.');
+    return unauth(`The id_token is not valid (${e.code}).`);
   }
 
   #claims(p: JWTPayload, r: Registration): Launch {
@@ -200,9 +205,11 @@ export class LaunchValidator {
     }
     const ctx = claim('context') as { id?: unknown; title?: unknown } | undefined;
     const agsClaim = p[AGS_CLAIM] as { scope?: unknown; lineitem?: unknown; lineitems?: unknown } | undefined;
+    // a service URL that is not an absolute http(s) URL is taken as absent (nothing could be sent to it)
+    const serviceUrl = (u: unknown): string | null => (typeof u === 'string' && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol) ? u : null);
     const ags = agsClaim && typeof agsClaim === 'object' ? {
-      lineitem: typeof agsClaim.lineitem === 'string' ? agsClaim.lineitem : null,
-      lineitems: typeof agsClaim.lineitems === 'string' ? agsClaim.lineitems : null,
+      lineitem: serviceUrl(agsClaim.lineitem),
+      lineitems: serviceUrl(agsClaim.lineitems),
       scopes: Array.isArray(agsClaim.scope) ? agsClaim.scope.filter((s): s is string => typeof s === 'string') : [],
     } : null;
     let deepLinking: Launch['deepLinking'] = null;
@@ -213,6 +220,9 @@ export class LaunchValidator {
       if (acceptTypes.length > 0 && !acceptTypes.includes('ltiResourceLink')) throw forbidden('The platform accepts no LTI resource links here (accept_types), which is what this tool offers.');
       deepLinking = { returnUrl: s.deep_link_return_url, data: typeof s.data === 'string' ? s.data : null, acceptTypes, title: typeof s.title === 'string' ? s.title : null };
     }
+    // where the launch came from, for the page's frame-ancestors (Canvas's issuer is not the school's site)
+    const presentation = claim('launch_presentation') as { return_url?: unknown } | undefined;
+    const origins = [presentation?.return_url, deepLinking?.returnUrl].flatMap((u) => (typeof u === 'string' && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol) ? [new URL(u).origin] : []));
     const custom = claim('custom');
     const name = typeof p.name === 'string' ? p.name : [p.given_name, p.family_name].filter((x) => typeof x === 'string').join(' ') || null;
     return {
@@ -220,7 +230,7 @@ export class LaunchValidator {
       email: typeof p.email === 'string' ? p.email : null,
       context: ctx && typeof ctx.id === 'string' ? { id: ctx.id, title: typeof ctx.title === 'string' ? ctx.title : null } : null,
       resourceLink, custom: custom && typeof custom === 'object' && !Array.isArray(custom) ? custom as Record<string, unknown> : {}, targetLinkUri, ags, deepLinking,
-      exp: Number(p.exp),
+      exp: Number(p.exp), origins,
     };
   }
 }

@@ -11,7 +11,9 @@ import type { Store } from '../../store/store.js';
 import type { OutboxEntry } from '../../store/lti.js';
 import type { Registrations } from './config.js';
 import type { AgsClient, Outcome } from './ags.js';
-import { AGS_SCOPE } from './launch.js';
+import { randomUUID } from 'node:crypto';
+import { isGradsheetError } from '../../errors.js';
+import { takesScores } from '../../store/lti.js';
 
 export interface SenderOptions {
   /** the first retry's delay (default 1 s); each next one doubles, up to `retryCapMs` */
@@ -24,7 +26,12 @@ export interface SenderOptions {
   label: (bank: string) => string;
 }
 
-const LEASE_MS = 60_000;
+/**
+ * How long a sender holds an entry: longer than one try can take (a token, a line item looked up
+ * and created, the score: four calls of at most 10 s each), short enough that an entry a killed
+ * server held on PostgreSQL is sent by another soon after.
+ */
+const LEASE_MS = 45_000;
 
 /** The delay before try `tries` + 1: base × 2^tries, capped, with ±20% jitter so many rows do not retry in step. */
 export function backoffMs(tries: number, base: number, cap: number, random = Math.random): number {
@@ -42,6 +49,8 @@ export class OutboxSender {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  /** this sender's name on the entries it holds */
+  readonly #owner = randomUUID();
 
   constructor(store: Store, registrations: Registrations, ags: AgsClient, now: () => Date, o: SenderOptions) {
     this.#store = store;
@@ -51,7 +60,9 @@ export class OutboxSender {
     this.#o = { retryBaseMs: o.retryBaseMs ?? 1000, retryCapMs: o.retryCapMs ?? 30_000, pollMs: o.pollMs ?? 5000, label: o.label };
   }
 
-  start(): void {
+  /** Starts sending; on SQLite, where this server is the file's only sender, a killed predecessor's leases are let go first. */
+  async start(): Promise<void> {
+    if (this.#store.dialect === 'sqlite') await this.#store.lti.releaseLeases();
     this.kick();
   }
 
@@ -93,22 +104,28 @@ export class OutboxSender {
     for (;;) {
       if (this.#stopped) return;
       const now = this.#now();
-      const due = await this.#store.lti.claimDue(now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), 20);
-      if (due.length === 0) return;
-      for (const entry of due) {
-        if (this.#stopped) return;
-        await this.#send(entry);
-      }
+      // one at a time: a server killed mid-try holds one entry, not a batch
+      const [entry] = await this.#store.lti.claimDue(now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString(), this.#owner, 1);
+      if (!entry) return;
+      await this.#send(entry);
     }
   }
 
   async #send(e: OutboxEntry): Promise<void> {
-    const outcome = await this.#try(e);
+    let outcome: Outcome<void>;
+    try {
+      outcome = await this.#try(e);
+    } catch (error) {
+      // the database (retried), or something about this entry that will not mend by itself (failed, said)
+      outcome = isGradsheetError(error) && error.code === 'unavailable'
+        ? { ok: false, retry: true, error: error.message }
+        : { ok: false, retry: false, error: `gradsheet could not send this score: ${error instanceof Error ? error.message : String(error)}` };
+    }
     const now = this.#now();
-    if (outcome.ok) return this.#store.lti.settle(e.id, { status: 'sent', at: now.toISOString() });
-    if (!outcome.retry) return this.#store.lti.settle(e.id, { status: 'failed', error: outcome.error });
+    if (outcome.ok) return this.#store.lti.settle(e.id, this.#owner, { status: 'sent', at: now.toISOString() });
+    if (!outcome.retry) return this.#store.lti.settle(e.id, this.#owner, { status: 'failed', error: outcome.error });
     const wait = outcome.retryAfterMs ?? backoffMs(e.tries, this.#o.retryBaseMs, this.#o.retryCapMs);
-    return this.#store.lti.settle(e.id, { status: 'pending', error: outcome.error, nextAt: new Date(now.getTime() + wait).toISOString() });
+    return this.#store.lti.settle(e.id, this.#owner, { status: 'pending', error: outcome.error, nextAt: new Date(now.getTime() + wait).toISOString() });
   }
 
   async #try(e: OutboxEntry): Promise<Outcome<void>> {
@@ -118,8 +135,7 @@ export class OutboxSender {
     if ('error' in r) return { ok: false, retry: false, error: `${r.error} (it is no longer in the LTI configuration)` };
     let lineitem = link.lineitem;
     if (!lineitem) {
-      const scopes = JSON.parse(link.scopes) as string[];
-      if (!link.lineitems || !scopes.includes(AGS_SCOPE.lineitem)) return { ok: false, retry: false, error: 'The launch gave no line item, and the platform did not allow this tool to create one.' };
+      if (!link.lineitems || !takesScores(link)) return { ok: false, retry: false, error: 'The launch gave no line item, and the platform did not allow this tool to create one.' };
       const made = await this.#ags.ensureLineitem(r, link.lineitems, { resourceLinkId: link.resource_link_id, label: link.title ?? this.#o.label(link.bank), scoreMaximum: e.score_maximum, resourceId: link.bank });
       if (!made.ok) return made;
       lineitem = made.value;

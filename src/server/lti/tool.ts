@@ -23,7 +23,7 @@ import type { Store } from '../../store/store.js';
 import { AgsClient } from './ags.js';
 import type { Registrations } from './config.js';
 import { ToolKeys } from './keys.js';
-import { AGS_SCOPE, CLAIM, DL_CLAIM, LaunchValidator, MAX_ID_TOKEN_AGE_S, SKEW_S, linkId, ltiStudent, type Launch, type LoginParams } from './launch.js';
+import { AGS_SCOPE, CLAIM, DL_CLAIM, LaunchValidator, SKEW_S, STATE_LIFETIME_S, linkId, ltiStudent, type Launch, type LoginParams } from './launch.js';
 import { OutboxSender, type SenderOptions } from './outbox.js';
 import { autoSubmitPage, deepLinkPage, errorPage, teacherPage, type HtmlPage, type TeacherRow } from './pages.js';
 
@@ -115,7 +115,7 @@ export class LtiTool {
   /** Makes the keys (first start) and starts sending the outbox. */
   async start(): Promise<void> {
     await this.keys.init();
-    this.#sender.start();
+    await this.#sender.start();
     const forget = () => void this.#o.store.lti.forgetNonces(new Date(this.#now().getTime() - 60_000).toISOString()).catch(() => undefined);
     forget();
     this.#sweep = setInterval(forget, 10 * 60_000);
@@ -225,15 +225,16 @@ export class LtiTool {
         return c.body(JSON.stringify({ bank: { id: bank.id, title: bank.title }, variants }, null, 1), 200, { 'content-type': 'application/json; charset=utf-8' });
       }],
       ['GET', '/api/v1/lti/outbox', async (c) => {
-        if (!(await this.#teacherOrInstructor(c, host))) throw new GradsheetError('unauthenticated', 'The outbox needs the teacher token or an instructor\'s session.');
+        // the teacher token sees every entry; an instructor's session, its own link's
+        const scope = await this.#teacherOrInstructor(c, host);
         const status = c.req.query('status');
         if (status !== undefined && !['pending', 'sent', 'failed', 'superseded'].includes(status)) throw new GradsheetError('invalid-input', `status should be pending, sent, failed or superseded, not "${status.slice(0, 20)}".`);
-        const entries = await this.#o.store.lti.outbox(status ? { status } : {});
+        const entries = await this.#o.store.lti.outbox({ ...(status ? { status } : {}), ...(scope.linkId ? { linkId: scope.linkId } : {}) });
         return host.json(c, JSON.stringify({ outbox: entries.map(outboxView) }));
       }],
       ['POST', '/api/v1/lti/outbox/:id/resend', async (c) => {
-        if (!(await this.#teacherOrInstructor(c, host))) throw new GradsheetError('unauthenticated', 'Resending needs the teacher token or an instructor\'s session.');
-        const done = await this.#o.store.lti.resend(c.req.param('id')!, this.#now().toISOString());
+        const scope = await this.#teacherOrInstructor(c, host);
+        const done = await this.#o.store.lti.resend(c.req.param('id')!, this.#now().toISOString(), scope.linkId);
         if (!done.ok) throw new GradsheetError(/no outbox entry/.test(done.why) ? 'not-found' : 'refused', done.why);
         this.#sender.kick();
         return host.json(c, JSON.stringify({ resent: c.req.param('id') }));
@@ -241,16 +242,18 @@ export class LtiTool {
     ];
   }
 
-  async #teacherOrInstructor(c: Context, host: LtiHost): Promise<boolean> {
+  /** The teacher token (every link: linkId undefined) or an instructor's session (its link only); else 401/403. */
+  async #teacherOrInstructor(c: Context, host: LtiHost): Promise<{ linkId?: string }> {
     const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
     if (bearer) {
       const s = await this.session(bearer);
       if (s) {
         if (s.role !== 'instructor') throw new GradsheetError('forbidden', 'Only the course\'s instructors can see the outbox.');
-        return true;
+        return { linkId: s.lnk };
       }
     }
-    return host.isTeacher(c);
+    host.isTeacher(c);
+    return {};
   }
 
   #bank(id: string): LtiBank {
@@ -263,14 +266,16 @@ export class LtiTool {
   async #launched(l: Launch, host: LtiHost): Promise<HtmlPage> {
     const now = this.#now();
     const r = l.registration;
-    const nonceExpires = new Date(Math.max(l.exp * 1000, now.getTime()) + (SKEW_S + MAX_ID_TOKEN_AGE_S) * 1000).toISOString();
+    // a nonce can come back only with its login's state, which lives STATE_LIFETIME_S: kept that long, and a skew
+    const nonceExpires = new Date(now.getTime() + (STATE_LIFETIME_S + SKEW_S) * 1000).toISOString();
+    const frameAncestors = this.#framedBy(l);
     if (l.messageType === 'LtiDeepLinkingRequest') {
       if (!l.instructor) throw new GradsheetError('forbidden', 'Only an instructor can choose what this assignment is (Deep Linking); your roles do not include one.');
       const fresh = await this.#o.store.lti.launch({ nonce: l.nonce, nonceExpires, now: now.toISOString(), link: this.#linkRow(l, this.#o.defaultBank, 'deep-linking') });
       if (!fresh) throw replayed();
       const context = await this.keys.own('deep-link', { pis: r.issuer, cid: r.clientId, dep: l.deploymentId, ret: l.deepLinking!.returnUrl, data: l.deepLinking!.data }, 3600);
       const banks = [...this.#o.banks.values()].map((b) => ({ id: b.id, title: b.title, points: b.points, questions: b.questions }));
-      return deepLinkPage(banks, context, this.#o.defaultBank, this.frameAncestors);
+      return deepLinkPage(banks, context, this.#o.defaultBank, frameAncestors);
     }
     const asked = typeof l.custom.bank === 'string' && l.custom.bank !== '' ? l.custom.bank : this.#o.defaultBank;
     const bank = this.#bank(asked);
@@ -283,11 +288,18 @@ export class LtiTool {
     });
     if (!fresh) throw replayed();
     const session = await this.keys.own('session', { lnk: link.id, stu: student, ws: worksheet, bank: bank.id, sub: l.sub!, role: l.instructor ? 'instructor' : 'learner' }, SESSION_LIFETIME_S);
-    if (!l.instructor) return host.studentPage(session, this.frameAncestors);
+    if (!l.instructor) return host.studentPage(session, frameAncestors);
     return teacherPage({
       title: l.resourceLink!.title ?? bank.title, bankTitle: bank.title, bank: bank.id, policy: describePolicy(bank.policy), rows: await this.#teacherRows(link.id, bank),
-      session, lineitem: (await this.#o.store.lti.link(link.id))?.lineitem ?? null, frameAncestors: this.frameAncestors,
+      session, lineitem: (await this.#o.store.lti.link(link.id))?.lineitem ?? null, frameAncestors,
     });
+  }
+
+  /** A launched page's frame-ancestors: the server's (or the platforms'), and the origins the launch itself names. */
+  #framedBy(l: Launch): string {
+    if (this.#o.frameAncestors && this.#o.frameAncestors !== "'none'") return this.frameAncestors;
+    const extra = l.origins.filter((o) => !this.frameAncestors.split(' ').includes(o));
+    return [this.frameAncestors, ...extra].join(' ');
   }
 
   #linkRow(l: Launch, bank: string, resourceLinkId: string) {
@@ -306,7 +318,8 @@ export class LtiTool {
     const rows: TeacherRow[] = [];
     for (const u of users) {
       const attempts = await this.#o.store.attempts(u.worksheet, u.student);
-      let counted = attempts[attempts.length - 1];
+      let counted = bank.policy.counts === 'best' ? attempts[0] : attempts[attempts.length - 1];
+      // the first of equal bests, as the gradebook and the passback count it
       if (bank.policy.counts === 'best') for (const a of attempts) if (counted && a.score > counted.score) counted = a;
       const sent = latest.get(u.student);
       const passback = !sent ? (attempts.length ? 'not sent (no change to send)' : '—') : sent.status === 'sent' ? `sent ${sent.score_given} / ${sent.score_maximum}, ${utc(sent.sent_at)}` : sent.status === 'pending' ? `waiting (${sent.tries} tries${sent.last_error ? `; last: ${sent.last_error}` : ''})` : `failed: ${sent.last_error ?? ''}`;
@@ -315,14 +328,10 @@ export class LtiTool {
     return rows;
   }
 
-  /** The passback a session's submission carries (none when the launch allows no score to be posted). */
-  async passbackFor(s: LtiSession): Promise<{ linkId: string; userId: string; counts: 'last' | 'best' } | undefined> {
+  /** The passback a session's submission carries: a learner's counted score, queued for every link that takes scores. */
+  passbackFor(s: LtiSession): { counts: 'last' | 'best' } | undefined {
     if (s.role !== 'learner') return undefined;
-    const link = await this.#o.store.lti.link(s.lnk);
-    if (!link) return undefined;
-    const scopes = JSON.parse(link.scopes) as string[];
-    if (!scopes.includes(AGS_SCOPE.score) || (!link.lineitem && !(link.lineitems && scopes.includes(AGS_SCOPE.lineitem)))) return undefined;
-    return { linkId: link.id, userId: s.sub, counts: this.#bank(s.bank).policy.counts };
+    return { counts: this.#bank(s.bank).policy.counts };
   }
 }
 
