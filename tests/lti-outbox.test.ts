@@ -56,6 +56,20 @@ async function waitOutbox(tool: Tool, probe: (entries: OutboxEntry[]) => boolean
 }
 
 describe('the LTI outbox', () => {
+  it('while the token endpoint is down, scores waiting for it ask for a token together, not each on its own; all arrive once it is back', async () => {
+    const { platform, tool } = await setup();
+    platform.fail('token', { status: 503 });
+    const learners = await Promise.all(['w1', 'w2', 'w3', 'w4', 'w5'].map((sub, i) => learner(platform, tool, sub, platform.lineItemUrl(30 + i, 1))));
+    for (const l of learners) expect((await tool.submit(l.token, answersFor(l.parts, 2))).status).toBe(201);
+    await sleep(7000);
+    const asked = platform.tokenRequests.length;
+    // 5 scores, each on its own backoff (tries at about 0, 1, 2, 4 s) would ask ~20 times in 7 s; together, ~5
+    expect(asked).toBeGreaterThan(0);
+    expect(asked).toBeLessThanOrEqual(8);
+    platform.fail('token', null);
+    for (const [i, sub] of ['w1', 'w2', 'w3', 'w4', 'w5'].entries()) await platform.waitFor(() => platform.scoreOf(platform.lineItemUrl(30 + i, 1), sub), 45_000, `the score of ${sub}`);
+  }, 90_000);
+
   it('the token endpoint down (503), gradsheet killed and restarted while it is down: the score arrives once the platform is back', async () => {
     const { platform, tool } = await setup();
     const li = platform.lineItemUrl(1, 1);

@@ -14,6 +14,8 @@ import { AGS_SCOPE } from './launch.js';
 export type Outcome<T> = { ok: true; value: T } | { ok: false; retry: boolean; error: string; retryAfterMs?: number };
 
 const TIMEOUT_MS = 10_000;
+/** The longest wait before a failing token endpoint is asked again (the outbox's own cap). */
+const TOKEN_WAIT_CAP_MS = 30_000;
 /** A token is used until this long before it expires. */
 const TOKEN_MARGIN_MS = 30_000;
 
@@ -54,6 +56,8 @@ export class AgsClient {
   readonly #keys: ToolKeys;
   readonly #now: () => Date;
   readonly #tokens = new Map<string, { token: string; until: number }>();
+  /** per registration: its token endpoint's consecutive failures and when it may be asked again */
+  readonly #breakers = new Map<string, { failures: number; until: number; error: string }>();
 
   constructor(keys: ToolKeys, now: () => Date) {
     this.#keys = keys;
@@ -65,6 +69,23 @@ export class AgsClient {
     const key = JSON.stringify([r.issuer, r.clientId, [...scopes].sort()]);
     const cached = this.#tokens.get(key);
     if (cached && cached.until > Date.now()) return { ok: true, value: cached.token };
+    // a token endpoint that just failed is asked again once its wait is over, not once per waiting score
+    const breaker = this.#breakers.get(`${r.issuer}\n${r.clientId}`);
+    if (breaker && breaker.until > Date.now()) return { ok: false, retry: true, error: breaker.error, retryAfterMs: breaker.until - Date.now() };
+    const got = await this.#askToken(r, scopes);
+    if (got.ok) {
+      this.#breakers.delete(`${r.issuer}\n${r.clientId}`);
+      this.#tokens.set(key, { token: got.value.token, until: Date.now() + Math.max(0, got.value.lifeMs - TOKEN_MARGIN_MS) });
+      return { ok: true, value: got.value.token };
+    }
+    const failures = (breaker?.failures ?? 0) + 1;
+    const wait = Math.max(got.retryAfterMs ?? 0, Math.min(TOKEN_WAIT_CAP_MS, 1000 * 2 ** (failures - 1)));
+    this.#breakers.set(`${r.issuer}\n${r.clientId}`, { failures, until: Date.now() + wait, error: got.error });
+    return { ...got, retryAfterMs: wait };
+  }
+
+  /** One token request: the token and its life, or why not (always retried: the score is not at fault, and a registration may be mended). */
+  async #askToken(r: Registration, scopes: readonly string[]): Promise<Outcome<{ token: string; lifeMs: number }>> {
     const assertion = await this.#keys.sign({ iss: r.clientId, sub: r.clientId, aud: r.assertionAudience ?? r.accessTokenUrl, jti: randomUUID() });
     const form = new URLSearchParams({
       grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion, scope: scopes.join(' '),
@@ -76,15 +97,12 @@ export class AgsClient {
       return networkFailure(e, 'The platform\'s token endpoint', r.accessTokenUrl);
     }
     if (!res.ok) {
-      // a token refused is retried too: the score is not at fault, and the registration may be mended
       const f = await failure<string>(res, 'The platform\'s token endpoint refused the client assertion', Date.now());
-      return { ...f, retry: true } as Outcome<string>;
+      return { ...f, retry: true } as Outcome<{ token: string; lifeMs: number }>;
     }
     const body = await res.json().catch(() => null) as { access_token?: unknown; expires_in?: unknown } | null;
     if (!body || typeof body.access_token !== 'string') return { ok: false, retry: true, error: 'The platform\'s token endpoint answered without an access_token.' };
-    const life = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : 3_600_000;
-    this.#tokens.set(key, { token: body.access_token, until: Date.now() + Math.max(0, life - TOKEN_MARGIN_MS) });
-    return { ok: true, value: body.access_token };
+    return { ok: true, value: { token: body.access_token, lifeMs: typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : 3_600_000 } };
   }
 
   /** Forgets a token the platform no longer takes (a 401 from a service). */
