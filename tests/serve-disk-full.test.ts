@@ -21,7 +21,7 @@ function canMount(): boolean {
   if (process.getuid?.() !== 0) return false;
   try {
     mkdirSync(mount, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=384k', 'tmpfs', mount], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mount], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
