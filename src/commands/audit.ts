@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { GradsheetError } from '../errors.js';
 import { AUDIT_LIMITS, auditBank, type AuditLimit, type AuditReport, type CheckResult, type PartAudit } from '../problems/audit.js';
 import { loadBank } from './files.js';
+import { bankUsesFormulas } from './key-source.js';
+import { loadFormulas } from '../contract/formula.js';
 import { titleText } from '../render/typeset.js';
 
 const MARK: Record<CheckResult, string> = { pass: '✓', fail: '✗', 'n/a': '–' };
@@ -89,6 +91,7 @@ export async function runAudit(argv: string[]): Promise<number> {
   }
   if (values.seed !== undefined && values.seed === '') throw new GradsheetError('usage', '--seed should not be empty.');
   const bank = await loadBank(values.bank);
+  if (bankUsesFormulas(bank)) await loadFormulas();
   const report = auditBank(bank, { count, ...(values.seed !== undefined ? { seed: values.seed } : {}) });
   process.stdout.write((values.json ? JSON.stringify(report, null, 2) : auditText(report)) + '\n');
   return report.passed ? 0 : 1;

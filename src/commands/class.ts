@@ -7,6 +7,8 @@ import type { Bank } from '../problems/bank.js';
 import { parseRoster, type RosterProblem } from '../problems/roster.js';
 import { practiceSecret, practiceStudents } from '../problems/variants.js';
 import { loadBank, readSecret } from './files.js';
+import { bankUsesFormulas } from './key-source.js';
+import { loadFormulas } from '../contract/formula.js';
 import { readText } from './io.js';
 import { checkClassOptions, type ClassOptions } from './class-options.js';
 import { LATEST_GENERATOR } from '../problems/generator-version.js';
@@ -35,6 +37,8 @@ function generatorNotice(bank: Bank, asked: string): string[] {
 export async function loadClass(o: ClassOptions, command: string): Promise<ClassSet> {
   checkClassOptions(o, command);
   const bank = await loadBank(o.bank!);
+  // formula parts are typeset in keys and read by the audit: the parser first
+  if (bankUsesFormulas(bank)) await loadFormulas();
   const notices = generatorNotice(bank, o.bank!);
   if (o.seed !== undefined) {
     const count = o.count === undefined ? 1 : Number(o.count);

@@ -13,6 +13,10 @@ import type { Store } from '../store/store.js';
 import { parseWith } from '../validation.js';
 import { loadBank, readSecret } from './files.js';
 import { readJson } from './io.js';
+import { loadFormulas } from '../contract/formula.js';
+
+/** Whether a bank asks formulas (its types' expression parts need the formula parser). */
+export const bankUsesFormulas = (bank: Bank): boolean => bank.questions.some((q) => q.type.formulas === true);
 
 export const KEY_OPTIONS = {
   key: { type: 'string' },
@@ -44,11 +48,13 @@ export async function loadGrader(o: { key?: string; bank?: string; 'secret-file'
   if (o.key) {
     if (o.bank || o['secret-file'] || o.seed) throw new GradsheetError('usage', `${command} takes either --key or --bank with --secret-file (or --seed), not both.`);
     const key = parseWith(keySchema, await readJson(o.key), `answer key ${o.key}`);
+    if (key.variants.some((v) => v.questions.some((q) => q.parts.some((p) => p.kind === 'expression')))) await loadFormulas();
     return { grader: Grader.fromKey(key as unknown as { digits: number; variants: KeyVariant[] }, options), title: key.bank.title, against: `answer key ${o.key} (bank ${key.bank.id}, sha256 ${key.bank.hash.slice(0, 12)}…)`, practice: key.practice === true };
   }
   if (!o.bank) throw new GradsheetError('usage', `${command} needs --key key.json, or --bank NAME|PATH with --secret-file FILE (or --seed S for practice sheets).`);
   if (!o['secret-file'] === !o.seed) throw new GradsheetError('usage', `${command} with --bank needs exactly one of --secret-file FILE and --seed S.`);
   const bank = await loadBank(o.bank);
+  if (bankUsesFormulas(bank)) await loadFormulas();
   const secret = o.seed !== undefined ? practiceSecret(o.seed) : await readSecret(o['secret-file']!);
   return {
     grader: Grader.fromBank(bank, secret, options), title: bank.title, bank, against: `bank ${bank.id} (sha256 ${bank.hash.slice(0, 12)}…)`, practice: o.seed !== undefined,

@@ -19,6 +19,7 @@ import { MISTAKES, mistakeSince, type MistakeId } from '../problems/mistakes.js'
 import type { AnswerValue, PartSpec } from '../problems/types.js';
 import { plainValue } from '../problems/format.js';
 import { readNumber } from './number.js';
+import { formulaPoints, readFormula, sameFormula } from '../contract/formula.js';
 import { DEFAULT_TOLERANCE, withinTolerance, type Tolerance } from '../contract/tolerance.js';
 
 export type PartStatus = 'correct' | 'partial' | 'incorrect' | 'missing' | 'invalid';
@@ -184,6 +185,7 @@ export function markPart(part: KeyPart, raw: unknown, ctx: MarkContext): MarkedP
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) {
     return result(part, 'missing', 0, `No answer.${reveal}`);
   }
+  if (part.kind === 'expression') return markFormula(part, raw, ctx, reveal);
   // read, shape
   const read = readValue(part, raw);
   if ('invalid' in read) return result(part, 'invalid', 0, `The answer ${read.invalid}.`);
@@ -289,6 +291,48 @@ function diagnose(best: MarkedPart, part: KeyPart, value: ReadValue, ctx: MarkCo
   if (departs && deps.some((k) => !ctx.correct?.has(k))) {
     best.feedback += ` Nor does it follow from your own answer${deps.length > 1 ? 's' : ''} to ${partList(deps)}.${copiedNote}`;
   }
+}
+
+/** Per key part: its expected formula read, and the points formulas are compared at. */
+const FORMULAS = new WeakMap<KeyPart, { expected: (p: Readonly<Record<string, number>>) => number; points: Record<string, number>[]; mistakes: { id: MistakeId; at: (p: Readonly<Record<string, number>>) => number }[] }>();
+
+function formulaOf(part: KeyPart) {
+  let f = FORMULAS.get(part);
+  if (!f) {
+    const symbols = part.symbols ?? [];
+    const expected = readFormula(String(part.answer), symbols);
+    if (!expected.ok) throw new Error(`The key's formula for ${part.id} ${expected.why}.`);
+    const mistakes = (part.mistakes ?? []).flatMap((m) => {
+      const read = readFormula(String(m.value), symbols);
+      return read.ok ? [{ id: m.id, at: read.at }] : [];
+    });
+    FORMULAS.set(part, (f = { expected: expected.at, points: formulaPoints(symbols, part.id), mistakes }));
+  }
+  return f;
+}
+
+/**
+ * A formula part: read (an allow-listed formula in the part's symbols, or a sentence naming what is
+ * not), then compared with the expected formula at random points of the symbols, then diagnosed
+ * against the catalogued mistakes' formulas the same way. Right or not: no partial credit.
+ */
+function markFormula(part: KeyPart, raw: unknown, ctx: MarkContext, reveal: string): MarkedPart {
+  if (typeof raw !== 'string') return result(part, 'invalid', 0, `The answer should be a formula written as text (in ${(part.symbols ?? []).map((s) => s.name).join(', ')}), not ${preview(raw)}.`);
+  const read = readFormula(raw, part.symbols ?? []);
+  if (!read.ok) return result(part, 'invalid', 0, `The answer ${read.why}.`);
+  const f = formulaOf(part);
+  if (sameFormula(f.expected, read.at, f.points)) return result(part, 'correct', part.points, 'Correct.', read.text);
+  const best = result(part, 'incorrect', 0, 'Incorrect.', read.text);
+  const generator = ctx.generator ?? 1;
+  const match = f.mistakes.find((m) => mistakeSince(m.id) <= generator && sameFormula(m.at, read.at, f.points));
+  if (match) {
+    best.mistake = match.id;
+    best.feedback = MISTAKES[match.id].explanation;
+  } else if (ctx.hints !== false && sameFormula((p) => -f.expected(p), read.at, f.points)) {
+    best.feedback = 'The formula is right but for its sign.';
+  }
+  best.feedback += reveal;
+  return best;
 }
 
 /** Points to three decimals, so partial credit adds up without binary noise. */

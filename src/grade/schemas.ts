@@ -47,7 +47,7 @@ const answer = z.union([z.number(), z.array(z.number()), z.array(z.array(z.numbe
 
 export const keyPartSchema = z.object({
   id: z.string(),
-  kind: z.enum(['number', 'vector', 'matrix', 'choice']),
+  kind: z.enum(['number', 'vector', 'matrix', 'choice', 'expression']),
   answer,
   points: z.number(),
   tolerance: toleranceSchema.optional(),
@@ -56,6 +56,9 @@ export const keyPartSchema = z.object({
   shape: z.array(z.number()),
   dependsOn: z.array(z.string()).optional(),
   mistakes: z.array(z.object({ id: z.string(), value: answer })).optional(),
+  symbols: z.array(z.object({
+    name: z.string(), tex: z.string(), range: z.tuple([z.number(), z.number()]).optional(), derived: z.string().optional(),
+  })).optional().describe('expression parts: the symbols the formula may use; a derived one is a formula in those before it'),
 });
 
 export const keySchema = z.object({

@@ -60,6 +60,7 @@ export function erase<M extends Model, P, T = never>(model: M, type: ProblemType
     id: type.id,
     title: type.title,
     summary: type.summary,
+    ...(type.formulas ? { formulas: true as const } : {}),
     params: type.params,
     generate: (rng, params, style, target) => type.generate(rng, paramsOf(params), style, targetOf(target)),
     ...(aim ? {

@@ -156,7 +156,8 @@ export function drawQuestion(
         for (let i = 0; i < built.parts.length; i++) {
           const spec = built.parts[i]!, answer = answers[i]!;
           const part: GeneratedPart = { spec, answer, tolerance: tolerance(spec, answer), mistakes: mistakeValues(spec, solution, style.generator) };
-          if (spec.kind !== 'choice' && part.mistakes.some((m) => allWithinTolerance(part.answer, m.value, part.tolerance))) {
+          // (a formula's mistakes are other formulas, told apart whatever the numbers: the type's tests check them)
+          if (spec.kind !== 'choice' && spec.kind !== 'expression' && part.mistakes.some((m) => allWithinTolerance(part.answer, m.value, part.tolerance))) {
             reason = 'mistake-indistinct';
             break;
           }

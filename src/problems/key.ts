@@ -2,6 +2,7 @@
  * The answer key (`gradsheet.key/1`, docs/formats.md) and the blank submissions handed to students.
  */
 import type { Tolerance } from '../contract/tolerance.js';
+import type { FormulaSymbol } from '../contract/formula.js';
 import type { Instance } from '../models/instance.js';
 import type { Bank } from './bank.js';
 import type { MistakeId } from './mistakes.js';
@@ -33,6 +34,8 @@ export interface KeyPart {
   dependsOn?: string[];
   /** catalogued mistakes and their values, for the grader's feedback */
   mistakes?: { id: MistakeId; value: AnswerValue }[];
+  /** expression parts: the symbols the formula may use */
+  symbols?: FormulaSymbol[];
 }
 
 export interface KeyQuestion {
@@ -95,9 +98,9 @@ export function keyVariant(v: Variant): KeyVariant {
         kind: p.spec.kind,
         answer: p.answer,
         points: q.partPoints[p.spec.key] ?? q.points,
-        ...(p.spec.kind === 'choice' ? { choices: p.choices ?? p.spec.choices ?? [] } : { tolerance: p.tolerance }),
+        ...(p.spec.kind === 'choice' ? { choices: p.choices ?? p.spec.choices ?? [] } : p.spec.kind === 'expression' ? { symbols: [...(p.spec.symbols ?? [])] } : { tolerance: p.tolerance }),
         prompt: p.spec.prompt,
-        shape: shapeOf(p.answer),
+        shape: p.spec.kind === 'expression' ? [] : shapeOf(p.answer),
         ...(p.spec.dependsOn?.length ? { dependsOn: p.spec.dependsOn.map((k) => partId(q.id, k)) } : {}),
         ...(p.mistakes.length ? { mistakes: p.mistakes } : {}),
       })),

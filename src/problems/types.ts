@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Tolerance } from '../contract/tolerance.js';
+import type { FormulaSymbol } from '../contract/formula.js';
 import type { Convention } from '../models/convention.js';
 import type { Instance, Mat, Vec } from '../models/instance.js';
 import type { Solution, SolutionOf } from '../models/solve.js';
@@ -14,7 +15,8 @@ import type { MistakeId } from './mistakes.js';
 import type { Rng } from './random.js';
 
 export type AnswerValue = number | Vec | Mat | string;
-export type PartKind = 'number' | 'vector' | 'matrix' | 'choice';
+/** `expression`: a formula in the symbols the part names (contract/formula.ts), its answer the formula's text */
+export type PartKind = 'number' | 'vector' | 'matrix' | 'choice' | 'expression';
 
 /**
  * Text with inline math: `$…$` is TeX, rendered by KaTeX; everything else is plain text and is
@@ -53,6 +55,8 @@ export interface PartSpec<S = Solution> {
   mistakeValue?: Partial<Record<MistakeId, (sol: S) => AnswerValue | null>>;
   /** choice parts: the options, in order */
   choices?: readonly string[];
+  /** expression parts: the symbols the formula may use (its answer and mistakes are formulas in them) */
+  symbols?: readonly FormulaSymbol[];
   /** a tolerance this part needs whatever the bank says (e.g. log₁₀ magnitudes) */
   tolerance?: Tolerance;
   /** earlier parts of this question this one is computed from (the follow-through graph) */
@@ -134,6 +138,8 @@ export interface ProblemType<P, I extends Instance, S = SolutionOf<I>, T = never
   title: string;
   /** one line for `gradsheet banks` and the README */
   summary: string;
+  /** it asks formulas (expression parts): whatever grades or prints it loads the formula parser first */
+  formulas?: true;
   /** the bank's params for this type, with defaults; parse errors are reported with their path */
   params: z.ZodType<P>;
   /**
@@ -156,6 +162,7 @@ export interface AnyProblemType {
   id: string;
   title: string;
   summary: string;
+  formulas?: true;
   params: z.ZodType<unknown>;
   generate: (rng: Rng, params: unknown, style: SheetStyle, target?: unknown) => Instance;
   /** see `Aim.choose` */

@@ -8,6 +8,7 @@ import type { Bank } from '../problems/bank.js';
 import { DEFAULT_WORKING_SPACE, type WorkingSpace } from '../problems/working-space.js';
 import { acceptance, sheetRule } from '../contract/tolerance.js';
 import { plainValue, texValue } from '../problems/format.js';
+import { formulaTex, formulasLoaded } from '../contract/formula.js';
 import { numericTolerances, splitPartId, type KeyPart, type KeyVariant } from '../problems/key.js';
 import { problemType } from '../problems/registry.js';
 import { statement, type AnswerValue, type BuiltQuestion, type Notation, type PartKind, type SolutionStep } from '../problems/types.js';
@@ -51,6 +52,8 @@ export interface PartView {
   choices: { value: string; html: string }[];
   /** the answer at the sheet's printed precision (key only) */
   answerHtml: string;
+  /** expression parts: the symbols the formula may use, typeset */
+  symbolsHtml: string;
   answerText: string;
   /** what this part accepts, where it differs from the sheet's rule (empty otherwise) */
   acceptNote: string;
@@ -148,13 +151,14 @@ export function sheetView(bank: Bank, variant: KeyVariant, withAnswers: boolean,
         promptHtml: renderRich(spec.prompt),
         points: p.points,
         kind: p.kind,
-        box: boxShape(p.answer),
+        box: p.kind === 'expression' ? null : boxShape(p.answer),
         choices: (p.choices ?? []).map((c) => ({ value: c, html: titleHtml(c) })),
-        answerHtml: withAnswers ? answerHtml(p.answer, bank.digits) : '',
+        symbolsHtml: p.kind === 'expression' ? symbolsHtml(p) : '',
+        answerHtml: withAnswers ? (p.kind === 'expression' ? formulaHtml(p) : answerHtml(p.answer, bank.digits)) : '',
         answerText: withAnswers ? plainValue(p.answer, bank.digits) : '',
         acceptNote: p.kind === 'choice' || !p.tolerance || acceptance(p.tolerance) === rule ? '' : `accepted: ${acceptance(p.tolerance)}`,
         workMm: Math.round(workingLines(p.kind, steps) * mmPerLine),
-        short: !withAnswers && p.kind !== 'choice' && spec.prompt.length <= 60 && boxShape(p.answer)?.cols.length === 1,
+        short: !withAnswers && p.kind !== 'choice' && p.kind !== 'expression' && spec.prompt.length <= 60 && boxShape(p.answer)?.cols.length === 1,
         steps: withAnswers ? steps.map((s) => ({ textHtml: s.text ? renderRich(s.text) : '', mathHtml: s.math ? renderTex(s.math, true) : '' })) : [],
       };
     });
@@ -197,6 +201,16 @@ function sharedNotations(built: readonly BuiltQuestion[]): Notation[] {
     uses.set(b.notation.id, entry);
   }
   return [...uses.values()].filter((u) => u.count > 1).map((u) => u.notation);
+}
+
+/** The symbols a formula part may use, typeset: "S_1, S_2, W, x_1, x_2". */
+function symbolsHtml(p: KeyVariant['questions'][number]['parts'][number]): string {
+  return renderTex((p.symbols ?? []).map((s) => s.tex).join(',\ '));
+}
+
+/** A formula answer as the key prints it: typeset (the parser is loaded by whatever renders formula parts). */
+function formulaHtml(p: KeyVariant['questions'][number]['parts'][number]): string {
+  return renderTex(formulasLoaded() ? formulaTex(String(p.answer), p.symbols ?? []) : String(p.answer), true);
 }
 
 /** An answer as the key prints it: a choice as its text (typeset), a value in TeX at `digits`. */
@@ -314,7 +328,7 @@ export function answerTablesView(bank: Bank, variants: readonly KeyVariant[], so
     tables: variants.map((v): AnswerTableView => {
       const rows = v.questions.flatMap((q, n) => q.parts.map((p, k): AnswerTableRow => ({
         label: `${n + 1}(${splitPartId(p.id).key})`,
-        answerHtml: compactAnswerHtml(p.answer, bank.digits),
+        answerHtml: p.kind === 'expression' ? formulaHtml(p) : compactAnswerHtml(p.answer, bank.digits),
         answerText: plainValue(p.answer, bank.digits),
         points: p.points,
         first: k === 0,

@@ -33,6 +33,7 @@ import { parseWith } from '../validation.js';
 import { withoutMistakes, type Grader, type GradeResult } from '../grade/grade.js';
 import { clip } from '../text.js';
 import { escapeHtml } from '../html.js';
+import { loadFormulas, readFormula, type FormulaSymbol } from '../contract/formula.js';
 import { LruCache } from '../lru.js';
 import { BodyBudget, clientIp, guard, hashedName, prepareAsset, sendAsset, type Asset, type AuditLog } from './hardening.js';
 import { DEFAULT_POLICY, givesHints, isLate, namesMistakes, revealsAnswers, type AssignmentPolicy } from '../problems/assignment.js';
@@ -210,6 +211,8 @@ export function worksheetView(variant: KeyVariant, style: SheetStyle): unknown {
           ...(p.kind !== 'choice' && p.tolerance && acceptance(p.tolerance) !== rule ? { accept: `accepted: ${acceptance(p.tolerance)}` } : {}),
           // choices are the values submitted; choicesHtml, in the same order, what the page shows
           ...(p.choices ? { choices: p.choices, choicesHtml: p.choices.map(pageTitleHtml) } : {}),
+          // a formula part: the symbols it may use (names to type, TeX to show)
+          ...(p.kind === 'expression' ? { symbols: (p.symbols ?? []).map((s) => ({ name: s.name, tex: s.tex })), symbolsHtml: renderTexForPage((p.symbols ?? []).map((s) => s.tex).join(',\\ ')) } : {}),
         })),
       };
     }),
@@ -536,6 +539,17 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       return json(c, body);
     })],
     ['GET', '/api/v1/keys/:code', (c) => isTeacher(c) && json(c, JSON.stringify(findVariant(c.req.param('code')!)))],
+    ['POST', '/api/v1/formula-preview', jsonOnly, async (c) => {
+      // what the page shows under a formula box: the formula read back typeset, or why it cannot be read
+      const body = parseJsonText(await bodyText(c), 'The body') as { formula?: unknown; symbols?: unknown } | null;
+      const symbols = Array.isArray(body?.symbols) ? body.symbols : null;
+      if (typeof body?.formula !== 'string' || !symbols || symbols.length > 64 || !symbols.every((s) => typeof s?.name === 'string' && typeof s?.tex === 'string' && s.name.length <= 40 && s.tex.length <= 200)) {
+        throw new GradsheetError('invalid-input', 'The body should be {"formula": "<text>", "symbols": [{"name", "tex"}, …]} (at most 64 symbols).');
+      }
+      await loadFormulas();
+      const read = readFormula(body.formula, symbols as FormulaSymbol[]);
+      return json(c, JSON.stringify(read.ok ? { ok: true, text: read.text, html: renderTexForPage(read.tex, true) } : { ok: false, detail: `The formula ${read.why}.` }));
+    }],
     ['GET', '/api/v1/schema/:name', (c) => {
       const name = c.req.param('name')!;
       if (name !== 'submission' && name !== 'result') throw new GradsheetError('not-found', `There is no schema "${name.slice(0, 20)}"; there are submission and result.`);

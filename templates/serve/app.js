@@ -62,6 +62,18 @@
       });
       return set;
     }
+    if (part.kind === 'expression') {
+      // a formula, typed in one line; the server reads it back typeset as the student types
+      const input = html('input', { class: 'formula-input', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', 'aria-label': asked, 'aria-describedby': `fs-${part.id} pv-${part.id} fb-${part.id}`, 'data-part': part.id, 'data-r': 0, 'data-c': 0 });
+      const preview = html('div', { class: 'formula-preview', id: `pv-${part.id}`, 'aria-live': 'polite' });
+      let timer = 0;
+      input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => previewFormula(part, input, preview), 300); });
+      return html('div', { class: 'formula' }, [
+        input,
+        html('p', { class: 'formula-symbols', id: `fs-${part.id}` }, [document.createTextNode('A formula in '), html('span', { trustedHtml: part.symbolsHtml }), document.createTextNode('. Write products with * (or a space), powers with ^: (1 - S_1^2)*x_1.')]),
+        preview,
+      ]);
+    }
     const rows = part.shape.length === 0 ? 1 : part.shape[0];
     const cols = part.shape.length === 2 ? part.shape[1] : 1;
     const grid = html('div', { class: 'grid', role: 'group', 'aria-label': `Answer to part (${label})${part.shape.length === 1 ? `, ${rows} entries` : part.shape.length === 2 ? `, ${rows}×${cols} matrix` : ''}` });
@@ -73,6 +85,27 @@
       }
     }
     return grid;
+  }
+
+  /** the formula as the server reads it, typeset, or the sentence saying what it cannot read */
+  async function previewFormula(part, input, preview) {
+    const formula = input.value.trim();
+    if (!formula) { preview.replaceChildren(); return; }
+    let res;
+    try { res = await call('/api/v1/formula-preview', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ formula, symbols: part.symbols }) }); } catch { return; }
+    if (input.value.trim() !== formula) return;
+    const r = res.ok ? await res.json() : { ok: false, detail: await problemText(res) };
+    preview.classList.toggle('unread', !r.ok);
+    preview.replaceChildren(r.ok ? html('span', {}, [document.createTextNode('Reads as: '), html('span', { trustedHtml: r.html })]) : html('span', { text: r.detail }));
+  }
+  function refreshPreviews() {
+    if (!current) return;
+    for (const q of current.questions) for (const p of q.parts) {
+      if (p.kind !== 'expression') continue;
+      const input = sheet.querySelector(`input[data-part="${CSS.escape(p.id)}"]`);
+      const preview = document.getElementById(`pv-${p.id}`);
+      if (input && preview && input.value.trim()) previewFormula(p, input, preview);
+    }
   }
 
   function showWorksheet(w) {
@@ -197,6 +230,7 @@
     showWorksheet(w);
     set('gradsheet.last', w.code);
     const restored = restoreDraft(w.code);
+    refreshPreviews();
     assignmentOpened();
     say($('open-status'), `Worksheet ${w.code}: ${w.questions.length} questions.${restored ? ` Your ${restored === 1 ? 'answer' : `${restored} answers`} saved on this device ${restored === 1 ? 'is' : 'are'} back.` : ''}`);
     if (!quiet) { const first = questions.querySelector('input'); if (first) first.focus(); }
@@ -503,6 +537,7 @@
     document.querySelector('h1').textContent = s.title;
     showWorksheet({ ...s.view, assignment: s.assignment });
     restoreDraft(s.worksheet);
+    refreshPreviews();
     assignmentOpened();
     // said once and kept: the status line below it is the attempts' own (loadAttempts rewrites it)
     $('attempts-summary').after(html('p', { id: 'session-note', class: 'note', text: `Worksheet ${s.worksheet}. Your score for credit is sent to your course's gradebook.` }));
