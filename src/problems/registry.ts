@@ -5,6 +5,7 @@ import { lstmBpttType } from './lstm-bptt.js';
 import { lstmCellJacobianType } from './lstm-cell-jacobian.js';
 import { lstmForwardType } from './lstm-forward.js';
 import { rnnBpttType } from './rnn-bptt.js';
+import { rnnClippingType } from './rnn-clipping.js';
 import { rnnForwardType } from './rnn-forward.js';
 import { rnnJacobianType } from './rnn-jacobian.js';
 import { rnnLongRangeType } from './rnn-long-range.js';
@@ -18,6 +19,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   rnnBpttType,
   rnnLongRangeType,
   rnnTruncatedType,
+  rnnClippingType,
   lstmForwardType,
   lstmCellJacobianType,
   lstmBpttType,
