@@ -142,6 +142,53 @@ export const MISTAKES = {
     convention: { forwardTanh: false },
     since: 2,
   },
+  // truncated BPTT (rnn.truncated, docs/math.md §6)
+  'truncation-first-k': {
+    name: 'the first k terms kept',
+    explanation: 'k-step truncation keeps the terms of the last k steps, j = T − k + 1 … T, the steps nearest the loss: the backward pass stops k steps back from step T. You kept the first k terms, j = 1 … k.',
+    since: 2,
+  },
+  'truncation-k-plus-one': {
+    name: 'k + 1 terms kept',
+    explanation: 'One term too many: the truncated sum runs from j = T − k + 1 to T, which is k terms. Starting at j = T − k keeps k + 1.',
+    since: 2,
+  },
+  'truncation-full-gradient': {
+    name: 'the full gradient for the truncated one',
+    explanation: 'This is the full BPTT gradient, the sum of every per-step term j = 1 … T. Truncation keeps only the terms of the last k steps and drops the others.',
+    since: 2,
+  },
+  'truncation-error-sign': {
+    name: 'the error\'s sign flipped',
+    explanation: 'The error of the truncation is what it leaves out: the full gradient minus the truncated one, which is the sum of the dropped terms, not the truncated gradient minus the full one.',
+    since: 2,
+  },
+  // gradient clipping by global norm (rnn.clipping, docs/math.md §6)
+  'clip-without-min': {
+    name: 'c/‖g‖ without min(1, ·)',
+    explanation: 'Clipping multiplies by min(1, c/‖g‖): a gradient whose norm is at most c is left as it is. Multiplying by c/‖g‖ whatever the norm scales a small gradient up to length c, which normalises it rather than clipping it.',
+    since: 2,
+  },
+  'clip-unit-normalise': {
+    name: 'divided by ‖g‖ without c',
+    explanation: 'You divided by the norm ‖g‖ and left the threshold out: the factor is min(1, c/‖g‖), so a clipped gradient has length c, not length one.',
+    since: 2,
+  },
+  'clip-norm-max-abs': {
+    name: 'largest entry for the L2 norm',
+    explanation: 'The global norm is the Euclidean (L2) norm of all the listed gradients stacked into one vector: the square root of the sum of the squares of all their entries, not the largest absolute entry.',
+    since: 2,
+  },
+  'clip-norm-l1': {
+    name: 'L1 norm for the L2 norm',
+    explanation: 'The global norm is the Euclidean (L2) norm of all the listed gradients stacked into one vector: the square root of the sum of the squares of all their entries, not the sum of their absolute values.',
+    since: 2,
+  },
+  'clip-per-tensor': {
+    name: 'each gradient clipped by its own norm',
+    explanation: 'Clipping by global norm takes one norm over all the listed gradients together and multiplies every one of them by the same factor, so the whole gradient keeps its direction. Clipping each gradient by its own norm uses a different factor for each and turns the direction.',
+    since: 2,
+  },
   // no value of its own: the grader names it when a total departs from the sum of the student's
   // own per-step terms (a part's `departsMistake`)
   'total-not-sum': {

@@ -5,9 +5,11 @@ import { lstmBpttType } from './lstm-bptt.js';
 import { lstmCellJacobianType } from './lstm-cell-jacobian.js';
 import { lstmForwardType } from './lstm-forward.js';
 import { rnnBpttType } from './rnn-bptt.js';
+import { rnnClippingType } from './rnn-clipping.js';
 import { rnnForwardType } from './rnn-forward.js';
 import { rnnJacobianType } from './rnn-jacobian.js';
 import { rnnLongRangeType } from './rnn-long-range.js';
+import { rnnTruncatedType } from './rnn-truncated.js';
 import type { AnyProblemType } from './types.js';
 
 export const PROBLEM_TYPES: readonly AnyProblemType[] = [
@@ -16,6 +18,8 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   rnnJacobianType,
   rnnBpttType,
   rnnLongRangeType,
+  rnnTruncatedType,
+  rnnClippingType,
   lstmForwardType,
   lstmCellJacobianType,
   lstmBpttType,

@@ -187,7 +187,7 @@ function given(inst: RnnInstance, params: RnnBpttParams, digits: number): string
 }
 
 /** One per-step term written out as in the notes, with its factors evaluated. */
-function termSolution(inst: RnnInstance, r: RnnSolution, wrt: 'U' | 'W' | 'b', k: number, d: number): { text?: string; math?: string }[] {
+export function termSolution(inst: RnnInstance, r: RnnSolution, wrt: 'U' | 'W' | 'b', k: number, d: number): { text?: string; math?: string }[] {
   const { T, H } = dims(inst);
   const summed = inst.loss === 'sum';
   const term = wrt === 'b' ? texVector(r.dL_db_by_step[k - 1]!, d) : texMatrix(r[`dL_d${wrt}_by_step`][k - 1]!, d);
