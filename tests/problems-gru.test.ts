@@ -1,5 +1,5 @@
 /**
- * The gru.forward problem type (docs/math.md §5.1): the closed forms agree with the solver, mistakes
+ * The gru.forward and gru.state-jacobian problem types (docs/math.md §5.1, §5.2): the closed forms agree with the solver, mistakes
  * stay outside tolerance and the by-hand answer inside, follow-through recomputes each part from
  * the exact earlier answers, the worked solution ends at the printed answer, and a bank of GRU
  * questions passes the audit (no bank is shipped; this one is built here).
@@ -12,6 +12,7 @@ import { parseBank } from '../src/problems/bank.js';
 import { texValue } from '../src/problems/format.js';
 import { drawQuestion, type DrawStats, type GeneratedQuestion } from '../src/problems/generate.js';
 import { gruForwardType } from '../src/problems/gru-forward.js';
+import { gruStateJacobianType } from '../src/problems/gru-state-jacobian.js';
 import { rngFrom } from '../src/problems/random.js';
 import type { AnyProblemType } from '../src/problems/types.js';
 import { maxRelDiff } from './support/random-instances.js';
@@ -26,6 +27,12 @@ const CASES: [AnyProblemType, Record<string, unknown>][] = [
   [gruForwardType, { hidden: 3, outputs: 2, loss: 'sum', steps: 3 }],
   [gruForwardType, { initialState: 'random', steps: 1 }],
   [gruForwardType, { biases: false, steps: 5 }],
+  [gruStateJacobianType, {}],
+  [gruStateJacobianType, { hidden: 2 }],
+  [gruStateJacobianType, { hidden: 3, steps: 4, step: 2, initialState: 'random' }],
+  [gruStateJacobianType, { giveForward: false, hidden: 2, loss: 'sum' }],
+  [gruStateJacobianType, { steps: 1 }],
+  [gruStateJacobianType, { giveForward: false, steps: 2, step: 1 }],
 ];
 
 for (const [type, raw] of CASES) {
@@ -36,11 +43,17 @@ for (const [type, raw] of CASES) {
   const questions: GeneratedQuestion[] = Array.from({ length: DRAWS }, () => drawQuestion(type, rng, params, STYLE, tolerance, stats));
 
   describe(`${type.id} with params ${label}`, () => {
-    it('asks four parts a step, then ŷ_T and the loss, shaped by H', () => {
+    it('asks parts shaped by H', () => {
       for (const q of questions) {
-        expect(q.parts).toHaveLength(4 * params.steps + 2);
         expect(q.instance.model).toBe('gru');
-        for (const p of q.parts.slice(0, -2)) expect([p.answer].flat()).toHaveLength(params.hidden);
+        if (type === gruForwardType) {
+          expect(q.parts).toHaveLength(4 * params.steps + 2);
+          for (const p of q.parts.slice(0, -2)) expect([p.answer].flat()).toHaveLength(params.hidden);
+        } else {
+          const g = params as unknown as { giveForward: boolean };
+          expect(q.parts).toHaveLength((g.giveForward || params.hidden > 1 ? 2 : 3) + params.steps + (params.steps >= 2 ? 1 : 0));
+          for (const p of q.parts) expect([p.answer].flat(2)).toHaveLength(params.hidden ** 2);
+        }
       }
     });
 
@@ -82,13 +95,16 @@ for (const [type, raw] of CASES) {
   });
 }
 
-describe('a bank of GRU forward questions', () => {
+describe('a bank of GRU questions', () => {
   it('passes the audit at N = 100', () => {
     const bank = parseBank({
       format: 'gradsheet.bank/1', generator: 2, id: 'gru-test', title: 'GRU', digits: 4,
       questions: [
         { id: 'q1', type: 'gru.forward', title: 'GRU forward pass', params: { steps: 2 } },
         { id: 'q2', type: 'gru.forward', title: 'A vector GRU', params: { hidden: 2, inputs: 2, steps: 2, loss: 'sum', initialState: 'random' } },
+        { id: 'q3', type: 'gru.state-jacobian', title: 'The state Jacobian', params: { steps: 3 } },
+        { id: 'q4', type: 'gru.state-jacobian', title: 'A vector state Jacobian', params: { hidden: 2, steps: 2, giveForward: false } },
+        { id: 'q5', type: 'gru.state-jacobian', title: 'A scalar state Jacobian by hand', params: { steps: 2, giveForward: false } },
       ],
     });
     const report = auditBank(bank, { count: 100 });

@@ -2,6 +2,7 @@
 import { activationsType } from './activations.js';
 import { conceptMemoryType } from './concept-memory.js';
 import { gruForwardType } from './gru-forward.js';
+import { gruStateJacobianType } from './gru-state-jacobian.js';
 import { lstmBpttType } from './lstm-bptt.js';
 import { lstmCellJacobianType } from './lstm-cell-jacobian.js';
 import { lstmForwardType } from './lstm-forward.js';
@@ -22,6 +23,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   lstmBpttType,
   conceptMemoryType,
   gruForwardType,
+  gruStateJacobianType,
 ];
 
 const byId = new Map(PROBLEM_TYPES.map((t) => [t.id, t]));
