@@ -1,9 +1,9 @@
 /** gradsheet's public API, listed explicitly. */
 export { GradsheetError, isGradsheetError } from './errors.js';
 export type { ErrorCode, InputIssue } from './errors.js';
-export { dims, isWellFormedInstance, LSTM_WEIGHTS, LSTM_BIASES, LSTM_GATES } from './models/instance.js';
+export { dims, isWellFormedInstance, LSTM_WEIGHTS, LSTM_BIASES, LSTM_GATES, GRU_WEIGHTS, GRU_BIASES, GRU_GATES } from './models/instance.js';
 export { parseInstance, instanceSchema } from './models/instance-schema.js';
-export type { Instance, RnnInstance, LstmInstance, Mat, Vec, LossKind, Gate, LstmWeight, LstmBias } from './models/instance.js';
+export type { Instance, RnnInstance, LstmInstance, GruInstance, Mat, Vec, LossKind, Gate, LstmWeight, LstmBias } from './models/instance.js';
 export { solve, solutionJson } from './models/solve.js';
 export { solveInput, solveToJson } from './models/solve-input.js';
 export type { Solution } from './models/solve.js';
@@ -11,6 +11,8 @@ export { solveRnn, rnnForward, rnnClosedForm, rnnStateJacobians, jacobianProduct
 export type { RnnSolution, RnnForward, RnnGradients } from './models/rnn.js';
 export { solveLstm, lstmForward, lstmClosedForm, lstmCellJacobians } from './models/lstm.js';
 export type { LstmSolution, LstmForward, LstmGradients } from './models/lstm.js';
+export { solveGru, gruForward, gruClosedForm, gruStateJacobians } from './models/gru.js';
+export type { GruSolution, GruForward, GruGradients, GruStateJacobians } from './models/gru.js';
 export { version } from './version.js';
 export { parseBank, bankSchema, canonicalJson } from './problems/bank.js';
 export type { Bank, BankQuestion } from './problems/bank.js';

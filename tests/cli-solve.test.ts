@@ -48,7 +48,7 @@ describe('gradsheet solve', () => {
     const rng = rngFor('cli-batch-bad');
     const instances: unknown[] = Array.from({ length: 600 }, () => randomRnn(rng, randomShape(rng, false, 4)));
     instances[450] = { ...(instances[450] as object), W: 'oops' };
-    instances[520] = { model: 'gru' };
+    instances[520] = { model: 'transformer' };
     const r = gradsheet(['solve', '-'], { input: JSON.stringify(instances) });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -76,7 +76,7 @@ describe('gradsheet solve', () => {
     ['an H×D mismatch between U and x', { ...example, x: [[1, 2], [0.5, 1], [-1, 0]] }, /\$\.U\[0\] should have 2 columns \(D, the length of each x_t\), not 1/],
     ['a non-number', { ...example, b: ['0.1'] }, /\$\.b\[0\] should be a number, not the string "0\.1"/],
     ['T = 0', { ...example, x: [], y: [] }, /2 problems:\n\$\.x should have at least 1 entry\.\n\$\.y should have at least 1 entry\./, 3],
-    ['an unknown model', { ...example, model: 'gru' }, /\$\.model should be "rnn" or "lstm" or "activations", not the string "gru"/],
+    ['an unknown model', { ...example, model: 'transformer' }, /\$\.model should be "rnn" or "lstm" or "gru" or "activations", not the string "transformer"/],
     ['a target sequence of the wrong length', { ...example, y: [[0]] }, /\$\.y should have one target per time step, 3/],
     ['an unknown loss', { ...example, loss: 'mean' }, /\$\.loss should be "last" or "sum", not the string "mean"/],
   ];

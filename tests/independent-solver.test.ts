@@ -1,7 +1,7 @@
 /**
  * Independent check of the solver against a second implementation that shares no code with it:
  * forward-mode automatic differentiation with dual numbers, run over the forward passes of
- * docs/math.md §2 (RNN) and §3 (LSTM). Each gradient entry is the tangent of the loss after seeding
+ * docs/math.md §2 (RNN), §3 (LSTM) and §5 (GRU). Each gradient entry is the tangent of the loss after seeding
  * that one parameter entry's tangent with 1; per-step terms seed only the copy used at step k;
  * state Jacobians seed the previous state's tangent. Only the public API is imported.
  */
@@ -22,7 +22,7 @@ type Vec = number[];
 type Mat = number[][];
 type Tree = number | Tree[];
 type LossKind = 'last' | 'sum' | undefined;
-type Instance = Record<string, unknown> & { model: 'rnn' | 'lstm'; x: Mat; y: Mat; loss?: 'last' | 'sum' };
+type Instance = Record<string, unknown> & { model: 'rnn' | 'lstm' | 'gru'; x: Mat; y: Mat; loss?: 'last' | 'sum' };
 interface Dims { T: number; H: number; D: number; K: number }
 /** Which parameter entry carries tangent 1; `step` restricts the seed to the use at that step. */
 interface Seed { name: string; r: number; c: number; step?: number }
@@ -114,6 +114,41 @@ function lstmRun(inst: Instance, seed?: Seed, cellSeed?: CellSeed) {
   return { ...out, loss: totalLoss(inst, losses) };
 }
 
+// ---- GRU, docs/math.md §5: r, z gates; n = tanh(W_xn x + W_hn (r ⊙ h_{t−1}) + b_n); h = z⊙h_{t−1} + (1−z)⊙n ----
+
+/**
+ * One forward pass. `stateSeed` replaces h_{t−1}'s tangent by e_idx at the start of step t; if
+ * `direct`, only the carry term z_t ⊙ h_{t−1} sees it (the gates and n_t use h_{t−1} untouched).
+ */
+function gruRun(inst: Instance, seed?: Seed, stateSeed?: CellSeed) {
+  const { T, H, K } = dimsOf(inst);
+  const P = params(inst, seed);
+  let h = constants(inst.h0 as Vec);
+  const out = { r: [] as Dual[][], z: [] as Dual[][], n: [] as Dual[][], h: [] as Dual[][], yhat: [] as Dual[][] };
+  const losses: Dual[] = [];
+  for (let t = 1; t <= T; t++) {
+    let carried = h;
+    if (stateSeed?.t === t) {
+      const seeded = h.map((d, j) => new Dual(d.v, j === stateSeed.idx ? 1 : 0));
+      carried = seeded;
+      h = stateSeed.direct ? h.map((d) => new Dual(d.v)) : seeded;
+    }
+    const x = constants(inst.x[t - 1]!);
+    const hPrev = h;
+    const pre = (gate: string, a: number, state: Dual[]): Dual =>
+      P.dot(`Wx${gate}`, t, a, x).add(P.dot(`Wh${gate}`, t, a, state)).add(P.at(`b${gate}`, t, a));
+    const r = range(H).map((a) => pre('r', a, hPrev).sigmoid());
+    const z = range(H).map((a) => pre('z', a, hPrev).sigmoid());
+    const reset = range(H).map((a) => r[a]!.mul(hPrev[a]!));
+    const n = range(H).map((a) => pre('n', a, reset).tanh());
+    h = range(H).map((a) => z[a]!.mul(carried[a]!).add(new Dual(1).add(z[a]!.mul(new Dual(-1))).mul(n[a]!)));
+    const yhat = range(K).map((k) => P.dot('V', t, k, h).add(P.at('by', t, k)));
+    out.r.push(r); out.z.push(z); out.n.push(n); out.h.push(h); out.yhat.push(yhat);
+    losses.push(halfSquaredError(yhat, inst.y[t - 1]!));
+  }
+  return { ...out, loss: totalLoss(inst, losses) };
+}
+
 // ---- Reference solutions: one forward pass per seeded entry --------------------------------------
 
 const values = (seq: Dual[][]): Mat => seq.map((row) => row.map((d) => d.v));
@@ -165,6 +200,30 @@ function lstmReference(inst: Instance): Record<string, Tree> {
   return ref;
 }
 
+const GRU_GATES = ['r', 'z', 'n'] as const;
+
+function gruReference(inst: Instance): Record<string, Tree> {
+  const { T, H, D, K } = dimsOf(inst);
+  const base = gruRun(inst);
+  const run = (s: Seed): Dual => gruRun(inst, s).loss;
+  const ref: Record<string, Tree> = {
+    r: values(base.r), z: values(base.z), n: values(base.n), h: values(base.h), yhat: values(base.yhat), loss: base.loss.v,
+  };
+  for (const gate of GRU_GATES) {
+    ref[`dL_dWx${gate}`] = gradMat(run, `Wx${gate}`, H, D);
+    ref[`dL_dWh${gate}`] = gradMat(run, `Wh${gate}`, H, H);
+    ref[`dL_db${gate}`] = gradVec(run, `b${gate}`, H);
+  }
+  ref.dL_dV = gradMat(run, 'V', K, H);
+  ref.dL_dby = gradVec(run, 'by', K);
+  ref.dL_dWhz_by_step = range(T).map((k) => gradMat(run, 'Whz', H, H, k + 1));
+  const stateJacobians = (direct: boolean): Mat[] =>
+    jacobians(T, H, (t, b) => gruRun(inst, undefined, { t, idx: b, direct }).h[t - 1]!);
+  ref.dh_dh_prev_direct = stateJacobians(true);
+  ref.dh_dh_prev = stateJacobians(false);
+  return ref;
+}
+
 // ---- Random instances -----------------------------------------------------------------------------
 
 const rng = seedrandom('gradsheet-independent-dual-check');
@@ -203,9 +262,20 @@ function randomLstm(n: number): Instance {
   return withSequences({ ...body, V: randMat(K, H), by: randVec(K), h0: randVec(H, 1), c0: randVec(H) }, p);
 }
 
+function randomGru(n: number): Instance {
+  const p = plan(n);
+  const { H, D, K } = p;
+  const body: Record<string, unknown> = { model: 'gru' };
+  for (const gate of GRU_GATES) {
+    body[`Wx${gate}`] = randMat(H, D); body[`Wh${gate}`] = randMat(H, H); body[`b${gate}`] = randVec(H);
+  }
+  return withSequences({ ...body, V: randMat(K, H), by: randVec(K), h0: randVec(H, 1) }, p);
+}
+
 const N = 150;
 const rnnInstances = range(N).map(randomRnn);
 const lstmInstances = range(N).map(randomLstm);
+const gruInstances = range(N).map(randomGru);
 
 // ---- Comparison -------------------------------------------------------------------------------------
 
@@ -239,6 +309,15 @@ function expectedShapes(inst: Instance): Record<string, number[]> {
     return { s: [T, H], o: [T, K], loss: [], dL_dU: [H, D], dL_dW: [H, H], dL_dV: [K, H], dL_db: [H], dL_dc: [K],
       dL_dU_by_step: [T, H, D], ds_ds_prev: [T, H, H] };
   }
+  if (inst.model === 'gru') {
+    const shapes: Record<string, number[]> = { yhat: [T, K], loss: [], dL_dV: [K, H], dL_dby: [K],
+      dL_dWhz_by_step: [T, H, H], dh_dh_prev_direct: [T, H, H], dh_dh_prev: [T, H, H] };
+    for (const gate of [...GRU_GATES, 'h']) shapes[gate] = [T, H];
+    for (const gate of GRU_GATES) {
+      shapes[`dL_dWx${gate}`] = [H, D]; shapes[`dL_dWh${gate}`] = [H, H]; shapes[`dL_db${gate}`] = [H];
+    }
+    return shapes;
+  }
   const shapes: Record<string, number[]> = { yhat: [T, K], loss: [], dL_dV: [K, H], dL_dby: [K],
     dL_dWhf_by_step: [T, H, H], dc_dc_prev_direct: [T, H, H], dc_dc_prev: [T, H, H] };
   for (const gate of [...GATES, 'c', 'h']) shapes[gate] = [T, H];
@@ -267,7 +346,7 @@ function disagreements(instances: Instance[], reference: (inst: Instance) => Rec
 
 describe('the solver, checked against forward-mode dual numbers', () => {
   it('uses instances covering scalar and vector sizes, T = 1..20 and both loss conventions', () => {
-    for (const set of [rnnInstances, lstmInstances]) {
+    for (const set of [rnnInstances, lstmInstances, gruInstances]) {
       const ts = new Set(set.map((inst) => inst.x.length));
       expect([...ts].sort((a, b) => a - b)).toEqual(range(20).map((k) => k + 1));
       expect(new Set(set.map((inst) => inst.loss))).toEqual(new Set(['sum', 'last', undefined]));
@@ -277,9 +356,9 @@ describe('the solver, checked against forward-mode dual numbers', () => {
   });
 
   for (const [who, solver] of [['the engine', engine], ['the printed solution', printed]] as const) {
-    it(`${who}: every listed key with the right shape on all ${2 * N} random instances`, () => {
+    it(`${who}: every listed key with the right shape on all ${3 * N} random instances`, () => {
       const problems: string[] = [];
-      [...rnnInstances, ...lstmInstances].forEach((inst, n) => {
+      [...rnnInstances, ...lstmInstances, ...gruInstances].forEach((inst, n) => {
         const sol = solver(inst);
         for (const [key, shape] of Object.entries(expectedShapes(inst))) {
           const got = shapeOf(sol[key]);
@@ -295,6 +374,10 @@ describe('the solver, checked against forward-mode dual numbers', () => {
 
     it(`${who}: agrees with forward-mode dual numbers on ${N} random LSTM instances`, () => {
       expect(disagreements(lstmInstances, lstmReference, solver)).toEqual([]);
+    }, 120_000);
+
+    it(`${who}: agrees with forward-mode dual numbers on ${N} random GRU instances`, () => {
+      expect(disagreements(gruInstances, gruReference, solver)).toEqual([]);
     }, 120_000);
   }
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { instanceSchema, isWellFormedInstance } from '../src/index.js';
-import { randomLstm, randomRnn, randomShape, rngFor } from './support/random-instances.js';
+import { randomGru, randomLstm, randomRnn, randomShape, rngFor } from './support/random-instances.js';
 
 type Rng = () => number;
 type Json = unknown;
@@ -24,7 +24,7 @@ function mutate(rng: Rng, inst: Record<string, Json>, other: Record<string, Json
     case 0: delete copy[key]; break;
     case 1: copy[key] = other[key]; break; // another instance's field, maybe of another shape
     case 2: copy.loss = pick(rng, ['avg', 'LAST', 1, null, 'sum', 'last', undefined]); break;
-    case 3: copy.model = pick(rng, ['RNN', 'gru', 'lstm', 'rnn', 'activations', 3]); break;
+    case 3: copy.model = pick(rng, ['RNN', 'GRU', 'gru', 'lstm', 'rnn', 'activations', 3]); break;
     default: {
       const arr = deep(copy[key]);
       if (!arr) { copy[key] = pick(rng, [[], [[]], 'x', 1, null, {}]); break; }
@@ -45,7 +45,7 @@ describe('the fast instance check', () => {
   it('accepts every valid instance the schema accepts', () => {
     const rng = rngFor('fast-check-valid');
     for (let n = 0; n < 400; n++) {
-      const inst = (n % 2 ? randomLstm : randomRnn)(rng, randomShape(rng, n % 3 === 0, 8));
+      const inst = [randomRnn, randomLstm, randomGru][n % 3]!(rng, randomShape(rng, n % 2 === 0, 8));
       expect(instanceSchema.safeParse(inst).success).toBe(true);
       expect(isWellFormedInstance(inst)).toBe(true);
     }
@@ -56,7 +56,7 @@ describe('the fast instance check', () => {
     const rng = rngFor('fast-check-mutants');
     let rejected = 0, acceptedByBoth = 0;
     for (let n = 0; n < 6000; n++) {
-      const make = () => (rng() < 0.5 ? randomLstm : randomRnn)(rng, randomShape(rng, rng() < 0.3, 5)) as unknown as Record<string, Json>;
+      const make = () => [randomRnn, randomLstm, randomGru][Math.floor(rng() * 3)]!(rng, randomShape(rng, rng() < 0.3, 5)) as unknown as Record<string, Json>;
       let m = make();
       const rounds = 1 + Math.floor(rng() * 2);
       for (let r = 0; r < rounds; r++) m = mutate(rng, m, make());

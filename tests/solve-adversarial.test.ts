@@ -417,7 +417,7 @@ describe('solve reads an array one element at a time exactly as the whole text',
       ['[1, "a", null]', /Invalid instance 1 of the array: \$\[0\] should be an object, not the number 1/],
       [`[${good}, ${good}, null]`, /Invalid instance 3 of the array: \$\[2\] should be an object, not null/],
       [`[${good},\n${good.replace('"b":[0.1]', '"b":[1e999]')}]`, /Invalid instance 2 of the array: \$\[1\]\.b\[0\] should be a number, not Infinity/],
-      [`[${good}, {"model":"gru"}, ${good.replace('"c":[0]', '"c":[]')}]`, /Invalid instance 2 of the array: \$\[1\]\.model should be/],
+      [`[${good}, {"model":"transformer"}, ${good.replace('"c":[0]', '"c":[]')}]`, /Invalid instance 2 of the array: \$\[1\]\.model should be/],
     ];
     for (const [text, message] of cases) {
       const r = gradsheet(['solve', '-'], { input: text });
@@ -430,7 +430,7 @@ describe('solve reads an array one element at a time exactly as the whole text',
 
   it('a syntax error anywhere wins over an invalid instance before it, as for the whole text', () => {
     const good = JSON.stringify(rnnExample());
-    const text = `[${good},\n{"model":"gru"},\n${good},\n${good.replace('"x":', '"x" ')}]`;
+    const text = `[${good},\n{"model":"transformer"},\n${good},\n${good.replace('"x":', '"x" ')}]`;
     const r = gradsheet(['solve', '-'], { input: text });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');

@@ -1,14 +1,15 @@
 /**
  * The zod schemas of the instance contract (docs/math.md §4): what decides whether an instance is
  * valid, and words every problem with its JSON path. Dimensions are read from the data itself —
- * D from x_1, K from y_1, H from the recurrent weight (W for the RNN, W_hf for the LSTM) — and
+ * D from x_1, K from y_1, H from the recurrent weight (W for the RNN, W_hf for the LSTM, W_hn for
+ * the GRU) — and
  * every other field is checked against them, so a mismatch is reported at the field that
  * disagrees, with the dimension it should have had.
  */
 import { z } from 'zod';
 import { invalidInput, toInputIssues } from '../validation.js';
 import {
-  LSTM_BIASES, LSTM_WEIGHTS, instanceLabel, isWellFormedInstance, type Instance, type Mat, type Vec,
+  GRU_BIASES, GRU_WEIGHTS, LSTM_BIASES, LSTM_WEIGHTS, instanceLabel, isWellFormedInstance, type Instance, type Mat, type Vec,
 } from './instance.js';
 
 const num = z.number();
@@ -100,9 +101,30 @@ const lstmSchema = z.object(lstmShape).superRefine((data, ctx) => {
   expectLength(ctx, data.c0, 'c0', h);
 });
 
+const gruShape = {
+  model: z.literal('gru'),
+  Wxr: mat, Wxz: mat, Wxn: mat, Whr: mat, Whz: mat, Whn: mat,
+  br: vec, bz: vec, bn: vec,
+  V: mat, by: vec, h0: vec, x: seq, y: seq, loss,
+};
+
+const gruSchema = z.object(gruShape).superRefine((data, ctx) => {
+  if (!allNonEmpty(data)) return;
+  const { D, K } = expectSequences(ctx, data);
+  const H = data.Whn.length;
+  const h: [number, string] = [H, 'H, the number of rows of Whn'];
+  for (const w of GRU_WEIGHTS) {
+    expectShape(ctx, data[w], w, h, w.startsWith('Wx') ? [D, 'D, the length of each x_t'] : [H, 'H, recurrent weights are square']);
+  }
+  for (const b of GRU_BIASES) expectLength(ctx, data[b], b, h);
+  expectShape(ctx, data.V, 'V', [K, 'K, the length of each y_t'], h);
+  expectLength(ctx, data.by, 'by', [K, 'K, the length of each y_t']);
+  expectLength(ctx, data.h0, 'h0', h);
+});
+
 const activationsSchema = z.object({ model: z.literal('activations'), x: z.array(num).min(1) });
 
-export const instanceSchema = z.discriminatedUnion('model', [rnnSchema, lstmSchema, activationsSchema]);
+export const instanceSchema = z.discriminatedUnion('model', [rnnSchema, lstmSchema, gruSchema, activationsSchema]);
 
 /** Parses one instance or throws a GradsheetError whose message names each problem's JSON path. */
 export function parseInstance(input: unknown, root = '$'): Instance {

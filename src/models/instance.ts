@@ -29,19 +29,34 @@ export interface LstmInstance extends Record<LstmWeight, Mat>, Record<LstmBias, 
   loss?: LossKind;
 }
 
+export const GRU_GATES = ['r', 'z', 'n'] as const;
+export type GruGate = (typeof GRU_GATES)[number];
+export const GRU_WEIGHTS = ['Wxr', 'Wxz', 'Wxn', 'Whr', 'Whz', 'Whn'] as const;
+export type GruWeight = (typeof GRU_WEIGHTS)[number];
+export const GRU_BIASES = ['br', 'bz', 'bn'] as const;
+export type GruBias = (typeof GRU_BIASES)[number];
+
+/** The GRU of docs/math.md §5 (reset gate applied before W_hn). */
+export interface GruInstance extends Record<GruWeight, Mat>, Record<GruBias, Vec> {
+  model: 'gru';
+  V: Mat; by: Vec; h0: Vec;
+  x: Vec[]; y: Vec[];
+  loss?: LossKind;
+}
+
 /** docs/math.md §1's activations at given points (the `activations` problem type's instance). */
 export interface ActivationsInstance {
   model: 'activations';
   x: number[];
 }
 
-export type NetworkInstance = RnnInstance | LstmInstance;
+export type NetworkInstance = RnnInstance | LstmInstance | GruInstance;
 export type Instance = NetworkInstance | ActivationsInstance;
 
 interface Dims { D: number; H: number; K: number; T: number }
 
 export function dims(inst: NetworkInstance): Dims {
-  const H = inst.model === 'rnn' ? inst.W.length : inst.Whf.length;
+  const H = inst.model === 'rnn' ? inst.W.length : inst.model === 'lstm' ? inst.Whf.length : inst.Whn.length;
   return { D: inst.x[0]!.length, H, K: inst.y[0]!.length, T: inst.x.length };
 }
 
@@ -58,7 +73,7 @@ function isNumberMat(v: unknown, rows: number, cols: number): boolean {
   return true;
 }
 
-const DIMENSION_KEYS = { rnn: 'W', lstm: 'Whf' } as const;
+const DIMENSION_KEYS = { rnn: 'W', lstm: 'Whf', gru: 'Whn' } as const;
 
 /**
  * True only for instances the schema of instance-schema.ts accepts (never the reverse: anything
@@ -71,7 +86,7 @@ export function isWellFormedInstance(input: unknown): boolean {
   const o = input as Record<string, unknown>;
   const model = o.model;
   if (model === 'activations') return isNumberVec(o.x, Array.isArray(o.x) ? o.x.length : 0);
-  if (model !== 'rnn' && model !== 'lstm') return false;
+  if (model !== 'rnn' && model !== 'lstm' && model !== 'gru') return false;
   if (o.loss !== undefined && o.loss !== 'last' && o.loss !== 'sum') return false;
   const x = o.x, y = o.y, rec = o[DIMENSION_KEYS[model]];
   if (!Array.isArray(x) || !Array.isArray(y) || !Array.isArray(rec) || !Array.isArray(x[0]) || !Array.isArray(y[0])) return false;
@@ -79,6 +94,11 @@ export function isWellFormedInstance(input: unknown): boolean {
   if (!isNumberMat(x, T, D) || !isNumberMat(y, T, K) || !isNumberMat(o.V, K, H)) return false;
   if (model === 'rnn') {
     return isNumberMat(o.U, H, D) && isNumberMat(o.W, H, H) && isNumberVec(o.b, H) && isNumberVec(o.s0, H) && isNumberVec(o.c, K);
+  }
+  if (model === 'gru') {
+    for (const w of GRU_WEIGHTS) if (!isNumberMat(o[w], H, w.startsWith('Wx') ? D : H)) return false;
+    for (const b of GRU_BIASES) if (!isNumberVec(o[b], H)) return false;
+    return isNumberVec(o.by, K) && isNumberVec(o.h0, H);
   }
   for (const w of LSTM_WEIGHTS) if (!isNumberMat(o[w], H, w.startsWith('Wx') ? D : H)) return false;
   for (const b of LSTM_BIASES) if (!isNumberVec(o[b], H)) return false;

@@ -6,10 +6,11 @@ import { GradsheetError } from '../errors.js';
 import { solveActivations, type ActivationsSolution } from './activations.js';
 import { instanceLabel, type Instance } from './instance.js';
 import { emitLstm, emitRnn, emitValue, ValueBuilder, type Emitter } from './fused.js';
+import { solveGru, type GruSolution } from './gru.js';
 import { solveLstm, type LstmSolution } from './lstm.js';
 import { solveRnn, type RnnSolution } from './rnn.js';
 
-export type Solution = RnnSolution | LstmSolution | ActivationsSolution;
+export type Solution = RnnSolution | LstmSolution | GruSolution | ActivationsSolution;
 
 /** What `solve` returns for an instance of type `I`: RnnSolution for an RnnInstance, and so on. */
 export type SolutionOf<I extends Instance> = Extract<Solution, { model: I['model'] }>;
@@ -24,6 +25,9 @@ export const PRINTED: Record<Solution['model'], readonly string[]> = {
   lstm: ['model', 'f', 'i', 'g', 'o', 'c', 'h', 'yhat', 'loss',
     'dL_dWxf', 'dL_dWxi', 'dL_dWxg', 'dL_dWxo', 'dL_dWhf', 'dL_dWhi', 'dL_dWhg', 'dL_dWho',
     'dL_dbf', 'dL_dbi', 'dL_dbg', 'dL_dbo', 'dL_dV', 'dL_dby', 'dL_dWhf_by_step', 'dc_dc_prev_direct', 'dc_dc_prev'],
+  gru: ['model', 'r', 'z', 'n', 'h', 'yhat', 'loss',
+    'dL_dWxr', 'dL_dWxz', 'dL_dWxn', 'dL_dWhr', 'dL_dWhz', 'dL_dWhn', 'dL_dbr', 'dL_dbz', 'dL_dbn',
+    'dL_dV', 'dL_dby', 'dL_dWhz_by_step', 'dh_dh_prev_direct', 'dh_dh_prev'],
   activations: ['model', 'x', 'sinh', 'cosh', 'tanh', 'tanh_prime', 'sigmoid', 'sigmoid_prime'],
 };
 
@@ -41,12 +45,14 @@ function printedJson(printed: Record<string, unknown>, root: string): string {
 export function solve(inst: Instance): Solution {
   if (inst.model === 'rnn') return solveRnn(inst);
   if (inst.model === 'lstm') return solveLstm(inst);
+  if (inst.model === 'gru') return solveGru(inst);
   return solveActivations(inst);
 }
 
 /**
  * The values `gradsheet solve` prints for a validated instance, in PRINTED order after `model`:
- * from the fused kernels for the RNN and the LSTM (fused.ts), from the solver otherwise.
+ * from the fused kernels for the RNN and the LSTM (fused.ts), from the solver otherwise (the GRU's
+ * closed form, gru.ts, and the activations).
  */
 export function emitPrinted(inst: Instance, e: Emitter): void {
   if (inst.model === 'rnn') return emitRnn(inst, e);

@@ -1,6 +1,8 @@
 /** Every problem type, by id. The order is the order `gradsheet banks` and the README list them. */
 import { activationsType } from './activations.js';
 import { conceptMemoryType } from './concept-memory.js';
+import { gruForwardType } from './gru-forward.js';
+import { gruStateJacobianType } from './gru-state-jacobian.js';
 import { lstmBpttType } from './lstm-bptt.js';
 import { lstmCellJacobianType } from './lstm-cell-jacobian.js';
 import { lstmForwardType } from './lstm-forward.js';
@@ -24,6 +26,8 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   lstmCellJacobianType,
   lstmBpttType,
   conceptMemoryType,
+  gruForwardType,
+  gruStateJacobianType,
 ];
 
 const byId = new Map(PROBLEM_TYPES.map((t) => [t.id, t]));

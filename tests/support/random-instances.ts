@@ -1,6 +1,6 @@
 /** Seeded random instances for tests: scalar and small-vector RNN/LSTM, both loss conventions. */
 import seedrandom from 'seedrandom';
-import { LSTM_BIASES, LSTM_WEIGHTS, type LossKind, type LstmInstance, type Mat, type RnnInstance, type Vec } from '../../src/index.js';
+import { GRU_BIASES, GRU_WEIGHTS, LSTM_BIASES, LSTM_WEIGHTS, type GruInstance, type LossKind, type LstmInstance, type Mat, type RnnInstance, type Vec } from '../../src/index.js';
 
 export type Rng = () => number;
 export const rngFor = (seed: string): Rng => seedrandom(seed);
@@ -32,6 +32,14 @@ export function randomLstm(rng: Rng, { D, H, K, T, loss }: Shape, scale = 1): Ls
   for (const w of LSTM_WEIGHTS) inst[w] = randMat(rng, H, w.startsWith('Wx') ? D : H, scale);
   for (const b of LSTM_BIASES) inst[b] = randVec(rng, H, scale);
   return inst as unknown as LstmInstance;
+}
+
+export function randomGru(rng: Rng, { D, H, K, T, loss }: Shape, scale = 1): GruInstance {
+  const inst = { model: 'gru', V: randMat(rng, K, H, scale), by: randVec(rng, K, scale), h0: randVec(rng, H, 0.5),
+    x: Array.from({ length: T }, () => randVec(rng, D)), y: Array.from({ length: T }, () => randVec(rng, K)), loss } as Record<string, unknown>;
+  for (const w of GRU_WEIGHTS) inst[w] = randMat(rng, H, w.startsWith('Wx') ? D : H, scale);
+  for (const b of GRU_BIASES) inst[b] = randVec(rng, H, scale);
+  return inst as unknown as GruInstance;
 }
 
 /** Largest |a − b| / max(|a|, |b|, floor) over two nested arrays of numbers. */
