@@ -8,6 +8,7 @@ import { rnnBpttType } from './rnn-bptt.js';
 import { rnnForwardType } from './rnn-forward.js';
 import { rnnJacobianType } from './rnn-jacobian.js';
 import { rnnLongRangeType } from './rnn-long-range.js';
+import { rnnRecursionType } from './rnn-recursion.js';
 import type { AnyProblemType } from './types.js';
 
 export const PROBLEM_TYPES: readonly AnyProblemType[] = [
@@ -16,6 +17,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   rnnJacobianType,
   rnnBpttType,
   rnnLongRangeType,
+  rnnRecursionType,
   lstmForwardType,
   lstmCellJacobianType,
   lstmBpttType,
