@@ -36,7 +36,7 @@ export type RnnRecursionParams = z.infer<typeof rnnRecursionParams>;
 
 /** ∂s_t/∂U's symbol: D_t (what a student types), printed as the derivative. */
 const dName = (t: number) => `D_${t}`;
-const dTex = (t: number) => `\\frac{\\partial s_{${t}}}{\\partial U}`;
+const dTex = (t: number) => `\\partial s_{${t}}/\\partial U`;
 
 /**
  * The symbols the formula for ∂s_t/∂U may use: the parameters, s_0 and x_1 … x_t free (weights in
@@ -152,6 +152,8 @@ export const rnnRecursionProblem: ProblemType<RnnRecursionParams, RnnInstance> =
     const parts: PartSpec<RnnSolution>[] = [];
     const keys: string[] = [];
     const exactD = recursionValues(inst);
+    // the notes number the T = 3 recursion ① ∂s_3/∂U, ② ∂s_2/∂U, ③ ∂s_1/∂U, ④ ∂L_3/∂U written out
+    const notes = (t: number) => (T === 3 ? ` (the notes' ${['③', '②', '①', '④'][t - 1]})` : '');
     const printedState = (t: number) => (t === 0 ? givenValue(inst.s0[0]!) : num(rnnForward(inst).s[t - 1]![0]!));
     for (let t = 1; t <= T; t++) {
       const key = partKey(parts.length);
@@ -162,8 +164,8 @@ export const rnnRecursionProblem: ProblemType<RnnRecursionParams, RnnInstance> =
         key,
         kind: 'expression',
         prompt: t === 1
-          ? `$\\dfrac{\\partial s_{1}}{\\partial U}$ (the notes' ③), as a formula.`
-          : `$\\dfrac{\\partial s_{${t}}}{\\partial U}$ from the previous step (the notes' ${t === T ? '①' : '②'}): a formula in $s_{${t}}$, $x_{${t}}$, $W$ and $\\frac{\\partial s_{${t - 1}}}{\\partial U}$, typed as ${dName(t - 1)}.`,
+          ? `$\\dfrac{\\partial s_{1}}{\\partial U}$${notes(t)}, as a formula.`
+          : `$\\dfrac{\\partial s_{${t}}}{\\partial U}$ from the previous step${notes(t)}: a formula in $s_{${t}}$, $x_{${t}}$, $W$ and $\\partial s_{${t - 1}}/\\partial U$, typed as ${dName(t - 1)}.`,
         symbol: `\\partial s_{${t}}/\\partial U`,
         symbols: recursionSymbols(t),
         answer: () => recursionFormula(t),
@@ -180,7 +182,7 @@ export const rnnRecursionProblem: ProblemType<RnnRecursionParams, RnnInstance> =
     parts.push({
       key: partKey(parts.length),
       kind: 'number',
-      prompt: `$\\dfrac{\\partial L_{${T}}}{\\partial U}$ on the given values (the notes' ④).`,
+      prompt: `$\\dfrac{\\partial L_{${T}}}{\\partial U}$ on the given values${notes(T + 1)}.`,
       symbol: `\\partial L_{${T}}/\\partial U`,
       answer: (s) => s.dL_dU[0]![0]!,
       calc: (conv) => closedForm(conv).dL_dU[0]![0]!,
@@ -209,14 +211,14 @@ export const rnnRecursionProblem: ProblemType<RnnRecursionParams, RnnInstance> =
       parts.push({
         key: partKey(parts.length),
         kind: 'expression',
-        prompt: `The notes print the expanded sum as $\\sum_{k=1}^{T} \\frac{\\partial L_T}{\\partial o_T} \\cdot \\frac{\\partial o_T}{\\partial s_T} \\Big(\\prod_{j=k}^{T} \\frac{\\partial \\tanh(\\theta_j)}{\\partial \\theta_j}\\Big)\\, x_k\\, w^{k-1}$. One factor is wrong: write the right factor of $W$ in the term for step $k$, as a formula in $W$, $k$ and $T$.`,
+        prompt: `The notes print the expanded sum as $\\sum_{k=1}^{T} (\\partial L_T/\\partial o_T) \\cdot (\\partial o_T/\\partial s_T) \\cdot \\big(\\prod_{j=k}^{T} \\tanh'(\\theta_j)\\big)\\, x_k\\, w^{k-1}$. One factor is wrong: write the right factor of $W$ in the term for step $k$, as a formula in $W$, $k$ and $T$.`,
         symbol: 'W^{?}',
         symbols: powerSymbols(T),
         answer: () => POWER_FORMULA,
         mistakes: ids,
         mistakeValue: Object.fromEntries(ids.map((id) => [id, () => POWER_MISTAKES[id]!])),
         solution: () => [
-          { text: `The term for step $k$ goes back from $s_T$ to $s_k$ through the factors $\\frac{\\partial s_j}{\\partial s_{j-1}} = (1 - s_j^2)\\,W$ for $j = k+1, \\dots, T$: $T - k$ of them, one $W$ each (the term for $k = T$ has none, the term for $k = 1$ has $T - 1$). The printed $w^{k-1}$ counts from the first step instead.` },
+          { text: `The term for step $k$ goes back from $s_T$ to $s_k$ through the factors $\\partial s_j/\\partial s_{j-1} = (1 - s_j^2)\\,W$ for $j = k+1, \\dots, T$: $T - k$ of them, one $W$ each (the term for $k = T$ has none, the term for $k = 1$ has $T - 1$). The printed $w^{k-1}$ counts from the first step instead.` },
           { math: `W^{T-k}\\quad(\\text{here } T = ${T}:\\ W^{${T}-k})` },
         ],
       });
@@ -224,8 +226,8 @@ export const rnnRecursionProblem: ProblemType<RnnRecursionParams, RnnInstance> =
     return {
       notation: RNN_NOTATION,
       intro: `Here every quantity is a scalar and the network runs for $t = 1, \\dots, ${T}$. ${lossSentence(inst)} ` +
-        `By the chain rule, $\\frac{\\partial L_{${T}}}{\\partial U} = (o_{${T}} - y_{${T}}) \\cdot V \\cdot \\frac{\\partial s_{${T}}}{\\partial U}$, and $\\frac{\\partial s_{${T}}}{\\partial U}$ is found step by step, each from the one before. ` +
-        `Answer the formula parts with formulas (type $\\frac{\\partial s_k}{\\partial U}$ as D_k, $s_k^2$ as s_k^2).`,
+        `By the chain rule, $\\partial L_{${T}}/\\partial U = (o_{${T}} - y_{${T}}) \\cdot V \\cdot \\partial s_{${T}}/\\partial U$, and $\\partial s_{${T}}/\\partial U$ is found step by step, each from the one before. ` +
+        `Answer the formula parts with formulas; type $\\partial s_k/\\partial U$ as D_k.`,
       given: () => given(inst, params, d),
       parts,
     };
@@ -248,7 +250,7 @@ function given(inst: RnnInstance, params: RnnRecursionParams, digits: number): s
 function recursionSolution(inst: RnnInstance, t: number, D: readonly number[], state: (t: number) => ReturnType<typeof num>, digits: number): SolutionStep[] {
   const x = givenValue(inst.x[t - 1]![0]!);
   const tanhPrime = sum(givenValue(1), minus(squared(state(t))));
-  const steps: SolutionStep[] = [{ text: `With $\\theta_{${t}} = U x_{${t}} + W s_{${t - 1}} + b$ and $s_{${t}} = \\tanh(\\theta_{${t}})$, $\\frac{\\partial s_{${t}}}{\\partial \\theta_{${t}}} = 1 - s_{${t}}^2$.` }];
+  const steps: SolutionStep[] = [{ text: `With $\\theta_{${t}} = U x_{${t}} + W s_{${t - 1}} + b$ and $s_{${t}} = \\tanh(\\theta_{${t}})$, $\\partial s_{${t}}/\\partial \\theta_{${t}} = 1 - s_{${t}}^2$.` }];
   if (t === 1) {
     steps.push({ text: `$s_0$ is given and does not depend on $U$, so only the direct use of $U$ counts:`, math: `\\frac{\\partial s_1}{\\partial U} = \\frac{\\partial s_1}{\\partial \\theta_1} \\cdot \\frac{\\partial \\theta_1}{\\partial U} = (1 - s_1^2)\\, x_1` });
     steps.push({ math: `= ${arithmeticLine(times(tanhPrime, x), D[0]!, digits)}` });
