@@ -1,5 +1,6 @@
 import katex from 'katex';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadFormulas } from '../src/contract/formula.js';
 import { allWithinTolerance, DEFAULT_TOLERANCE } from '../src/contract/tolerance.js';
 import { byHand, EXACT } from '../src/models/convention.js';
 import { drawQuestion, type GeneratedQuestion } from '../src/problems/generate.js';
@@ -17,6 +18,9 @@ const PARAM_SETS: Record<string, unknown>[] = [
 ];
 
 const DRAWS = 8;
+
+// formula parts (kind expression): follow-through reads the student's formulas
+beforeAll(loadFormulas);
 const tolerance = () => DEFAULT_TOLERANCE;
 
 function typesetsStrictly(tex: string): void {
@@ -25,7 +29,7 @@ function typesetsStrictly(tex: string): void {
 
 function shapeMatchesKind(kind: string, answer: AnswerValue): boolean {
   if (kind === 'number') return typeof answer === 'number';
-  if (kind === 'choice') return typeof answer === 'string';
+  if (kind === 'choice' || kind === 'expression') return typeof answer === 'string';
   if (kind === 'vector') return Array.isArray(answer) && answer.every((v) => typeof v === 'number');
   return Array.isArray(answer) && answer.every((row) => Array.isArray(row));
 }
@@ -52,7 +56,7 @@ for (const type of PROBLEM_TYPES) {
           for (const p of q.parts) {
             expect(shapeMatchesKind(p.spec.kind, p.answer), `${p.spec.key}: ${p.spec.kind} ${JSON.stringify(p.answer)}`).toBe(true);
             if (p.spec.kind === 'choice') expect(p.spec.choices).toContain(p.answer);
-            else expect([p.answer].flat(2).every((v) => Number.isFinite(v))).toBe(true);
+            else if (p.spec.kind !== 'expression') expect([p.answer].flat(2).every((v) => Number.isFinite(v))).toBe(true);
           }
         }
       });

@@ -79,6 +79,8 @@ export function normaliseFormula(typed: string): string {
   s = s.replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+/g, (m) => `^(${[...m].map((c) => SUPERSCRIPTS[c]).join('')})`);
   s = s.normalize('NFKC');
   s = s.replace(/[−–—﹣]/g, '-').replace(/[·⋅×∙*]/g, '*').replace(/÷/g, '/').replace(/σ/g, 'sigma');
+  // a name's digits then the next name (s₁x₁, s1x1): a product, as written on paper (e stays: 1e-3)
+  s = s.replace(/(\d)(?=[A-DF-Za-df-z])/g, '$1 ');
   // a name and its digits, with or without the underscore (and braces, as in TeX: s_{3})
   s = s.replace(/\b([A-Za-z]+)_?\{?(\d+)\}?/g, (m, l: string, d: string) => (l in FUNCTIONS || l in FUNCTION_ALIASES ? m : `${l}_${d}`));
   return s.trim();

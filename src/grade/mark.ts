@@ -131,6 +131,8 @@ export function agreement(expected: AnswerValue, given: ReadValue, tol: Toleranc
 export function isDegenerate(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (typeof v === 'number') return v === 0;
+  // a formula (an expression part's answer, read): the student's own, carried like a number
+  if (typeof v === 'string') return v.trim() === '';
   if (!Array.isArray(v) || v.length === 0) return true;
   if (entries(v).every((x) => x === 0)) return true;
   if (Array.isArray(v[0]) && v.length === (v[0] as unknown[]).length && v.length > 1) {

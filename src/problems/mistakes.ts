@@ -189,6 +189,11 @@ export const MISTAKES = {
     explanation: 'Clipping by global norm takes one norm over all the listed gradients together and multiplies every one of them by the same factor, so the whole gradient keeps its direction. Clipping each gradient by its own norm uses a different factor for each and turns the direction.',
     since: 2,
   },
+  'w-power-counted-from-first': {
+    name: "W's power counted from the first step",
+    explanation: 'The power of W counts the factors ∂s_j/∂s_{j−1} = (1 − s_j²)·W on the path from the loss back to step k, not the steps before k (the notes\' printed w^{k−1} counts those): the term for the last step has no factor W, and the term for step 1 has the most.',
+    since: 2,
+  },
   // no value of its own: the grader names it when a total departs from the sum of the student's
   // own per-step terms (a part's `departsMistake`)
   'total-not-sum': {

@@ -12,6 +12,7 @@ import { rnnForwardType } from './rnn-forward.js';
 import { rnnJacobianType } from './rnn-jacobian.js';
 import { rnnLongRangeType } from './rnn-long-range.js';
 import { rnnTruncatedType } from './rnn-truncated.js';
+import { rnnRecursionType } from './rnn-recursion.js';
 import type { AnyProblemType } from './types.js';
 
 export const PROBLEM_TYPES: readonly AnyProblemType[] = [
@@ -22,6 +23,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   rnnLongRangeType,
   rnnTruncatedType,
   rnnClippingType,
+  rnnRecursionType,
   lstmForwardType,
   lstmCellJacobianType,
   lstmBpttType,
