@@ -548,7 +548,7 @@ export function createHandler(o: AppOptions): (req: IncomingMessage, res: Server
       }
       await loadFormulas();
       const read = readFormula(body.formula, symbols as FormulaSymbol[]);
-      return json(c, JSON.stringify(read.ok ? { ok: true, text: read.text, html: renderTexForPage(read.tex, true) } : { ok: false, detail: `The formula ${read.why}.` }));
+      return json(c, JSON.stringify(read.ok ? { ok: true, text: read.text, html: renderTexForPage(read.tex) } : { ok: false, detail: `The formula ${read.why}.` }));
     }],
     ['GET', '/api/v1/schema/:name', (c) => {
       const name = c.req.param('name')!;

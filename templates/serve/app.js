@@ -70,7 +70,7 @@
       input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => previewFormula(part, input, preview), 300); });
       return html('div', { class: 'formula' }, [
         input,
-        html('p', { class: 'formula-symbols', id: `fs-${part.id}` }, [document.createTextNode('A formula in '), html('span', { trustedHtml: part.symbolsHtml }), document.createTextNode('. Write products with * (or a space), powers with ^: (1 - S_1^2)*x_1.')]),
+        html('p', { class: 'formula-symbols', id: `fs-${part.id}` }, [document.createTextNode('A formula in '), html('span', { trustedHtml: part.symbolsHtml }), document.createTextNode('. Write products with * (or a space) and powers with ^, as in 2*(1 - a^2).')]),
         preview,
       ]);
     }
