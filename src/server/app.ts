@@ -19,6 +19,8 @@
  *   GET  /api/v1/gradebook.csv          the counted attempt per student (teacher token)
  *   POST /api/v1/regrade                re-marks every stored submission against the bank or key as it
  *                                       is now on disk, and reports what changed (teacher token)
+ *   POST /api/v1/formula-preview        a formula part's input read back typeset, or why it cannot be read
+ *   GET  /api/v1/session, POST /api/v1/submit   an LTI launch's session (lti/tool.ts, docs/lti.md)
  *   GET  /api/v1/schema/{submission|result}
  *
  * Nothing a student submits is ever logged.
