@@ -5,13 +5,14 @@
  * answers" marks an equivalent formula right and names a catalogued mistake made as a formula;
  * no serious axe violation.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findChromium, practiceStudents } from '../src/index.js';
-import { CLI, ROOT, gradsheet } from './support/cli.js';
+import { gradsheet } from './support/cli.js';
+import { serveChild } from './support/serve-child.js';
 import { tempDir } from './support/tmp.js';
 import { openWorksheet } from './support/self-check-page.js';
 
@@ -25,17 +26,7 @@ beforeAll(async () => {
   const made = gradsheet(['generate', '--bank', 'derivations', '--seed', SEED, '--count', '1', '--out', dir]);
   expect(made.code, made.stderr).toBe(0);
   code = JSON.parse(readFileSync(join(dir, 'key.json'), 'utf8')).variants[0].code;
-  child = spawn(process.execPath, [CLI, 'serve', '--bank', 'derivations', '--seed', SEED, '--practice', '--data', join(dir, 'db'), '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  base = await new Promise<string>((resolve, reject) => {
-    let out = '', err = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-    child.once('exit', (c) => reject(new Error(`serve exited with ${c}: ${err}`)));
-  });
+  ({ child, base } = await serveChild(['--bank', 'derivations', '--seed', SEED, '--practice', '--data', join(dir, 'db')]));
   browser = await puppeteer.launch({ executablePath: findChromium(), pipe: true, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
 }, 120_000);
 afterAll(async () => {

@@ -4,13 +4,13 @@
  * receipt, the attempts list, the button closed when no attempts are left, the server's refusal
  * shown in its own words, drafts never lost; a due time passed with late submissions refused.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerKey, findChromium, generateKeyVariants, parseBank, practiceSecret, practiceStudents } from '../src/index.js';
-import { CLI, ROOT } from './support/cli.js';
+import { serveChild } from './support/serve-child.js';
 import { tempDir } from './support/tmp.js';
 import { answerValues, openWorksheet } from './support/self-check-page.js';
 
@@ -30,18 +30,8 @@ async function serve(policy: string[]): Promise<Served> {
   const data = tempDir('gradsheet-submit-');
   const tokenFile = join(data, 'token');
   writeFileSync(tokenFile, TOKEN);
-  const child = spawn(process.execPath, [CLI, 'serve', '--bank', 'bptt-basics', '--seed', SEED, '--practice', '--data', join(data, 'db'), '--token-file', tokenFile, '--port', '0', ...policy], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, base } = await serveChild(['--bank', 'bptt-basics', '--seed', SEED, '--practice', '--data', join(data, 'db'), '--token-file', tokenFile, ...policy]);
   children.push(child);
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '', err = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
   return { child, base, data };
 }
 
