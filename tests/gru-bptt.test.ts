@@ -7,9 +7,13 @@
  * - each GRU mistake's value computed here independently: the other update convention and the
  *   reset gate after W_hn by finite differences of the forward pass written under that convention
  *   (the forward values not given), the direct term alone by a backward pass that carries
- *   ∂L/∂h_t ⊙ z_t only; and the grader naming it.
+ *   ∂L/∂h_t ⊙ z_t only; and the grader naming it;
+ * - the golden variants of the GRU types (tests/golden/bank-gru.json → variants-gru.json), which
+ *   must regenerate identically under generator 2.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { generateKeyVariants, parseBank, practiceSecret, practiceStudents, type KeyVariant } from '../src/index.js';
 import { allWithinTolerance, type Tolerance } from '../src/contract/tolerance.js';
 import { byHand, EXACT } from '../src/models/convention.js';
 import type { GruInstance, GruWeight, Mat } from '../src/models/instance.js';
@@ -268,4 +272,29 @@ describe('the GRU mistakes (generator 2), computed independently and named by th
     const z = (t: number) => mv(G2.Wxz, G2.x[t - 1]!).map((a, j) => sig(a + mv(G2.Whz, hs[t - 1]!)[j]! + G2.bz[j]!));
     expectNamed(key, 'e', 'gru-direct-only', [[z(2)[0]!, 0], [0, z(2)[1]!]]);
   });
+});
+
+describe('golden variants of the GRU types (generator 2)', () => {
+  const golden = JSON.parse(readFileSync('tests/golden/variants-gru.json', 'utf8')) as KeyVariant[];
+  const bank = parseBank(JSON.parse(readFileSync('tests/golden/bank-gru.json', 'utf8')));
+  const fresh = generateKeyVariants(bank, practiceSecret('golden'), practiceStudents(2).map((id) => ({ id, name: id })));
+  it('cover the three types, scalar and vector, and list the GRU mistakes', () => {
+    expect(bank.generator).toBe(2);
+    expect(new Set(golden.flatMap((v) => v.questions.map((q) => q.type)))).toEqual(new Set(['gru.forward', 'gru.state-jacobian', 'gru.bptt']));
+    const listed = new Set(golden.flatMap((v) => v.questions.flatMap((q) => q.parts.flatMap((p) => (p.mistakes ?? []).map((m) => m.id)))));
+    for (const id of ['gru-update-swapped', 'gru-reset-after', 'gru-direct-only']) expect(listed).toContain(id);
+  });
+  golden.forEach((v, n) => v.questions.forEach((q, m) => {
+    it(`regenerates ${v.code} ${q.id} (${q.type}) with the same instance, parts and answers`, () => {
+      const now = fresh[n]!.questions[m]!;
+      expect(fresh[n]!.code).toBe(v.code);
+      expect(now.instance).toEqual(q.instance);
+      expect(now.parts.map((p) => [p.id, p.kind, p.points, p.tolerance, p.choices, p.dependsOn])).toEqual(q.parts.map((p) => [p.id, p.kind, p.points, p.tolerance, p.choices, p.dependsOn]));
+      now.parts.forEach((p, k) => {
+        const was = q.parts[k]!;
+        expect(maxRelDiff(p.answer, was.answer, 1e-300), p.id).toBeLessThan(1e-12);
+        expect((p.mistakes ?? []).map((x) => x.id)).toEqual((was.mistakes ?? []).map((x) => x.id));
+      });
+    });
+  }));
 });
