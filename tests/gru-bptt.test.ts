@@ -37,7 +37,7 @@ const mv = (A: Mat, v: number[]) => A.map((row) => row.reduce((acc, a, j) => acc
 /** The states h_1 … h_T and the loss; `use(w, t)` gives the weight used at step t (t = 1 … T). */
 function run(inst: GruInstance, v: Variant = {}, use: (w: GruWeight, t: number) => Mat = (w) => inst[w]) {
   let h = inst.h0.slice();
-  const hs: number[][] = [], losses: number[] = [];
+  const hs: number[][] = [], ns: number[][] = [], losses: number[] = [];
   inst.x.forEach((x, i) => {
     const t = i + 1;
     const r = mv(use('Wxr', t), x).map((a, j) => sig(a + mv(use('Whr', t), h)[j]! + inst.br[j]!));
@@ -45,11 +45,11 @@ function run(inst: GruInstance, v: Variant = {}, use: (w: GruWeight, t: number) 
     const rec = v.resetAfter ? mv(use('Whn', t), h).map((a, j) => r[j]! * a) : mv(use('Whn', t), h.map((hj, j) => r[j]! * hj));
     const n = mv(use('Wxn', t), x).map((a, j) => Math.tanh(a + rec[j]! + inst.bn[j]!));
     h = h.map((hj, j) => (v.swap ? (1 - z[j]!) * hj + z[j]! * n[j]! : z[j]! * hj + (1 - z[j]!) * n[j]!));
-    hs.push(h);
+    hs.push(h); ns.push(n);
     const e = mv(inst.V, h).map((o, j) => o + inst.by[j]! - inst.y[i]![j]!);
     losses.push(0.5 * e.reduce((acc, q) => acc + q * q, 0));
   });
-  return { hs, loss: inst.loss === 'sum' ? losses.reduce((a, b) => a + b, 0) : losses[losses.length - 1]! };
+  return { hs, ns, loss: inst.loss === 'sum' ? losses.reduce((a, b) => a + b, 0) : losses[losses.length - 1]! };
 }
 
 /** ∂L/∂W^(k) by central differences, only the use at step k perturbed (k = 0: every use, the total). */
@@ -243,14 +243,18 @@ describe('the GRU mistakes (generator 2), computed independently and named by th
     expect(key.mistake('b', 'gru-direct-only'), 'the k = T term crosses no step').toBeUndefined();
   });
 
-  it('gru.forward: h_t and n_t under the other update convention and with the reset gate after W_hn', () => {
+  it('gru.forward: h_t under the other update convention, n_t with the reset gate after W_hn', () => {
     const key = fixedKey(gruForwardType, { hidden: 2, steps: 3, initialState: 'random' }, G2, 2);
-    // parts per step: r, z, n, h → h_1 = d, n_2 = g, h_2 = h, h_3 = l
-    const swapped = run(G2, { swap: true }).hs, after = run(G2, { resetAfter: true }).hs;
+    // parts per step: r, z, n, h → n_1 = c, h_1 = d, h_2 = h, n_3 = k
+    const swapped = run(G2, { swap: true }).hs, after = run(G2, { resetAfter: true }).ns;
     expectNamed(key, 'd', 'gru-update-swapped', swapped[0]);
     expectNamed(key, 'h', 'gru-update-swapped', swapped[1]);
-    expectNamed(key, 'l', 'gru-reset-after', after[2]);
-    expect(key.mistake('c', 'gru-update-swapped'), 'n_1 is the same under either convention').toBeUndefined();
+    expectNamed(key, 'c', 'gru-reset-after', after[0]);
+    expectNamed(key, 'k', 'gru-reset-after', after[2]);
+    expect(key.mistake('c', 'gru-update-swapped'), 'each mistake on the part where it is made').toBeUndefined();
+    // a scalar GRU: r (W_hn h) = W_hn (r h), so the reset gate's place is not listed
+    const scalar = fixedKey(gruForwardType, { steps: 2, initialState: 'random' }, { ...G2, Wxr: [[0.5]], Whr: [[0.6]], br: [0.1], Wxz: [[-0.7]], Whz: [[0.8]], bz: [0.3], Wxn: [[0.9]], Whn: [[-0.7]], bn: [-0.2], V: [[0.7]], by: [0.2], h0: [0.5], x: [[0.8], [-0.6]], y: [[-0.9], [0.6]] }, 2);
+    expect(scalar.parts.flatMap((p) => p.mistakes.map((m) => m.id))).not.toContain('gru-reset-after');
   });
 
   it('gru.state-jacobian: the total as diag(z_t), and under the other update convention (one step differenced)', () => {

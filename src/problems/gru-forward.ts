@@ -1,8 +1,8 @@
 /**
  * gru.forward — the forward pass of docs/math.md §5 by hand: for each step t the reset gate r_t,
  * the update gate z_t, the candidate n_t and the state h_t; then ŷ_T and the loss.
- * Mistakes (generator 2): n_t and h_t under the other update convention, and (H > 1) with the
- * reset gate after W_hn, the forward pass recomputed under it.
+ * Mistakes (generator 2): h_t under the other update convention and (H > 1) n_t with the reset
+ * gate after W_hn, the forward pass recomputed under it.
  * Follow-through: r_t and z_t from the student's h_{t−1}; n_t from their r_t and h_{t−1}; h_t
  * from their z_t, n_t and h_{t−1}; ŷ_T from their h_T; the loss L_T from their ŷ_T.
  */
@@ -53,9 +53,12 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
     const forward = perConvention((conv) => gruForward(inst, conv));
     const parts: PartSpec<GruSolution>[] = [];
     const keys: Record<string, string> = {};
-    // the GRU's own conventions, each recomputing the forward pass under the wrong one (the reset
-    // gate's place only matters for H > 1: for a scalar r (W_hn h) = W_hn (r h))
-    const gruMistakes: MistakeId[] = ['gru-update-swapped', ...(H > 1 ? ['gru-reset-after' as const] : [])];
+    // the GRU's own conventions, each on the part where it is made (n_t: the reset gate's place,
+    // which only matters for H > 1, since for a scalar r (W_hn h) = W_hn (r h); h_t: the update),
+    // its value the forward pass recomputed under it. Carried on into later parts, a mistake is
+    // credited there by follow-through (n_t from the student's h_{t−1}, h_t from their n_t), so it
+    // is not listed there: n_t may hardly depend on h_{t−1}, and listing it would only cost redraws.
+    const resetMistakes: MistakeId[] = H > 1 ? ['gru-reset-after'] : [];
     const n = (x: number) => texNumber(x, d);
     const prevState = (earlier: Readonly<Record<string, AnswerValue | undefined>>, t: number) =>
       t === 1 ? inst.h0 : toVector(earlier[keys[`h${t - 1}`]!], H);
@@ -92,9 +95,7 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
         symbol: `n_{${t}}`,
         answer: (s) => asVectorAnswer(s.n[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).n[t - 1]!),
-        // n_1 is the same under either update convention, and for H = 1 r ⊙ (W_hn h) = W_hn (r ⊙ h):
-        // a mistake that cannot change the value is left out by the generator
-        mistakes: gruMistakes,
+        mistakes: resetMistakes,
         dependsOn: [rKey, ...(hPrevKey ? [hPrevKey] : [])],
         followThrough: (earlier) => {
           const r = toVector(earlier[rKey], H), hPrev = prevState(earlier, t);
@@ -112,7 +113,7 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
         symbol: `h_{${t}}`,
         answer: (s) => asVectorAnswer(s.h[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).h[t - 1]!),
-        mistakes: gruMistakes,
+        mistakes: ['gru-update-swapped'],
         dependsOn: [zKey, nKey, ...(hPrevKey ? [hPrevKey] : [])],
         followThrough: (earlier) => {
           const zt = toVector(earlier[zKey], H), nt = toVector(earlier[nKey], H), hPrev = prevState(earlier, t);
