@@ -252,6 +252,12 @@ describe('the GRU mistakes (generator 2), computed independently and named by th
     expectNamed(key, 'c', 'gru-reset-after', after[0]);
     expectNamed(key, 'k', 'gru-reset-after', after[2]);
     expect(key.mistake('c', 'gru-update-swapped'), 'each mistake on the part where it is made').toBeUndefined();
+    // made at step 2 alone, on the student's own (right) earlier answers: named too
+    const right = (k: string) => key.part(k).answer as number[];
+    const [z2, n2, h1] = [right('f'), right('g'), right('d')];
+    const alone = h1.map((h, a) => (1 - z2[a]!) * h + z2[a]! * n2[a]!);
+    const graded = key.grade({ a: right('a'), b: right('b'), c: right('c'), d: h1, e: right('e'), f: z2, g: n2, h: alone }).parts.find((r) => r.id === 'q1.h')!;
+    expect(graded.mistake, graded.feedback).toBe('gru-update-swapped');
     // a scalar GRU: r (W_hn h) = W_hn (r h), so the reset gate's place is not listed
     const scalar = fixedKey(gruForwardType, { steps: 2, initialState: 'random' }, { ...G2, Wxr: [[0.5]], Whr: [[0.6]], br: [0.1], Wxz: [[-0.7]], Whz: [[0.8]], bz: [0.3], Wxn: [[0.9]], Whn: [[-0.7]], bn: [-0.2], V: [[0.7]], by: [0.2], h0: [0.5], x: [[0.8], [-0.6]], y: [[-0.9], [0.6]] }, 2);
     expect(scalar.parts.flatMap((p) => p.mistakes.map((m) => m.id))).not.toContain('gru-reset-after');

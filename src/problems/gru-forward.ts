@@ -35,9 +35,10 @@ function gateFrom(inst: GruInstance, gate: 'r' | 'z', t: number, hPrev: readonly
   return addVec(addVec(matVec(inst[`Wx${gate}`], inst.x[t - 1]!), matVec(inst[`Wh${gate}`], hPrev as number[])), inst[`b${gate}`]).map(sigmoid);
 }
 
-/** n_t from r_t and h_{t−1}: tanh(W_xn x_t + W_hn (r_t ⊙ h_{t−1}) + b_n). */
-function candidateFrom(inst: GruInstance, t: number, r: readonly number[], hPrev: readonly number[]): number[] {
-  return addVec(addVec(matVec(inst.Wxn, inst.x[t - 1]!), matVec(inst.Whn, hadamard(r as number[], hPrev as number[]))), inst.bn).map(Math.tanh);
+/** n_t from r_t and h_{t−1}: tanh(W_xn x_t + W_hn (r_t ⊙ h_{t−1}) + b_n), or with the reset gate after W_hn (the mistake). */
+function candidateFrom(inst: GruInstance, t: number, r: readonly number[], hPrev: readonly number[], resetAfter = false): number[] {
+  const recurrent = resetAfter ? hadamard(r as number[], matVec(inst.Whn, hPrev as number[])) : matVec(inst.Whn, hadamard(r as number[], hPrev as number[]));
+  return addVec(addVec(matVec(inst.Wxn, inst.x[t - 1]!), recurrent), inst.bn).map(Math.tanh);
 }
 
 export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
@@ -101,6 +102,15 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
           const r = toVector(earlier[rKey], H), hPrev = prevState(earlier, t);
           return r && hPrev ? asVectorAnswer(candidateFrom(inst, t, r, hPrev)) : null;
         },
+        ...(H > 1 ? {
+          // the reset gate after W_hn, from the student's own r_t and h_{t−1}
+          followThroughMistakes: {
+            'gru-reset-after': (earlier: Readonly<Record<string, AnswerValue | undefined>>) => {
+              const r = toVector(earlier[rKey], H), hPrev = prevState(earlier, t);
+              return r && hPrev ? asVectorAnswer(candidateFrom(inst, t, r, hPrev, true)) : null;
+            },
+          },
+        } : {}),
         solution: (s) => gateSolution(inst, s, 'n', t, d, scalar),
       });
       const hKey = partKey(parts.length);
@@ -118,6 +128,13 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
         followThrough: (earlier) => {
           const zt = toVector(earlier[zKey], H), nt = toVector(earlier[nKey], H), hPrev = prevState(earlier, t);
           return zt && nt && hPrev ? asVectorAnswer(hPrev.map((h, a) => zt[a]! * h + (1 - zt[a]!) * nt[a]!)) : null;
+        },
+        // the other update convention, from the student's own z_t, n_t and h_{t−1}
+        followThroughMistakes: {
+          'gru-update-swapped': (earlier) => {
+            const zt = toVector(earlier[zKey], H), nt = toVector(earlier[nKey], H), hPrev = prevState(earlier, t);
+            return zt && nt && hPrev ? asVectorAnswer(hPrev.map((h, a) => (1 - zt[a]!) * h + zt[a]! * nt[a]!)) : null;
+          },
         },
         solution: (s) => {
           const hPrev = t === 1 ? inst.h0 : s.h[t - 2]!;
