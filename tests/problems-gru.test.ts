@@ -2,7 +2,7 @@
  * The gru.forward and gru.state-jacobian problem types (docs/math.md §5.1, §5.2): the closed forms agree with the solver, mistakes
  * stay outside tolerance and the by-hand answer inside, follow-through recomputes each part from
  * the exact earlier answers, the worked solution ends at the printed answer, and a bank of GRU
- * questions passes the audit (no bank is shipped; this one is built here).
+ * questions passes the audit (built here; the shipped one, question-banks/gru.json, is audited with the others).
  */
 import { describe, expect, it } from 'vitest';
 import { allWithinTolerance, type Tolerance } from '../src/contract/tolerance.js';

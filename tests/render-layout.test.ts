@@ -44,7 +44,7 @@ function render(bank: string, extra: string[], name: string, count = 2): { sheet
   };
 }
 
-const BANKS = ['bptt-basics', 'vanishing-exploding', 'lstm-memory', 'midterm'];
+const BANKS = ['bptt-basics', 'vanishing-exploding', 'lstm-memory', 'midterm', 'gru'];
 
 describe('worksheet layout', () => {
   const sets: Record<string, { sheets: string[]; key: AnswerKey }> = {};

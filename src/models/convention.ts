@@ -35,6 +35,13 @@ export interface Convention {
   outputWeight: boolean;
   /** LSTM BPTT: which paths from step t+1 back to h_t are kept (docs/math.md §3.3: through every gate, o_{t+1} among them) */
   lstmBack: { throughH: boolean; outputGate: boolean };
+  /**
+   * GRU (docs/math.md §5): `updateSwapped`, the other convention h_t = (1 − z_t) h_{t−1} + z_t n_t
+   * (correct: z_t carries h_{t−1}); `resetAfter`, the reset gate applied after W_hn,
+   * n_t = tanh(W_xn x_t + r_t ⊙ (W_hn h_{t−1}) + b_n) (correct: before, W_hn (r_t ⊙ h_{t−1}));
+   * `directOnly`, ∂h_t/∂h_{t−1} taken as its direct term alone, diag(z_t) (correct: the total)
+   */
+  gru: { updateSwapped: boolean; resetAfter: boolean; directOnly: boolean };
 }
 
 /** The exact convention's rounding: none. Closed forms skip copying arrays through it. */
@@ -55,6 +62,7 @@ export const EXACT: Convention = Object.freeze({
   productOrder: 'latest-left',
   outputWeight: true,
   lstmBack: Object.freeze({ throughH: true, outputGate: true }),
+  gru: Object.freeze({ updateSwapped: false, resetAfter: false, directOnly: false }),
 }) as Convention;
 
 /**

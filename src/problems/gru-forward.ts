@@ -1,6 +1,8 @@
 /**
  * gru.forward — the forward pass of docs/math.md §5 by hand: for each step t the reset gate r_t,
  * the update gate z_t, the candidate n_t and the state h_t; then ŷ_T and the loss.
+ * Mistakes (generator 2): h_t under the other update convention and (H > 1) n_t with the reset
+ * gate after W_hn, the forward pass recomputed under it.
  * Follow-through: r_t and z_t from the student's h_{t−1}; n_t from their r_t and h_{t−1}; h_t
  * from their z_t, n_t and h_{t−1}; ŷ_T from their h_T; the loss L_T from their ŷ_T.
  */
@@ -14,6 +16,7 @@ import { texNumber, texVector } from './format.js';
 import { lstmLossSentence } from './lstm-params.js';
 import { GRU_NOTATION, drawGru, gruGiven, gruParamsShape } from './gru-params.js';
 import { erase } from './erase.js';
+import type { MistakeId } from './mistakes.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
 
 export const gruForwardParams = z.object({
@@ -32,9 +35,10 @@ function gateFrom(inst: GruInstance, gate: 'r' | 'z', t: number, hPrev: readonly
   return addVec(addVec(matVec(inst[`Wx${gate}`], inst.x[t - 1]!), matVec(inst[`Wh${gate}`], hPrev as number[])), inst[`b${gate}`]).map(sigmoid);
 }
 
-/** n_t from r_t and h_{t−1}: tanh(W_xn x_t + W_hn (r_t ⊙ h_{t−1}) + b_n). */
-function candidateFrom(inst: GruInstance, t: number, r: readonly number[], hPrev: readonly number[]): number[] {
-  return addVec(addVec(matVec(inst.Wxn, inst.x[t - 1]!), matVec(inst.Whn, hadamard(r as number[], hPrev as number[]))), inst.bn).map(Math.tanh);
+/** n_t from r_t and h_{t−1}: tanh(W_xn x_t + W_hn (r_t ⊙ h_{t−1}) + b_n), or with the reset gate after W_hn (the mistake). */
+function candidateFrom(inst: GruInstance, t: number, r: readonly number[], hPrev: readonly number[], resetAfter = false): number[] {
+  const recurrent = resetAfter ? hadamard(r as number[], matVec(inst.Whn, hPrev as number[])) : matVec(inst.Whn, hadamard(r as number[], hPrev as number[]));
+  return addVec(addVec(matVec(inst.Wxn, inst.x[t - 1]!), recurrent), inst.bn).map(Math.tanh);
 }
 
 export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
@@ -50,6 +54,12 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
     const forward = perConvention((conv) => gruForward(inst, conv));
     const parts: PartSpec<GruSolution>[] = [];
     const keys: Record<string, string> = {};
+    // the GRU's own conventions, each on the part where it is made (n_t: the reset gate's place,
+    // which only matters for H > 1, since for a scalar r (W_hn h) = W_hn (r h); h_t: the update),
+    // its value the forward pass recomputed under it. Carried on into later parts, a mistake is
+    // credited there by follow-through (n_t from the student's h_{t−1}, h_t from their n_t), so it
+    // is not listed there: n_t may hardly depend on h_{t−1}, and listing it would only cost redraws.
+    const resetMistakes: MistakeId[] = H > 1 ? ['gru-reset-after'] : [];
     const n = (x: number) => texNumber(x, d);
     const prevState = (earlier: Readonly<Record<string, AnswerValue | undefined>>, t: number) =>
       t === 1 ? inst.h0 : toVector(earlier[keys[`h${t - 1}`]!], H);
@@ -86,11 +96,21 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
         symbol: `n_{${t}}`,
         answer: (s) => asVectorAnswer(s.n[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).n[t - 1]!),
+        mistakes: resetMistakes,
         dependsOn: [rKey, ...(hPrevKey ? [hPrevKey] : [])],
         followThrough: (earlier) => {
           const r = toVector(earlier[rKey], H), hPrev = prevState(earlier, t);
           return r && hPrev ? asVectorAnswer(candidateFrom(inst, t, r, hPrev)) : null;
         },
+        ...(H > 1 ? {
+          // the reset gate after W_hn, from the student's own r_t and h_{t−1}
+          followThroughMistakes: {
+            'gru-reset-after': (earlier: Readonly<Record<string, AnswerValue | undefined>>) => {
+              const r = toVector(earlier[rKey], H), hPrev = prevState(earlier, t);
+              return r && hPrev ? asVectorAnswer(candidateFrom(inst, t, r, hPrev, true)) : null;
+            },
+          },
+        } : {}),
         solution: (s) => gateSolution(inst, s, 'n', t, d, scalar),
       });
       const hKey = partKey(parts.length);
@@ -103,10 +123,18 @@ export const gruForwardProblem: ProblemType<GruForwardParams, GruInstance> = {
         symbol: `h_{${t}}`,
         answer: (s) => asVectorAnswer(s.h[t - 1]!),
         calc: (conv) => asVectorAnswer(forward(conv).h[t - 1]!),
+        mistakes: ['gru-update-swapped'],
         dependsOn: [zKey, nKey, ...(hPrevKey ? [hPrevKey] : [])],
         followThrough: (earlier) => {
           const zt = toVector(earlier[zKey], H), nt = toVector(earlier[nKey], H), hPrev = prevState(earlier, t);
           return zt && nt && hPrev ? asVectorAnswer(hPrev.map((h, a) => zt[a]! * h + (1 - zt[a]!) * nt[a]!)) : null;
+        },
+        // the other update convention, from the student's own z_t, n_t and h_{t−1}
+        followThroughMistakes: {
+          'gru-update-swapped': (earlier) => {
+            const zt = toVector(earlier[zKey], H), nt = toVector(earlier[nKey], H), hPrev = prevState(earlier, t);
+            return zt && nt && hPrev ? asVectorAnswer(hPrev.map((h, a) => (1 - zt[a]!) * h + zt[a]! * nt[a]!)) : null;
+          },
         },
         solution: (s) => {
           const hPrev = t === 1 ? inst.h0 : s.h[t - 2]!;

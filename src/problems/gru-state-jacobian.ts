@@ -7,6 +7,9 @@
  *   (r_s held fixed, and through the reset gate), and their sum, the total;
  * - the total at every other step t = 1..T, and (T ≥ 2) their product ∏_{t=1}^{T} ∂h_t/∂h_{t−1}
  *   (latest step on the left), which for the GRU is the true ∂h_T/∂h_0: h_t is its whole state.
+ * Mistakes (generator 2): every part under the other update convention; the candidate path, the
+ * totals and the product (H > 1) with the reset gate after W_hn; the totals and the product with
+ * ∂h_t/∂h_{t−1} taken as diag(z_t) alone.
  * Follow-through: the total at s from the student's direct term (or the exact z_s, printed rounded)
  * and paths; the product from the student's own per-step totals.
  */
@@ -15,11 +18,13 @@ import { dims, type GruInstance, type Mat } from '../models/instance.js';
 import { addMat, diag, matMul } from '../models/linalg.js';
 import { gruForward, gruStateJacobians, type GruSolution } from '../models/gru.js';
 import { jacobianProduct } from '../models/rnn.js';
+import { EXACT } from '../models/convention.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention, toMatrix } from './common.js';
 import { arithmeticLine, num, sum, times } from './arithmetic.js';
 import { texMatrix, texVector } from './format.js';
 import { GRU_NOTATION, drawGru, gruGiven, gruParamsShape } from './gru-params.js';
 import { erase } from './erase.js';
+import type { MistakeId } from './mistakes.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
 
 export const gruStateJacobianParams = z.object({
@@ -46,10 +51,18 @@ export const gruStateJacobianProblem: ProblemType<GruStateJacobianParams, GruIns
     const s = params.step ?? T;
     const d = style.digits;
     const kind = matrixKind(H, H);
-    const forward = perConvention((conv) => gruForward(inst, conv));
+    // with the forward values printed, a student who holds a wrong GRU convention still starts
+    // from the printed r_t, z_t, n_t, h_t: only the Jacobian is taken under it
+    const forward = perConvention((conv) => gruForward(inst, params.giveForward && conv.gru !== EXACT.gru ? { ...conv, gru: EXACT.gru } : conv));
     const jacobians = perConvention((conv) => gruStateJacobians(inst, forward(conv), conv));
     const exact = gruStateJacobians(inst, gruForward(inst));
     const parts: PartSpec<GruSolution>[] = [];
+    // the GRU's conventions (generator 2): the other update convention on every part; the reset
+    // gate after W_hn where it can change the value (H > 1: for a scalar r (W_hn h) = W_hn (r h)
+    // and r σ'(a^r) W_hn h W_hr = W_hn h σ'(a^r) r W_hr); the direct term alone on the totals
+    const swapped: MistakeId[] = ['gru-update-swapped'];
+    const candidateMistakes: MistakeId[] = [...swapped, ...(H > 1 ? ['gru-reset-after' as const] : [])];
+    const totalMistakes: MistakeId[] = [...candidateMistakes, 'gru-direct-only'];
     const hPrevOf = (x: GruSolution, t: number) => (t === 1 ? inst.h0 : x.h[t - 2]!);
 
     // with the forward values printed the direct term is the printed z_s (a free point), and for
@@ -63,6 +76,7 @@ export const gruStateJacobianProblem: ProblemType<GruStateJacobianParams, GruIns
       symbol: `\\partial h_{${s}}/\\partial h_{${s - 1}}|_{\\text{direct}}`,
       answer: (x) => asMatrixAnswer(x.dh_dh_prev_direct[s - 1]!),
       calc: (conv) => asMatrixAnswer(jacobians(conv).direct[s - 1]!),
+      mistakes: swapped,
       solution: (x) => [{
         text: `Along the carry path only the update gate multiplies:`,
         math: `\\left.${dhdh(s)}\\right|_{\\text{direct}} = \\mathrm{diag}(z_{${s}}) = ${texMatrix(diag(x.z[s - 1]!), d)}`,
@@ -77,6 +91,7 @@ export const gruStateJacobianProblem: ProblemType<GruStateJacobianParams, GruIns
       symbol: `\\partial h_{${s}}/\\partial h_{${s - 1}}|_{z}`,
       answer: () => asMatrixAnswer(exact.viaZ[s - 1]!),
       calc: (conv) => asMatrixAnswer(jacobians(conv).viaZ[s - 1]!),
+      mistakes: swapped,
       solution: (x) => {
         const zt = x.z[s - 1]!, scale = hPrevOf(x, s).map((h, a) => (h - x.n[s - 1]![a]!) * zt[a]! * (1 - zt[a]!));
         return [
@@ -95,6 +110,7 @@ export const gruStateJacobianProblem: ProblemType<GruStateJacobianParams, GruIns
       symbol: `\\partial h_{${s}}/\\partial h_{${s - 1}}|_{n}`,
       answer: () => asMatrixAnswer(candidate(exact)),
       calc: (conv) => asMatrixAnswer(candidate(jacobians(conv))),
+      mistakes: candidateMistakes,
       solution: (x) => {
         const zt = x.z[s - 1]!, nt = x.n[s - 1]!, rt = x.r[s - 1]!, hPrev = hPrevOf(x, s);
         const left = zt.map((v, a) => (1 - v) * (1 - nt[a]! * nt[a]!));
@@ -119,6 +135,7 @@ export const gruStateJacobianProblem: ProblemType<GruStateJacobianParams, GruIns
         symbol: `\\partial h_{${t}}/\\partial h_{${t - 1}}`,
         answer: (x: GruSolution) => asMatrixAnswer(x.dh_dh_prev[t - 1]!),
         calc: (conv: Parameters<NonNullable<PartSpec['calc']>>[0]) => asMatrixAnswer(jacobians(conv).total[t - 1]!),
+        mistakes: totalMistakes,
       };
       if (t === s) {
         return {
@@ -153,7 +170,7 @@ export const gruStateJacobianProblem: ProblemType<GruStateJacobianParams, GruIns
         symbol: `\\prod_{t=1}^{${T}} \\partial h_t/\\partial h_{t-1}`,
         answer: (x) => asMatrixAnswer(jacobianProduct(x.dh_dh_prev, 0, T)),
         calc: (conv) => asMatrixAnswer(jacobianProduct(jacobians(conv).total, 0, T, conv)),
-        mistakes: H > 1 ? ['jacobian-product-reversed' as const] : [],
+        mistakes: [...(H > 1 ? ['jacobian-product-reversed' as const] : []), ...totalMistakes],
         dependsOn: productKeys,
         followThrough: (earlier) => {
           const totals = productKeys.map((k) => toMatrix(earlier[k], H, H));

@@ -194,6 +194,25 @@ export const MISTAKES = {
     explanation: 'The power of W counts the factors ∂s_j/∂s_{j−1} = (1 − s_j²)·W on the path from the loss back to step k, not the steps before k (the notes\' printed w^{k−1} counts those): the term for the last step has no factor W, and the term for step 1 has the most.',
     since: 2,
   },
+  // the GRU (docs/math.md §5)
+  'gru-update-swapped': {
+    name: 'z_t and 1 − z_t swapped',
+    explanation: 'You used the other update convention, h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ n_t, which some texts write (Chung et al. 2014 among them). In the notes the update gate keeps the old state: h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ n_t, so z_t multiplies h_{t−1} (the carry path is diag(z_t)), 1 − z_t multiplies the candidate, and ∂h_t/∂z_t = h_{t−1} − n_t.',
+    convention: { gru: { ...EXACT.gru, updateSwapped: true } },
+    since: 2,
+  },
+  'gru-reset-after': {
+    name: 'reset gate applied after W_hn',
+    explanation: 'You applied the reset gate after the recurrent matrix, n_t = tanh(W_xn x_t + r_t ⊙ (W_hn h_{t−1}) + b_n), as PyTorch\'s nn.GRU does. In the notes it is applied to the state before W_hn: n_t = tanh(W_xn x_t + W_hn (r_t ⊙ h_{t−1}) + b_n), so the backward pass goes through W_hnᵀ first and then through r_t ⊙ h_{t−1}.',
+    convention: { gru: { ...EXACT.gru, resetAfter: true } },
+    since: 2,
+  },
+  'gru-direct-only': {
+    name: '∂h_t/∂h_{t−1} as diag(z_t) alone',
+    explanation: 'diag(z_t) is only the direct term, the carry path z_t ⊙ h_{t−1}. h_{t−1} also feeds the update gate z_t (through W_hz), the candidate n_t (through W_hn, with r_t held fixed) and the reset gate r_t (through W_hr): the total ∂h_t/∂h_{t−1} adds those three paths, and the backward pass carries ∂L/∂h_t back along all of them.',
+    convention: { gru: { ...EXACT.gru, directOnly: true } },
+    since: 2,
+  },
   // no value of its own: the grader names it when a total departs from the sum of the student's
   // own per-step terms (a part's `departsMistake`)
   'total-not-sum': {

@@ -1,6 +1,7 @@
 /** Every problem type, by id. The order is the order `gradsheet banks` and the README list them. */
 import { activationsType } from './activations.js';
 import { conceptMemoryType } from './concept-memory.js';
+import { gruBpttType } from './gru-bptt.js';
 import { gruForwardType } from './gru-forward.js';
 import { gruStateJacobianType } from './gru-state-jacobian.js';
 import { lstmBpttType } from './lstm-bptt.js';
@@ -30,6 +31,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   conceptMemoryType,
   gruForwardType,
   gruStateJacobianType,
+  gruBpttType,
 ];
 
 const byId = new Map(PROBLEM_TYPES.map((t) => [t.id, t]));
