@@ -1,6 +1,6 @@
 /**
  * lstm.paths — the notes' paths from L_T back to the use W_hf^(k) of W_hf at step k (docs/math.md
- * §3.3–3.4), in a scalar LSTM with the last-step loss:
+ * §3.3, §3.6), in a scalar LSTM with the last-step loss:
  * (a) how many paths there are, counted by enumerating the LSTM's dependency graph (`lstmGraph`,
  *     `pathsBetween`): the notes' ② lists five for L₃ and W_hf^(2);
  * (b) which one of four listed paths is valid — the other three are the notes' crossed-out kinds:
@@ -10,9 +10,9 @@
  *     the cell (c_{k+1} → c_k), through the output gate (o_{k+1} → h_k → c_k), through the other
  *     gates (f_{k+1}, i_{k+1}, g_{k+1} → h_k → c_k);
  * (f) their sum, the per-step term ∂L_T/∂W_hf^(k) (follow-through from (c)–(e)).
- * The right path of (b) is balanced across variants: the draw aims at a group, and the instance
- * decides the path within it (`pathSelector`, a hash of the instance's numbers, so a key's
- * instance rebuilds the same options).
+ * The right path of (b) is balanced across variants: the draw aims at one of the paths, each
+ * equally often, and the instance names it (`pathSelector`, a hash of the instance's numbers, so
+ * a key's instance rebuilds the same options).
  */
 import { z } from 'zod';
 import { EXACT, type Convention } from '../models/convention.js';
@@ -141,10 +141,13 @@ export function pathSelector(inst: LstmInstance): number {
   return h;
 }
 
-/** The group a draw's valid path comes from (what the aim steers). */
-export function selectedGroup(inst: LstmInstance): number {
-  return pathSelector(inst) % PATH_GROUPS.length;
+/** Which of the N paths to W_hf^(k) is the valid one listed (what the aim steers): the selector mod N. */
+export function selectedPath(inst: LstmInstance, count: number): number {
+  return pathSelector(inst) % count;
 }
+
+/** T and k of a bank's params. */
+const stepsOf = (p: LstmPathsParams) => ({ T: p.steps, k: p.step ?? p.steps - 1 });
 
 const gateHop = (p: Path) => p.findIndex((n, j) => j > 0 && n.name === 'h' && 'fiog'.includes(p[j - 1]!.name));
 
@@ -175,9 +178,7 @@ export function listedPaths(inst: LstmInstance, T: number, k: number): ListedPat
   const graph = lstmGraph(T, k);
   const all = pathsBetween(graph, { name: 'L', t: T }, { name: 'W', t: k });
   let s = pathSelector(inst);
-  const group = PATH_GROUPS[s % PATH_GROUPS.length]!;
-  const inGroup = all.filter((p) => pathGroup(p, k) === group);
-  const answer = inGroup[Math.floor(s / PATH_GROUPS.length) % inGroup.length]!;
+  const answer = all[s % all.length]!;
   // a small LCG on the selector picks the other paths the distractors are made from
   const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const pickOne = <X,>(xs: readonly X[]): X => xs[Math.floor(next() * xs.length)]!;
@@ -240,19 +241,24 @@ export function groupValues(inst: LstmInstance, fw: Pick<LstmForward, 'f' | 'i' 
 
 // ---------------------------------------------------------------------------------------------
 
-function isGroupAim(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < PATH_GROUPS.length;
+function isPathAim(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
 const scalarParams = (p: LstmPathsParams) => ({
   ...p, hidden: 1, inputs: 1, outputs: 1, loss: 'last' as const, regime: 'any' as const,
 });
 
-/** Draws until the instance's selector picks the aimed group (each draw of the LSTM is cheap). */
+/**
+ * Draws until the instance's selector picks the aimed path (a draw of the LSTM alone is cheap; the
+ * generator's redraws solve and build each one). Gives up after 400, and `accept` redraws.
+ */
 function drawAimed(rng: Rng, p: LstmPathsParams, target: number | undefined): LstmInstance {
+  const { T, k } = stepsOf(p);
+  const count = pathCounts(T).c[k]!;
   for (let n = 0; ; n++) {
     const inst = drawLstm(rng, scalarParams(p));
-    if (target === undefined || selectedGroup(inst) === target || n >= 60) return inst;
+    if (target === undefined || selectedPath(inst, count) === target || n >= 400) return inst;
   }
 }
 
@@ -268,14 +274,19 @@ export const lstmPathsProblem: ProblemType<LstmPathsParams, LstmInstance, LstmSo
   summary: 'The notes\' paths from L₃ back to W_hf^(k): how many, which listed path is valid, the value of each group (through the cell, the output gate, the other gates) and their sum.',
   params: lstmPathsParams,
   aim: {
-    choose: (rng, _params, _style, missed) => {
-      const left = PATH_GROUPS.map((_, n) => n).filter((n) => !missed.includes(n));
+    // each of the N paths equally often as the valid one listed
+    choose: (rng, params, _style, missed) => {
+      const { T, k } = stepsOf(params);
+      const left = Array.from({ length: pathCounts(T).c[k]! }, (_, n) => n).filter((n) => !missed.includes(n));
       return left.length ? left[Math.floor(rng() * left.length)] : undefined;
     },
-    is: isGroupAim,
+    is: isPathAim,
   },
   generate: (rng, p, style, target) => drawAimed(rng, p, style.generator >= 2 ? target : undefined),
-  accept: (inst, _sol, _p, style, target) => (style.generator >= 2 && target !== undefined && selectedGroup(inst) !== target ? 'the listed path is from another group' : null),
+  accept: (inst, _sol, p, style, target) => {
+    const { T, k } = stepsOf(p);
+    return style.generator >= 2 && target !== undefined && selectedPath(inst, pathCounts(T).c[k]!) !== target ? 'the listed path is not the one aimed at' : null;
+  },
   build(inst, params, style) {
     const T = inst.x.length;
     const k = params.step ?? T - 1;
