@@ -213,6 +213,27 @@ export const MISTAKES = {
     convention: { gru: { ...EXACT.gru, directOnly: true } },
     since: 2,
   },
+  // the paths from L_T back to W_hf^(k) (lstm.paths, docs/math.md §3.3)
+  'lstm-gate-paths-missing': {
+    name: 'paths through f, i, g of the next step dropped',
+    explanation: 'The paths through the gates of the next step are missing: h_k feeds f_{k+1}, i_{k+1} and g_{k+1} (through W_hf, W_hi, W_hg), and each of them feeds c_{k+1}, so besides the cell path c_{k+1} → c_k and the output-gate path o_{k+1} → h_k the error reaches c_k along c_{k+1} → f_{k+1}, i_{k+1}, g_{k+1} → h_k → c_k — the bracket of the total ∂c_{k+1}/∂c_k.',
+    since: 2,
+  },
+  'lstm-path-wrong-gate': {
+    name: 'a path into W_hf through another gate',
+    explanation: 'W_hf^(k) is the use of W_hf at step k, and W_hf multiplies h_{k−1} into the forget gate only: a path to it must end c_k → f_k → W_hf^(k). i_k, g_k and o_k are computed with W_hi, W_hg and W_ho.',
+    since: 2,
+  },
+  'lstm-path-wrong-step': {
+    name: "a gate sent back to its own step's h",
+    explanation: 'Each gate of step t is computed from h_{t−1}, the state of the step before (f_t = σ(W_xf x_t + W_hf h_{t−1} + b_f)); h_t comes after it. The notes cross out f₂ → h₂ → c₁ for this reason: the arrow from a gate of step t goes to h_{t−1}.',
+    since: 2,
+  },
+  'lstm-path-skips-node': {
+    name: 'a path that skips a node',
+    explanation: 'Every arrow of a path must be one direct dependence: h_t depends on o_t and c_t, c_t on f_t, i_t, g_t and c_{t−1}, each gate of step t on h_{t−1}. A path that jumps from c_{t+1} straight to h_t (or from c_{k+1} straight to f_k) leaves out the node in between.',
+    since: 2,
+  },
   // no value of its own: the grader names it when a total departs from the sum of the student's
   // own per-step terms (a part's `departsMistake`)
   'total-not-sum': {

@@ -7,6 +7,7 @@ import { gruStateJacobianType } from './gru-state-jacobian.js';
 import { lstmBpttType } from './lstm-bptt.js';
 import { lstmCellJacobianType } from './lstm-cell-jacobian.js';
 import { lstmForwardType } from './lstm-forward.js';
+import { lstmPathsType } from './lstm-paths.js';
 import { rnnBpttType } from './rnn-bptt.js';
 import { rnnClippingType } from './rnn-clipping.js';
 import { rnnForwardType } from './rnn-forward.js';
@@ -28,6 +29,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   lstmForwardType,
   lstmCellJacobianType,
   lstmBpttType,
+  lstmPathsType,
   conceptMemoryType,
   gruForwardType,
   gruStateJacobianType,
