@@ -1,6 +1,7 @@
 /** Every problem type, by id. The order is the order `gradsheet banks` and the README list them. */
 import { activationsType } from './activations.js';
 import { conceptMemoryType } from './concept-memory.js';
+import { CONCEPT_TYPES } from './concepts.js';
 import { gruForwardType } from './gru-forward.js';
 import { gruStateJacobianType } from './gru-state-jacobian.js';
 import { lstmBpttType } from './lstm-bptt.js';
@@ -28,6 +29,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   lstmCellJacobianType,
   lstmBpttType,
   conceptMemoryType,
+  ...CONCEPT_TYPES,
   gruForwardType,
   gruStateJacobianType,
 ];
