@@ -144,7 +144,7 @@ export const conceptGatesProblem: ProblemType<ConceptGatesParams, LstmInstance, 
       {
         key: 'a',
         kind: 'choice',
-        prompt: `On the night between the two exams: ${EVENTS[event]} Which part of the LSTM plays this role?`,
+        prompt: `${EVENTS[event]} Which part of the LSTM plays this role?`,
         choices: GATE_CHOICES,
         answer: () => GATE_CHOICES[event]!,
         solution: (s) => gateSolution(event, atStep(s, tau), tau, d),
