@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateVariant, parseBank, practiceSecret, solveLstm, solveRnn, type Bank, type LstmInstance, type RnnInstance } from '../src/index.js';
 import { auditBank, normaliseForSpelling, spelledIn } from '../src/problems/audit.js';
+import { answerKey, keyVariant } from '../src/problems/key.js';
+import { MISTAKES } from '../src/problems/mistakes.js';
+import { Grader } from '../src/grade/grade.js';
+import type { KeyVariant } from '../src/index.js';
 import { drawQuestion } from '../src/problems/generate.js';
 import { rngFrom } from '../src/problems/random.js';
 import { problemType } from '../src/problems/registry.js';
@@ -155,6 +159,23 @@ describe('concept.saturation: a large W that vanishes', () => {
     const text = parts[1]!.spec.solution(solution).map((s) => s.text ?? '').join(' ');
     expect(text).toMatch(/\|W\| > 1\$ alone would say the product explodes/);
     expect(text).toMatch(/saturat/);
+  });
+
+  it('names the mistake of judging from |W| alone when a student answers "exploding" where it is not', () => {
+    const bank = bankOf([{ id: 's', type: 'concept.saturation', params: {} }]);
+    const keyed = drawn.filter((v) => v.questions[0]!.generated.parts[1]!.answer !== 'exploding').slice(0, 3).map(keyVariant) as KeyVariant[];
+    expect(keyed.length).toBe(3);
+    const key = answerKey(bank, keyed);
+    const grader = Grader.fromKey(JSON.parse(JSON.stringify(key)));
+    for (const v of key.variants) {
+      const [a, b] = v.questions[0]!.parts;
+      expect(b!.mistakes).toEqual([{ id: 'judged-by-w-alone', value: 'exploding' }]);
+      const result = grader.grade({ format: 'gradsheet.submission/1', worksheet: v.code, student: v.student, answers: { [a!.id]: a!.answer, [b!.id]: 'exploding' } });
+      const part = result.parts!.find((p) => p.id === b!.id)!;
+      expect(part.score).toBe(0);
+      expect(part.mistake).toBe('judged-by-w-alone');
+      expect(part.feedback).toContain(MISTAKES['judged-by-w-alone'].explanation);
+    }
   });
 
   it('spells no choice out in the statement', () => {

@@ -11,7 +11,8 @@
  *  - "exploding": the same |W|, with each input chosen (on the data grid) to keep θ_j near 0, so
  *    tanh' ≈ 1 and |W|^{T−1} wins;
  *  - "neither": |W| ∈ [1.1, 1.2], θ_j kept near 0.
- * Judging from |W| alone (it is above 1, so "exploding") is the misconception the solution names.
+ * Judging from |W| alone (it is above 1, so "exploding") is the misconception the solution names and
+ * the grader recognises (`judged-by-w-alone`).
  * Draws are accepted only when log₁₀|∏| is at least 0.5 away from both thresholds.
  */
 import { z } from 'zod';
@@ -137,6 +138,9 @@ export const conceptSaturationProblem: ProblemType<ConceptSaturationParams, RnnI
         answer: (s) => classify(saturationLog(s.s.map((v) => v[0]!), W), THRESHOLDS),
         dependsOn: ['a'],
         followThrough: (e) => (typeof e.a === 'number' && Number.isFinite(e.a) ? classify(e.a + wLog, THRESHOLDS) : null),
+        // |W| > 1 read as "exploding" whatever the states (left out where it is the right answer)
+        mistakes: ['judged-by-w-alone'],
+        mistakeValue: { 'judged-by-w-alone': () => 'exploding' },
         solution: (s) => {
           const ss = s.s.map((v) => v[0]!);
           const tp = tanhPrimeLog(ss);

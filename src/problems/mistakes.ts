@@ -194,6 +194,12 @@ export const MISTAKES = {
     explanation: 'The power of W counts the factors ∂s_j/∂s_{j−1} = (1 − s_j²)·W on the path from the loss back to step k, not the steps before k (the notes\' printed w^{k−1} counts those): the term for the last step has no factor W, and the term for step 1 has the most.',
     since: 2,
   },
+  // the saturation counter-example (concept.saturation, docs/math.md §2.3)
+  'judged-by-w-alone': {
+    name: 'judged by |W| alone',
+    explanation: 'You judged the long-range factor by |W| alone. Each factor is (1 − s_j²)·|W|: when the states sit near ±1 (tanh saturated, often because W itself is large), 1 − s_j² is small enough that every factor is below 1 and the product vanishes however large W is; only states near 0 let |W| > 1 compound into an explosion.',
+    since: 2,
+  },
   // no value of its own: the grader names it when a total departs from the sum of the student's
   // own per-step terms (a part's `departsMistake`)
   'total-not-sum': {
