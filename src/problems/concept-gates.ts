@@ -180,6 +180,7 @@ export const conceptGatesType = erase('lstm', conceptGatesProblem);
 
 /** Why each event is its gate, in the notes' terms, and what the gate does on this instance at τ. */
 function gateSolution(event: number, v: ReturnType<typeof atStep>, tau: number, d: number): { text?: string; math?: string }[] {
+  const c = v.f * v.cPrev + v.i * v.g;
   const why = [
     'Letting go of what the next exam does not need is the forget gate (遗忘门): $f_t = \\sigma(\\cdot) \\in (0, 1)$ multiplies the old memory, $f_t\\,c_{t-1}$, so 0 drops an entry and 1 keeps it whole.',
     'Admitting the useful part of the review is the input gate (输入门, the notes\' 更新门, update gate): $i_t = \\sigma(\\cdot) \\in (0, 1)$ multiplies the new content, $i_t\\,g_t$, deciding how much of it is written into $c_t$.',
@@ -190,11 +191,13 @@ function gateSolution(event: number, v: ReturnType<typeof atStep>, tau: number, 
     `Here $f_{${tau}} = ${texNumber(v.f, d)}$ keeps that share of $c_{${tau - 1}}$:`,
     `Here $i_{${tau}} = ${texNumber(v.i, d)}$ admits that share of $g_{${tau}}$:`,
     `Here $g_{${tau}} = ${texNumber(v.g, d)}$, of which $i_{${tau}} = ${texNumber(v.i, d)}$ is written:`,
-    `Here $o_{${tau}} = ${texNumber(v.o, d)}$ lets that share of $\\tanh c_{${tau}}$ through; the memory written first is`,
+    `Here $o_{${tau}} = ${texNumber(v.o, d)}$ lets that share of $\\tanh c_{${tau}}$ through, with $c_{${tau}} = f_{${tau}}\\,c_{${tau - 1}} + i_{${tau}}\\,g_{${tau}} = ${texNumber(c, d)}$:`,
   ][event]!;
   const line = event === 0
     ? `f_{${tau}}\\,c_{${tau - 1}} = ${arithmeticLine(times(num(v.f), num(v.cPrev)), v.f * v.cPrev, d)}`
-    : `i_{${tau}}\\,g_{${tau}} = ${arithmeticLine(times(num(v.i), num(v.g)), v.i * v.g, d)}`;
+    : event === 3
+      ? `h_{${tau}} = o_{${tau}} \\tanh c_{${tau}} = ${arithmeticLine(times(num(v.o), num(Math.tanh(c))), v.o * Math.tanh(c), d)}`
+      : `i_{${tau}}\\,g_{${tau}} = ${arithmeticLine(times(num(v.i), num(v.g)), v.i * v.g, d)}`;
   return [{ text: `${why} So the answer is ${GATE_CHOICES[event]!.replace(/\(([figo])_t\)/, '($$$1_t$$)')}.` }, { text: here }, { math: line }];
 }
 
