@@ -234,6 +234,12 @@ export const MISTAKES = {
     explanation: 'Every arrow of a path must be one direct dependence: h_t depends on o_t and c_t, c_t on f_t, i_t, g_t and c_{t−1}, each gate of step t on h_{t−1}. A path that jumps from c_{t+1} straight to h_t (or from c_{k+1} straight to f_k) leaves out the node in between.',
     since: 2,
   },
+  // the saturation counter-example (concept.saturation, docs/math.md §2.3)
+  'judged-by-w-alone': {
+    name: 'judged by |W| alone',
+    explanation: 'You judged the long-range factor by |W| alone. Each factor is (1 − s_j²)·|W|: when the states sit near ±1 (tanh saturated, often because W itself is large), 1 − s_j² is small enough that every factor is below 1 and the product vanishes however large W is; only states near 0 let |W| > 1 compound into an explosion.',
+    since: 2,
+  },
   // no value of its own: the grader names it when a total departs from the sum of the student's
   // own per-step terms (a part's `departsMistake`)
   'total-not-sum': {

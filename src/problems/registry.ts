@@ -2,6 +2,7 @@
 import { activationsType } from './activations.js';
 import { conceptMemoryType } from './concept-memory.js';
 import { gruBpttType } from './gru-bptt.js';
+import { CONCEPT_TYPES } from './concepts.js';
 import { gruForwardType } from './gru-forward.js';
 import { gruStateJacobianType } from './gru-state-jacobian.js';
 import { lstmBpttType } from './lstm-bptt.js';
@@ -31,6 +32,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   lstmBpttType,
   lstmPathsType,
   conceptMemoryType,
+  ...CONCEPT_TYPES,
   gruForwardType,
   gruStateJacobianType,
   gruBpttType,
