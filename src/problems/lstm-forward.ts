@@ -6,14 +6,15 @@
  */
 import { z } from 'zod';
 import { dims, type Gate, type LstmInstance } from '../models/instance.js';
-import { addVec, hadamard, matVec, sigmoid, subVec } from '../models/linalg.js';
+import { addVec, hadamard, matVec, sigmoid } from '../models/linalg.js';
 import { lstmForward, type LstmSolution } from '../models/lstm.js';
-import { asVectorAnswer, lossSymbol, partKey, perConvention, toVector, vectorKind } from './common.js';
+import { asVectorAnswer, partKey, perConvention, toVector, vectorKind } from './common.js';
 import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texNumber, texVector } from './format.js';
 import { LSTM_NOTATION, drawLstm, lstmGiven, lstmLossSentence, lstmParamsShape, lstmRegimeMiss } from './lstm-params.js';
 import { erase } from './erase.js';
-import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
+import { outputAndLossParts } from './gated-output.js';
+import type { PartSpec, ProblemType, SolutionStep } from './types.js';
 
 export const lstmForwardParams = z.object({
   ...lstmParamsShape,
@@ -30,7 +31,6 @@ const GATE_SYMBOL: Record<Gate, (t: number) => string> = {
   o: (t) => `o_{${t}}`,
 };
 
-const halfSquaredError = (y: readonly number[], yhat: readonly number[]) => 0.5 * subVec(y as number[], yhat as number[]).reduce((a, e) => a + e * e, 0);
 
 /** A gate's value from a previous state: σ or tanh of W_xG x_t + W_hG h + b_G (docs/math.md §3). */
 function gateFrom(inst: LstmInstance, gate: Gate, t: number, hPrev: readonly number[]): number[] {
@@ -137,63 +137,7 @@ export const lstmForwardProblem: ProblemType<LstmForwardParams, LstmInstance> = 
       });
     }
 
-    const hTKey = keys[`h${T}`]!;
-    const yKey = partKey(parts.length);
-    parts.push({
-      key: yKey,
-      kind: vectorKind(K),
-      prompt: `the output $\\hat y_{${T}}$`,
-      symbol: `\\hat y_{${T}}`,
-      answer: (s) => asVectorAnswer(s.yhat[T - 1]!),
-      calc: (conv) => asVectorAnswer(forward(conv).yhat[T - 1]!),
-      dependsOn: [hTKey],
-      followThrough: (earlier) => {
-        const hT = toVector(earlier[hTKey], H);
-        return hT ? asVectorAnswer(addVec(matVec(inst.V, hT), inst.by)) : null;
-      },
-      solution: (s) => {
-        const hT = s.h[T - 1]!;
-        const terms = H === 1 && K === 1
-          ? sum(times(given(inst.V[0]![0]!), num(hT[0]!)), given(inst.by[0]!))
-          : sum(num(matVec(inst.V, hT)), given(inst.by));
-        return [{ math: `\\hat y_{${T}} = V h_{${T}} + b_y = ${arithmeticLine(terms, s.yhat[T - 1]!, d)}` }];
-      },
-    });
-
-    const summed = inst.loss === 'sum';
-    const L = lossSymbol(inst);
-    parts.push({
-      key: partKey(parts.length),
-      kind: 'number',
-      prompt: `the loss $${L}$`,
-      symbol: L,
-      answer: (s) => s.loss,
-      calc: (conv) => forward(conv).loss,
-      mistakes: [...(T > 1 ? ['loss-convention' as const] : []), 'loss-missing-half'],
-      ...(T > 1 ? {
-        mistakeValue: { 'loss-convention': (s: LstmSolution) => (summed ? s.losses[T - 1]! : s.losses.reduce((a, b) => a + b, 0)) },
-      } : {}),
-      ...(summed ? {} : {
-        dependsOn: [yKey],
-        followThrough: (earlier: Readonly<Record<string, AnswerValue | undefined>>) => {
-          const yhat = toVector(earlier[yKey], K);
-          return yhat ? halfSquaredError(inst.y[T - 1]!, yhat) : null;
-        },
-        followThroughMistakes: {
-          'loss-missing-half': (earlier: Readonly<Record<string, AnswerValue | undefined>>) => {
-            const yhat = toVector(earlier[yKey], K);
-            return yhat ? 2 * halfSquaredError(inst.y[T - 1]!, yhat) : null;
-          },
-        },
-      }),
-      solution: (s) => {
-        const r = s;
-        return summed
-          ? [{ text: 'Every step contributes its own loss:', math: r.losses.map((l, t) => `L_{${t + 1}} = ${n(l)}`).join(',\\quad ') },
-             { math: `L = \\sum_t L_t = ${arithmeticLine(sum(...r.losses.map((l) => num(l))), r.loss, d)}` }]
-          : [{ math: `L_{${T}} = \\tfrac12\\lVert y_{${T}} - \\hat y_{${T}}\\rVert^2 = ${n(r.loss)}` }];
-      },
-    });
+    parts.push(...outputAndLossParts<LstmSolution>(inst, { T, H, K, digits: d, before: parts.length, hTKey: keys[`h${T}`]!, forward }));
 
     return {
       notation: LSTM_NOTATION,

@@ -3,16 +3,16 @@
  * Follow-through: each s_t from the student's s_{t−1}, o_T from their s_T, the loss from their o_T.
  */
 import { dims, type RnnInstance } from '../models/instance.js';
-import { addVec, matVec, subVec } from '../models/linalg.js';
+import { addVec, matVec } from '../models/linalg.js';
 import { rnnForward, type RnnSolution } from '../models/rnn.js';
 import { RNN_NOTATION, asVectorAnswer, lossSentence, lossSymbol, partKey, perConvention, rnnGiven, toVector, vectorKind } from './common.js';
 import { arithmeticLine, given, num, sum, times } from './arithmetic.js';
 import { texVector } from './format.js';
 import { drawRnn, rnnParams, type RnnParams } from './params.js';
 import { erase } from './erase.js';
+import { halfSquaredError } from './gated-output.js';
 import type { PartSpec, ProblemType } from './types.js';
 
-const halfSquaredError = (y: readonly number[], o: readonly number[]) => 0.5 * subVec(y as number[], o as number[]).reduce((a, e) => a + e * e, 0);
 
 export const rnnForwardProblem: ProblemType<RnnParams, RnnInstance> = {
   id: 'rnn.forward',
