@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { expectGoldenVariants } from './support/golden.js';
 import { generateVariant, parseBank, practiceSecret, solveLstm, solveRnn, type Bank, type LstmInstance, type RnnInstance } from '../src/index.js';
 import { auditBank, normaliseForSpelling, spelledIn } from '../src/problems/audit.js';
 import { answerKey, keyVariant } from '../src/problems/key.js';
@@ -206,4 +207,9 @@ describe('the concept types under generator 1 and the shipped bank', () => {
     expect(report.violations.map((v) => v.message)).toEqual([]);
     for (const q of report.questions) for (const p of q.parts) if (p.choice) expect(p.choice.mostFrequent.share, p.id).toBeLessThan(0.5);
   });
+});
+
+describe('golden variants of the shipped bank concepts', () => {
+  // tests/golden/concepts-v2.json: 2 variants under practiceSecret('golden'), written when the types were added
+  it('regenerate with the same codes, instances, parts, choices, answers and mistakes', () => expectGoldenVariants('question-banks/concepts.json', 'tests/golden/concepts-v2.json'));
 });

@@ -15,6 +15,7 @@ import { Grader } from '../src/grade/grade.js';
 import { generateKeyVariants, parseBank, practiceSecret, practiceStudents, solveRnn, type KeyVariant, type RnnInstance } from '../src/index.js';
 import { POWER_FORMULA, POWER_MISTAKES, powerSymbols, recursionFormula, recursionMistakes, recursionSymbols } from '../src/problems/rnn-recursion.js';
 import { gradsheet } from './support/cli.js';
+import { expectGoldenVariants } from './support/golden.js';
 import { maxRelDiff } from './support/random-instances.js';
 
 beforeAll(loadFormulas);
@@ -217,20 +218,7 @@ describe('gradsheet check, end to end', () => {
 });
 
 describe('golden variants of the shipped bank derivations', () => {
-  // tests/golden/derivations-v2.json: 2 variants under practiceSecret('golden'), written when the type was added
-  const golden = JSON.parse(readFileSync('tests/golden/derivations-v2.json', 'utf8')) as KeyVariant[];
-  const fresh = generateKeyVariants(bank, practiceSecret('golden'), practiceStudents(2).map((id) => ({ id, name: id })));
-  it('regenerate with the same codes, instances, parts, answers and mistakes', () => {
-    expect(fresh.map((v) => v.code)).toEqual(golden.map((v) => v.code));
-    golden.forEach((v, n) => v.questions.forEach((q, m) => {
-      const now = fresh[n]!.questions[m]!;
-      expect(now.instance).toEqual(q.instance);
-      expect(now.parts.map((p) => [p.id, p.kind, p.points, p.tolerance, p.dependsOn, (p.mistakes ?? []).map((x) => x.id)])).toEqual(q.parts.map((p) => [p.id, p.kind, p.points, p.tolerance, p.dependsOn, (p.mistakes ?? []).map((x) => x.id)]));
-      now.parts.forEach((p, k) => {
-        const was = q.parts[k]!;
-        if (typeof was.answer === 'string') expect(p.answer).toBe(was.answer);
-        else expect(maxRelDiff(p.answer, was.answer, 1e-300), p.id).toBeLessThan(1e-12);
-      });
-    }));
-  });
+  // tests/golden/derivations-v2.json: 2 variants under practiceSecret('golden'), written when the types were added
+  it('regenerate with the same codes, instances, parts, answers and mistakes', () => expectGoldenVariants('question-banks/derivations.json', 'tests/golden/derivations-v2.json'));
 });
+
