@@ -141,3 +141,46 @@ export function sigmoidPrime(x: number): number {
   const s = sigmoid(x);
   return s * (1 - s);
 }
+
+export function transpose(m: Mat): Mat {
+  const out = zeros(m[0]!.length, m.length);
+  for (let i = 0; i < m.length; i++) for (let j = 0; j < m[i]!.length; j++) out[j]![i] = m[i]![j]!;
+  return out;
+}
+
+/**
+ * The spectral norm ‖A‖₂ = σ_max(A), the largest singular value: √ of the largest eigenvalue of
+ * AᵀA, found by power iteration (docs/math.md §2.3). AᵀA is symmetric and positive semi-definite,
+ * so from any start with a component along its top eigenvector the iterates converge to it; one
+ * basis vector e_i always has such a component, so the largest estimate over the starts e_1 … e_n
+ * is σ_max. A is scaled by its largest entry first, so a product of many small (or large)
+ * Jacobians neither underflows nor overflows in AᵀA.
+ */
+export function spectralNorm(a: Mat, iterations = 500): number {
+  let scale = 0;
+  for (const row of a) for (const v of row) scale = Math.max(scale, Math.abs(v));
+  if (scale === 0 || !Number.isFinite(scale)) return scale;
+  const m = a.map((row) => row.map((v) => v / scale));
+  const ata = matMul(transpose(m), m);
+  const n = ata.length;
+  let best = 0;
+  for (let start = 0; start < n; start++) {
+    let v = zeroVec(n);
+    v[start] = 1;
+    let lambda = 0;
+    for (let it = 0; it < iterations; it++) {
+      const w = matVec(ata, v);
+      const norm = Math.sqrt(dot(w, w));
+      if (norm === 0) break;
+      const next = w.map((x) => x / norm);
+      // Rayleigh quotient of the normalised iterate: the eigenvalue estimate
+      const estimate = dot(next, matVec(ata, next));
+      const done = Math.abs(estimate - lambda) <= 1e-15 * Math.max(estimate, 1e-300);
+      lambda = estimate;
+      v = next;
+      if (done) break;
+    }
+    best = Math.max(best, lambda);
+  }
+  return Math.sqrt(best) * scale;
+}
