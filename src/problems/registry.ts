@@ -14,6 +14,7 @@ import { rnnClippingType } from './rnn-clipping.js';
 import { rnnForwardType } from './rnn-forward.js';
 import { rnnJacobianType } from './rnn-jacobian.js';
 import { rnnLongRangeType } from './rnn-long-range.js';
+import { rnnNormType } from './rnn-norm.js';
 import { rnnTruncatedType } from './rnn-truncated.js';
 import { rnnRecursionType } from './rnn-recursion.js';
 import type { AnyProblemType } from './types.js';
@@ -23,7 +24,7 @@ export const PROBLEM_TYPES: readonly AnyProblemType[] = [
   rnnForwardType,
   rnnJacobianType,
   rnnBpttType,
-  rnnLongRangeType,
+  rnnLongRangeType, rnnNormType,
   rnnTruncatedType,
   rnnClippingType,
   rnnRecursionType,
