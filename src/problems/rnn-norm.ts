@@ -47,17 +47,16 @@ export function log10Norm(jacobians: readonly number[][][], conv: Convention = E
   return Math.log10(spectralNorm(W ? shiftPower(product, W, conv) : product));
 }
 
-function aimedRegime(p: RnnNormParams, target: Regime | undefined): Regime {
-  if (p.regime !== 'any') return p.regime;
-  if (target === undefined) throw new Error('rnn.norm: a draw with regime "any" needs the regime it aims at');
-  return target;
+/** The regime a draw aims at: the bank's, or with "any" the one the aim drew (generator 2 on); 'any' accepts whatever comes. */
+function aimedRegime(p: RnnNormParams, target: Regime | undefined): Regime | 'any' {
+  return p.regime !== 'any' ? p.regime : target ?? 'any';
 }
 
 function drawForRegime(rng: Rng, p: RnnNormParams, _style: SheetStyle, target?: Regime): RnnInstance {
   const H = p.hidden;
   const inst = drawRnn(rng, { ...p, inputs: H, outputs: 1, loss: 'last' });
   const regime = aimedRegime(p, target);
-  if (regime !== 'vanishing') {
+  if (regime === 'exploding' || regime === 'neither') {
     // U = I and b = 0: x_t ≈ −W s_{t−1} on the grid keeps θ_t = x_t + W s_{t−1} near 0
     inst.U = identity(H);
     inst.b = new Array<number>(H).fill(0);
@@ -93,7 +92,8 @@ export const rnnNormProblem: ProblemType<RnnNormParams, RnnInstance, RnnSolution
     const log = log10Norm(solution.ds_ds_prev);
     if (!Number.isFinite(log)) return 'degenerate';
     const got = classify(log, p.thresholds);
-    if (got !== aimedRegime(p, target)) return `drew ${got}`;
+    const aimed = aimedRegime(p, target);
+    if (aimed !== 'any' && got !== aimed) return `drew ${got}`;
     // not borderline: a student's rounding must not flip the classification
     const margin = Math.min(Math.abs(log - p.thresholds.vanish), Math.abs(log - p.thresholds.explode));
     return margin < 0.5 ? 'borderline' : null;
