@@ -11,11 +11,12 @@
  */
 import { z } from 'zod';
 import type { RnnInstance } from '../models/instance.js';
-import { identity, spectralNorm } from '../models/linalg.js';
+import { identity, matMul, spectralNorm, transpose } from '../models/linalg.js';
 import { givenForward, jacobianProduct, rnnForward, rnnStateJacobians, shiftPower, type RnnSolution } from '../models/rnn.js';
 import { EXACT, type Convention } from '../models/convention.js';
 import { perConvention, texGiven } from './common.js';
-import { texNumber, texVector } from './format.js';
+import { texMatrix, texNumber, texVector } from './format.js';
+import { arithmeticLine, num, times } from './arithmetic.js';
 import type { MistakeId } from './mistakes.js';
 import { drawRnn, rnnParamsShape } from './params.js';
 import { nearestOnGrid, pick, type Rng } from './random.js';
@@ -129,8 +130,10 @@ export const rnnNormProblem: ProblemType<RnnNormParams, RnnInstance, RnnSolution
       solution: (s) => {
         const product = jacobianProduct(s.ds_ds_prev, 1, T);
         const norm = spectralNorm(product);
+        const ptp = matMul(transpose(product), product);
         return [
-          { text: `Multiply the ${T - 1} Jacobians $\\partial s_j/\\partial s_{j-1} = \\mathrm{diag}(1 - s_j^2)\\,W$, later steps on the left: $J_{${T}} \\cdots J_2$. Its spectral norm is the square root of the largest eigenvalue of $P^\\top P$, $P = J_{${T}} \\cdots J_2$:` },
+          { text: `Multiply the ${T - 1} Jacobians $\\partial s_j/\\partial s_{j-1} = \\mathrm{diag}(1 - s_j^2)\\,W$, later steps on the left:`, math: `P = J_{${T}} \\cdots J_2 = ${texMatrix(product, d)}` },
+          { text: 'Its spectral norm is the square root of the largest eigenvalue of $P^\\top P$:', math: `P^\\top P = ${arithmeticLine(times(num(transpose(product)), num(product)), ptp, d)}` },
           { math: `\\lVert P \\rVert_2 = \\sqrt{\\lambda_{\\max}(P^\\top P)} = ${texNumber(norm, d)},\\qquad \\log_{10}\\lVert P \\rVert_2 = ${texNumber(Math.log10(norm), d)}` },
         ];
       },
