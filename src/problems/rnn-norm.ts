@@ -162,7 +162,7 @@ export const rnnNormProblem: ProblemType<RnnNormParams, RnnInstance, RnnSolution
     }
     return {
       intro: `A recurrent network with a ${p.hidden}-dimensional state runs for $T = ${T}$ steps: $s_t = \\tanh(U x_t + W s_{t-1} + b)$. ` +
-        `A gradient reaches step 1 from step ${T} through the matrix $\\prod_{j=2}^{${T}} \\partial s_j/\\partial s_{j-1} = \\partial s_{${T}}/\\partial s_1$, with $\\partial s_j/\\partial s_{j-1} = \\mathrm{diag}(1 - s_j^2)\\,W$; its size is its spectral norm $\\lVert A \\rVert_2 = \\max_{\\lVert v \\rVert = 1} \\lVert A v \\rVert$, the largest singular value. W and the forward states are given.`,
+        `A gradient reaches step 1 from step ${T} through the matrix $\\prod_{j=2}^{${T}} \\partial s_j/\\partial s_{j-1} = \\partial s_{${T}}/\\partial s_1$, with $\\partial s_j/\\partial s_{j-1} = \\mathrm{diag}(1 - s_j^2)\\,W$; its size is its spectral norm $\\lVert A \\rVert_2 = \\max_{\\lVert v \\rVert = 1} \\lVert A v \\rVert$, the largest singular value. $W$ and the forward states are given.`,
       given: givenLines,
       parts,
     };
