@@ -20,7 +20,7 @@ import { asMatrixAnswer, asVectorAnswer, lossSymbol, matrixKind, partKey, perCon
 import { arithmeticLine, given, num, times, sum, type Arith } from './arithmetic.js';
 import { texMatrix, texVector } from './format.js';
 import { lstmLossSentence } from './lstm-params.js';
-import { GRU_NOTATION, drawGru, gruGiven, gruParamsShape } from './gru-params.js';
+import { GRU_NOTATION, drawGru, gruGiven, gruGivenWithForward, gruParamsShape } from './gru-params.js';
 import type { MistakeId } from './mistakes.js';
 import { erase } from './erase.js';
 import type { PartSpec, ProblemType, SolutionStep } from './types.js';
@@ -156,20 +156,7 @@ export const gruBpttProblem: ProblemType<GruBpttParams, GruInstance> = {
     });
 
     // built only when called: rendering calls it, drawing and grading do not
-    const givenLines = (): string[] => {
-      const lines = gruGiven(inst);
-      if (params.giveForward) {
-        const fw = gruForward(inst);
-        for (let t = 1; t <= T; t++) {
-          const v = (name: 'r' | 'z' | 'n' | 'h') => `${name}_{${t}} = ${texVector(fw[name][t - 1]!, d)}`;
-          lines.push([v('r'), v('z'), v('n'), v('h')].join(',\\quad '));
-        }
-        lines.push(summed
-          ? fw.yhat.map((v, t) => `\\hat y_{${t + 1}} = ${texVector(v, d)}`).join(',\\quad ')
-          : `\\hat y_{${T}} = ${texVector(fw.yhat[T - 1]!, d)}`);
-      }
-      return lines;
-    };
+    const givenLines = (): string[] => (params.giveForward ? gruGivenWithForward(inst, d, true) : gruGiven(inst));
     return {
       notation: GRU_NOTATION,
       intro: `${lstmLossSentence(inst)} The weight $${W}$ is used at every step; write $${W}^{(k)}$ for its use at step $k$. ` +

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import type { GruInstance } from '../models/instance.js';
 import { sequenceLines, texGiven } from './common.js';
+import { texVector } from './format.js';
+import { gruForward } from '../models/gru.js';
 import { networkParamsShape } from './params.js';
 import type { Notation } from './types.js';
 import { gridMatrix, gridVector, type Rng } from './random.js';
@@ -42,6 +44,26 @@ export function gruGiven(inst: GruInstance): string[] {
     `W_{x${G}} = ${texGiven(inst[`Wx${G}`])},\\quad W_{h${G}} = ${texGiven(inst[`Wh${G}`])},\\quad b_${G} = ${texGiven(inst[`b${G}`])}`);
   lines.push(`V = ${texGiven(inst.V)},\\quad b_y = ${texGiven(inst.by)},\\quad h_0 = ${texGiven(inst.h0)}`);
   return [...lines, ...sequenceLines(inst)];
+}
+
+/**
+ * The given lines of a question that prints the forward pass (rounded to `digits`): the data,
+ * then r_t, z_t, n_t, h_t for every step, and with `outputs` the outputs the loss reads.
+ */
+export function gruGivenWithForward(inst: GruInstance, digits: number, outputs: boolean): string[] {
+  const lines = gruGiven(inst);
+  const fw = gruForward(inst);
+  const T = inst.x.length;
+  for (let t = 1; t <= T; t++) {
+    const v = (name: 'r' | 'z' | 'n' | 'h') => `${name}_{${t}} = ${texVector(fw[name][t - 1]!, digits)}`;
+    lines.push([v('r'), v('z'), v('n'), v('h')].join(',\\quad '));
+  }
+  if (outputs) {
+    lines.push(inst.loss === 'sum'
+      ? fw.yhat.map((v, t) => `\\hat y_{${t + 1}} = ${texVector(v, digits)}`).join(',\\quad ')
+      : `\\hat y_{${T}} = ${texVector(fw.yhat[T - 1]!, digits)}`);
+  }
+  return lines;
 }
 
 /** The equations of docs/math.md §5 as the intros state them. */

@@ -22,7 +22,7 @@ import { EXACT } from '../models/convention.js';
 import { asMatrixAnswer, matrixKind, partKey, perConvention, toMatrix } from './common.js';
 import { arithmeticLine, num, sum, times } from './arithmetic.js';
 import { texMatrix, texVector } from './format.js';
-import { GRU_NOTATION, drawGru, gruGiven, gruParamsShape } from './gru-params.js';
+import { GRU_NOTATION, drawGru, gruGiven, gruGivenWithForward, gruParamsShape } from './gru-params.js';
 import { erase } from './erase.js';
 import type { MistakeId } from './mistakes.js';
 import type { AnswerValue, PartSpec, ProblemType, SolutionStep } from './types.js';
@@ -191,17 +191,7 @@ export const gruStateJacobianProblem: ProblemType<GruStateJacobianParams, GruIns
       });
     }
 
-    const givenLines = (): string[] => {
-      const lines = gruGiven(inst);
-      if (params.giveForward) {
-        const fw = gruForward(inst);
-        for (let t = 1; t <= T; t++) {
-          const v = (name: 'r' | 'z' | 'n' | 'h') => `${name}_{${t}} = ${texVector(fw[name][t - 1]!, d)}`;
-          lines.push([v('r'), v('z'), v('n'), v('h')].join(',\\quad '));
-        }
-      }
-      return lines;
-    };
+    const givenLines = (): string[] => (params.giveForward ? gruGivenWithForward(inst, d, false) : gruGiven(inst));
     return {
       notation: GRU_NOTATION,
       intro: `The state-to-state Jacobian $\\partial h_t/\\partial h_{t-1}$ is the direct term $\\mathrm{diag}(z_t)$ (the carry path) ` +
